@@ -1,0 +1,9 @@
+# frozen_string_literal: true
+
+# rspec-puppet setup: the module is loaded from its own checkout (puppet/ is the module path).
+require 'rspec-puppet'
+
+RSpec.configure do |c|
+  c.module_path = File.expand_path('../..', __dir__)
+  c.strict_variables = true
+end

@@ -1,0 +1,278 @@
+//! The command line: clap definitions (one source for `--help`, the man page and completions),
+//! dispatch, and the one table that maps an outcome to the exit status.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::error::Error;
+use crate::inventory::{self, Inventory};
+use crate::render::{self, DesiredState};
+use crate::secrets::Secrets;
+use crate::{apply, lock, plan, redact, report};
+
+const AFTER_HELP: &str = "\
+Exit status: 0 unchanged, 2 changed (or would change), 1 error, 64 usage error.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mirrorctl",
+    version,
+    about = "Render, diff and atomically write containerd hosts.toml and kubelet credential-provider files from one inventory",
+    after_help = AFTER_HELP,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write every file the inventory implies; exit 2 when something changed.
+    Apply(ApplyArgs),
+    /// Read-only: report what apply would change (= apply --check); exit 2 when something would.
+    Check(PlanArgs),
+    /// Read-only: unified diff of what apply would change (= apply --check --diff).
+    Diff(PlanArgs),
+    /// Print (or write under --out) the desired files only, without comparing with the node.
+    Render(RenderArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InventoryArg {
+    /// Inventory file; `-` reads standard input.
+    #[arg(
+        short = 'i',
+        long = "inventory",
+        env = "MIRRORCTL_INVENTORY",
+        default_value = inventory::DEFAULT_PATH,
+        value_name = "INVENTORY"
+    )]
+    pub inventory: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub inventory: InventoryArg,
+    /// Prefix every node path with DIR (image builds, tests, dry runs as non-root).
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub root: PathBuf,
+    /// Report format on stdout.
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// Change nothing; report what would change (exit 2 when something would).
+    #[arg(long)]
+    pub check: bool,
+    /// Show a unified diff of every change (with --output json: `before`/`after` per file).
+    #[arg(long)]
+    pub diff: bool,
+    /// Take over files at desired paths that mirrorctl did not write.
+    #[arg(long)]
+    pub adopt: bool,
+    /// Seconds to wait for another run's lock before failing.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    pub lock_timeout: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    pub inventory: InventoryArg,
+    /// Write the files under DIR as if it were the node's root (secrets included, 0600);
+    /// `-` (the default) prints them with secrets redacted.
+    #[arg(long, value_name = "DIR", default_value = "-")]
+    pub out: String,
+}
+
+/// What a run ended with; [`exit_status`] is the only place it becomes a number.
+#[derive(Debug)]
+pub enum Outcome {
+    Unchanged,
+    Changed,
+    Failed(Error),
+    Usage,
+}
+
+pub fn exit_status(outcome: &Outcome) -> u8 {
+    match outcome {
+        Outcome::Unchanged => 0,
+        Outcome::Failed(_) => 1,
+        Outcome::Changed => 2,
+        Outcome::Usage => 64,
+    }
+}
+
+pub fn main() -> ExitCode {
+    let outcome = match Cli::try_parse() {
+        Ok(cli) => run(cli),
+        Err(e) => {
+            let _ = e.print();
+            match e.kind() {
+                clap::error::ErrorKind::DisplayHelp
+                | clap::error::ErrorKind::DisplayVersion
+                | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    Outcome::Unchanged
+                }
+                _ => Outcome::Usage,
+            }
+        }
+    };
+    if let Outcome::Failed(error) = &outcome {
+        eprintln!("error: {error}");
+    }
+    ExitCode::from(exit_status(&outcome))
+}
+
+/// Writes to stdout; a reader that went away (`| head`) is not an error.
+struct Stdout {
+    closed: bool,
+}
+
+impl Stdout {
+    fn print(&mut self, text: &str) -> Result<(), Error> {
+        if self.closed {
+            return Ok(());
+        }
+        let mut out = std::io::stdout().lock();
+        match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            Err(e) => Err(Error::io("write to", "<stdout>", e)),
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> Outcome {
+    let mut stdout = Stdout { closed: false };
+    let result = match cli.command {
+        Command::Apply(args) => {
+            let check = args.check;
+            let show_diff = args.diff;
+            run_plan(args, check, show_diff, &mut stdout)
+        }
+        Command::Check(plan) => run_plan(ApplyArgs::read_only(plan), true, false, &mut stdout),
+        Command::Diff(plan) => run_plan(ApplyArgs::read_only(plan), true, true, &mut stdout),
+        Command::Render(args) => run_render(args, &mut stdout),
+    };
+    match result {
+        Ok(true) => Outcome::Changed,
+        Ok(false) => Outcome::Unchanged,
+        Err(e) => Outcome::Failed(e),
+    }
+}
+
+impl ApplyArgs {
+    fn read_only(plan: PlanArgs) -> Self {
+        ApplyArgs {
+            plan,
+            check: true,
+            diff: false,
+            adopt: false,
+            lock_timeout: 0.0,
+        }
+    }
+}
+
+fn load(arg: &InventoryArg) -> Result<Inventory, Error> {
+    inventory::load(&arg.inventory)
+}
+
+/// apply, check and diff: one code path, with writes disabled for the read-only ones.
+fn run_plan(args: ApplyArgs, check: bool, show_diff: bool, out: &mut Stdout) -> Result<bool, Error> {
+    let inventory = load(&args.plan.inventory)?;
+    let root = &args.plan.root;
+    let secrets = Secrets::load(&inventory, root)?;
+    let desired = render::render(&inventory, &secrets);
+    let state_dir = &inventory.paths.state_dir;
+    let _lock = if check {
+        None
+    } else {
+        let timeout = Duration::from_secs_f64(args.lock_timeout.clamp(0.0, 86_400.0));
+        Some(lock::Lock::acquire(root, state_dir, timeout)?)
+    };
+    let plan = plan::plan(&desired, root, state_dir)?;
+    if !check {
+        apply::preflight(&plan, apply::Options { adopt: args.adopt })?;
+    }
+    match args.plan.output {
+        Output::Json => {
+            if !check {
+                apply::apply(&plan, apply::Options { adopt: args.adopt })?;
+            }
+            let value = report::json(&plan, check, show_diff, &desired);
+            out.print(&format!("{value:#}\n"))?;
+        }
+        Output::Text => {
+            if show_diff {
+                out.print(&report::diff(&plan))?;
+            }
+            if !check {
+                apply::apply(&plan, apply::Options { adopt: args.adopt })?;
+            }
+            if !(show_diff && check) {
+                out.print(&report::text(&plan, check, &desired))?;
+            }
+        }
+    }
+    Ok(plan.changed())
+}
+
+fn run_render(args: RenderArgs, out: &mut Stdout) -> Result<bool, Error> {
+    let inventory = load(&args.inventory)?;
+    if args.out == "-" {
+        let desired = render::render(&inventory, &Secrets::placeholders(&inventory));
+        let mut text = String::new();
+        for (path, file) in &desired.files {
+            text.push_str(&format!("# ==> {path} ({:04o}) <==\n", file.mode));
+            text.push_str(&redact::redact(file.kind, &String::from_utf8_lossy(&file.contents)));
+            text.push('\n');
+        }
+        if let Some(hash) = report::kubelet_config_hash(&desired) {
+            text.push_str(&format!("# kubelet credential provider config hash: {hash}\n"));
+        }
+        out.print(&text)?;
+    } else {
+        let root = PathBuf::from(&args.out);
+        let secrets = Secrets::load(&inventory, std::path::Path::new("/"))?;
+        let desired = render::render(&inventory, &secrets);
+        for (path, file) in &desired.files {
+            let disk = crate::fsx::under_root(&root, path);
+            if let Some(dir) = disk.parent() {
+                crate::fsx::create_dirs(dir)?;
+            }
+            crate::fsx::write_atomic(&disk, &file.contents, file.mode, None)?;
+        }
+        out.print(&format!(
+            "rendered {} file{} under {}\n",
+            desired.files.len(),
+            if desired.files.len() == 1 { "" } else { "s" },
+            root.display()
+        ))?;
+    }
+    Ok(false)
+}
+
+/// For tests and tools: the desired state of an inventory with placeholder secrets.
+pub fn desired_with_placeholders(inventory: &Inventory) -> DesiredState {
+    render::render(inventory, &Secrets::placeholders(inventory))
+}

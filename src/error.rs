@@ -1,0 +1,82 @@
+//! The library's error type: every variant names the file or field it concerns.
+
+use std::{fmt, io, path::PathBuf};
+
+/// One problem found in an inventory, located by field path and, where the parser knows it,
+/// by line and column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Field path in the inventory, e.g. `registries."docker.io".mirrors[0].url`.
+    pub path: String,
+    /// 1-based line and column of the offending node.
+    pub location: Option<(usize, usize)>,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+/// Every error mirrorctl reports. Messages never carry secret values.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{}", render_problems(.file, .problems))]
+    Inventory { file: String, problems: Vec<Problem> },
+
+    #[error("failed to {action} `{}`: {source}", .path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+
+    #[error("refusing to follow the symlink `{}`: mirrorctl never writes through a symlink at or below a managed path; replace it with a real {expected}", .path.display())]
+    Symlink { path: PathBuf, expected: &'static str },
+
+    #[error("`{}` is not a regular file; mirrorctl will not replace it", .path.display())]
+    NotAFile { path: PathBuf },
+
+    #[error("failed to read the secret for {field} from `{}`: {reason}", .path.display())]
+    Secret {
+        field: String,
+        path: PathBuf,
+        reason: String,
+    },
+
+    #[error("{0}")]
+    Partial(String),
+}
+
+impl Error {
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
+        Error::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+fn render_problems(file: &str, problems: &[Problem]) -> String {
+    let mut out = format!(
+        "invalid inventory `{file}`: {} problem{}",
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" }
+    );
+    for problem in problems {
+        out.push_str("\n  ");
+        match problem.location {
+            Some((line, col)) => out.push_str(&format!("{file}:{line}:{col}: ")),
+            None => out.push_str(&format!("{file}: ")),
+        }
+        out.push_str(&problem.to_string());
+    }
+    out
+}

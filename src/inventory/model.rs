@@ -1,0 +1,177 @@
+//! The inventory as typed values, after strict decoding: what the renderer and the linters read.
+
+use super::yaml::Mark;
+use crate::version::Version;
+
+/// A value and where it was written in the inventory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub mark: Mark,
+}
+
+#[derive(Debug, Clone)]
+pub struct Inventory {
+    pub version: u32,
+    pub target: Target,
+    pub paths: Paths,
+    pub modes: Modes,
+    /// In inventory order.
+    pub registries: Vec<Registry>,
+    pub credential_providers: Vec<CredentialProvider>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Target {
+    pub containerd: Version,
+    pub kubelet: Version,
+}
+
+impl Default for Target {
+    fn default() -> Self {
+        Target {
+            containerd: Version::new(2, 1, 0),
+            kubelet: Version::new(1, 34, 0),
+        }
+    }
+}
+
+/// Node paths (absolute, as on the node; `--root` is prefixed only when reading or writing).
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub certs_dir: String,
+    pub credential_provider_config: String,
+    pub credential_provider_bin_dir: String,
+    pub state_dir: String,
+}
+
+impl Default for Paths {
+    fn default() -> Self {
+        Paths {
+            certs_dir: "/etc/containerd/certs.d".into(),
+            credential_provider_config: "/etc/kubernetes/credential-providers.yaml".into(),
+            credential_provider_bin_dir:
+                "/usr/libexec/kubernetes/kubelet-plugins/credential-provider/exec/bin".into(),
+            state_dir: "/var/lib/mirrorctl".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Modes {
+    pub hosts_toml: u32,
+    pub credential_provider_config: u32,
+}
+
+impl Default for Modes {
+    fn default() -> Self {
+        Modes {
+            hosts_toml: 0o644,
+            credential_provider_config: 0o600,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Registry {
+    /// As written in image references: `docker.io`, `reg.local:5000`, `[::1]:5000`, `*`.
+    pub name: String,
+    pub mark: Mark,
+    pub mirrors: Vec<Mirror>,
+    pub fallback: bool,
+    pub server: Option<Spanned<String>>,
+}
+
+impl Registry {
+    /// The directory containerd reads for this registry under its `config_path`.
+    pub fn dir_name(&self) -> String {
+        registry_dir_name(&self.name)
+    }
+
+    /// Where containerd goes after the mirrors when `server` is not written.
+    pub fn default_endpoint(&self) -> Option<String> {
+        match self.name.as_str() {
+            "*" => None,
+            "docker.io" => Some("https://registry-1.docker.io".into()),
+            host => Some(format!("https://{host}")),
+        }
+    }
+}
+
+/// `host_port_` for a registry with a port (split at the LAST colon, so `[::1]:5000` gives
+/// `[::1]_5000_`), the host otherwise, `_default` for `*`.
+pub fn registry_dir_name(name: &str) -> String {
+    if name == "*" {
+        return "_default".into();
+    }
+    match name.rfind(':') {
+        Some(i) if !name[i..].contains(']') => format!("{}_{}_", &name[..i], &name[i + 1..]),
+        _ => name.to_string(),
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Mirror {
+    pub url: Spanned<String>,
+    pub mark: Mark,
+    pub capabilities: Option<Spanned<Vec<Spanned<String>>>>,
+    pub ca: Vec<Spanned<String>>,
+    pub client: Vec<ClientCert>,
+    pub skip_verify: Option<bool>,
+    pub override_path: Option<bool>,
+    pub headers: Vec<Header>,
+    pub dial_timeout: Option<Spanned<String>>,
+    pub auth: Option<Auth>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientCert {
+    /// One PEM file holding certificate and key.
+    Combined(Spanned<String>),
+    Pair {
+        cert: Spanned<String>,
+        key: Spanned<String>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Header {
+    pub name: Spanned<String>,
+    pub values: Vec<String>,
+    /// Written as a list in the inventory (kept as a list in hosts.toml).
+    pub list: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum Auth {
+    /// Credentials come from this kubelet credential provider.
+    Provider(Spanned<String>),
+    /// An `Authorization: Basic` header built at apply time from two root-only files.
+    BasicFrom {
+        username_file: Spanned<String>,
+        password_file: Spanned<String>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct CredentialProvider {
+    pub name: Spanned<String>,
+    pub mark: Mark,
+    pub match_images: Vec<Spanned<String>>,
+    pub default_cache_duration: Spanned<String>,
+    pub api_version: Option<Spanned<String>>,
+    pub args: Vec<String>,
+    /// Sorted by name.
+    pub env: Vec<(String, String)>,
+    pub token_attributes: Option<TokenAttributes>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenAttributes {
+    pub mark: Mark,
+    pub service_account_token_audience: Option<Spanned<String>>,
+    pub require_service_account: Option<bool>,
+    pub required_service_account_annotation_keys: Vec<Spanned<String>>,
+    pub optional_service_account_annotation_keys: Vec<Spanned<String>>,
+    pub cache_type: Option<Spanned<String>>,
+}

@@ -1,0 +1,487 @@
+//! Semantic validation: what containerd and the kubelet really accept (see the references),
+//! checked for the target versions, with every problem collected at once.
+
+use std::collections::{HashMap, HashSet};
+
+use super::model::*;
+use super::path::{index, key};
+use super::yaml::Mark;
+use crate::duration::parse_go_duration;
+use crate::error::Problem;
+use crate::image_pattern;
+use crate::version::Version;
+
+pub const CAPABILITIES: [&str; 4] = ["pull", "resolve", "push", "referrers"];
+const REFERRERS_SINCE: Version = Version::new(2, 2, 0);
+const TOKEN_ATTRIBUTES_SINCE: Version = Version::new(1, 33, 0);
+const CACHE_TYPE_SINCE: Version = Version::new(1, 34, 0);
+/// Headers that carry credentials; they may only come from files (`auth.basicFrom`).
+const SECRET_HEADERS: [&str; 4] = ["authorization", "proxy-authorization", "cookie", "x-api-key"];
+
+struct Checker<'a> {
+    inventory: &'a Inventory,
+    problems: Vec<Problem>,
+}
+
+pub fn validate(inventory: &Inventory) -> Vec<Problem> {
+    let mut checker = Checker {
+        inventory,
+        problems: Vec::new(),
+    };
+    checker.target();
+    checker.registries();
+    checker.providers();
+    checker.problems
+}
+
+impl Checker<'_> {
+    fn problem(&mut self, path: &str, mark: Option<Mark>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            path: path.to_string(),
+            location: mark.and_then(Mark::pair),
+            message: message.into(),
+        });
+    }
+
+    fn target(&mut self) {
+        let target = self.inventory.target;
+        if target.containerd < Version::new(1, 6, 0) {
+            self.problem(
+                "target.containerd",
+                None,
+                format!("containerd {} is not supported: hosts.toml needs 1.6 or later", target.containerd),
+            );
+        }
+        if target.kubelet < Version::new(1, 20, 0) {
+            self.problem(
+                "target.kubelet",
+                None,
+                format!("kubelet {} is not supported: credential providers need 1.20 or later", target.kubelet),
+            );
+        }
+    }
+
+    fn registries(&mut self) {
+        let mut seen: HashMap<String, &str> = HashMap::new();
+        for registry in &self.inventory.registries {
+            let path = key("registries", &registry.name);
+            if let Err(why) = check_registry_name(&registry.name) {
+                self.problem(&path, Some(registry.mark), why);
+            } else if let Some(first) = seen.insert(registry.name.to_lowercase(), &registry.name) {
+                self.problem(
+                    &path,
+                    Some(registry.mark),
+                    format!("`{}` and `{first}` differ only in case; registry names are matched case-insensitively here because both would steer the same pulls", registry.name),
+                );
+            }
+            self.registry(registry, &path);
+        }
+    }
+
+    fn registry(&mut self, registry: &Registry, path: &str) {
+        if registry.mirrors.is_empty() {
+            self.problem(
+                &key(path, "mirrors"),
+                Some(registry.mark),
+                "a registry needs at least one mirror (containerd 1.6 and 1.7 reject a hosts.toml without a [host] table)",
+            );
+        }
+        if let Some(server) = &registry.server {
+            if let Err(why) = check_url(&server.value) {
+                self.problem(&key(path, "server"), Some(server.mark), why);
+            }
+            if !registry.fallback {
+                self.problem(
+                    &key(path, "server"),
+                    Some(server.mark),
+                    "`server` and `fallback: false` contradict each other: with fallback off the last mirror becomes the server",
+                );
+            }
+        }
+        let mut urls: HashSet<String> = HashSet::new();
+        for (i, mirror) in registry.mirrors.iter().enumerate() {
+            let mirror_path = index(&key(path, "mirrors"), i);
+            self.mirror(mirror, &mirror_path);
+            let normalized = mirror.url.value.trim_end_matches('/').to_lowercase();
+            if !urls.insert(normalized) {
+                self.problem(
+                    &key(&mirror_path, "url"),
+                    Some(mirror.url.mark),
+                    format!("`{}` is listed twice; containerd would see a duplicate [host] table and ignore the whole file", mirror.url.value),
+                );
+            }
+        }
+    }
+
+    fn mirror(&mut self, mirror: &Mirror, path: &str) {
+        let target = self.inventory.target;
+        if let Err(why) = check_url(&mirror.url.value) {
+            self.problem(&key(path, "url"), Some(mirror.url.mark), why);
+        }
+        if let Some(caps) = &mirror.capabilities {
+            let caps_path = key(path, "capabilities");
+            if caps.value.is_empty() {
+                self.problem(
+                    &caps_path,
+                    Some(caps.mark),
+                    "an empty list means ALL capabilities to containerd, push included; list them, or omit the field for [pull, resolve]",
+                );
+            }
+            let mut seen = HashSet::new();
+            for (i, cap) in caps.value.iter().enumerate() {
+                let lower = cap.value.to_lowercase();
+                if !CAPABILITIES.contains(&lower.as_str()) {
+                    self.problem(
+                        &index(&caps_path, i),
+                        Some(cap.mark),
+                        format!("unknown capability `{}`: containerd ignores the whole hosts.toml on an unknown capability; use pull, resolve, push or referrers", cap.value),
+                    );
+                } else if lower == "referrers" && target.containerd < REFERRERS_SINCE {
+                    self.problem(
+                        &index(&caps_path, i),
+                        Some(cap.mark),
+                        format!("`referrers` needs containerd 2.2 or later; containerd {} ignores the whole hosts.toml", target.containerd),
+                    );
+                }
+                if !seen.insert(lower) {
+                    self.problem(&index(&caps_path, i), Some(cap.mark), format!("capability `{}` is listed twice", cap.value));
+                }
+            }
+        }
+        for (i, ca) in mirror.ca.iter().enumerate() {
+            let ca_path = if mirror.ca.len() == 1 { key(path, "ca") } else { index(&key(path, "ca"), i) };
+            self.file_path(&ca_path, ca);
+        }
+        for (i, client) in mirror.client.iter().enumerate() {
+            let client_path = if mirror.client.len() == 1 { key(path, "client") } else { index(&key(path, "client"), i) };
+            match client {
+                ClientCert::Combined(file) => self.file_path(&client_path, file),
+                ClientCert::Pair { cert, key: key_file } => {
+                    self.file_path(&key(&client_path, "cert"), cert);
+                    self.file_path(&key(&client_path, "key"), key_file);
+                }
+            }
+        }
+        let mut names = HashSet::new();
+        for header in &mirror.headers {
+            let header_path = key(&key(path, "headers"), &header.name.value);
+            let name = &header.name.value;
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)) {
+                self.problem(&header_path, Some(header.name.mark), format!("`{name}` is not a valid HTTP header name"));
+            }
+            if !names.insert(name.to_lowercase()) {
+                self.problem(&header_path, Some(header.name.mark), format!("header `{name}` is set twice (header names are case-insensitive)"));
+            }
+            if header.values.is_empty() {
+                self.problem(&header_path, Some(header.name.mark), "a header needs at least one value");
+            }
+            if header.values.iter().any(|v| v.chars().any(|c| c.is_control() && c != '\t')) {
+                self.problem(&header_path, Some(header.name.mark), "a header value may not contain control characters or line breaks");
+            }
+            if is_secret_header(name, &header.values) {
+                self.problem(
+                    &header_path,
+                    Some(header.name.mark),
+                    format!("`{name}` carries a credential and may not be written inline in the inventory; use `auth: {{basicFrom: {{usernameFile: …, passwordFile: …}}}}` so the secret is read from root-only files at apply time"),
+                );
+            }
+        }
+        if let Some(timeout) = &mirror.dial_timeout {
+            let timeout_path = key(path, "dialTimeout");
+            match parse_go_duration(&timeout.value) {
+                None => self.problem(&timeout_path, Some(timeout.mark), format!("`{}` is not a Go duration (like \"5s\" or \"1m30s\"); containerd would ignore the whole hosts.toml", timeout.value)),
+                Some(n) if n <= 0 => self.problem(&timeout_path, Some(timeout.mark), "the dial timeout must be positive"),
+                Some(_) => {}
+            }
+            let supported = target.containerd >= Version::new(2, 1, 0)
+                || (target.containerd.major == 2 && target.containerd.minor == 0 && target.containerd.patch >= 7);
+            if !supported {
+                self.problem(
+                    &timeout_path,
+                    Some(timeout.mark),
+                    format!("`dial_timeout` needs containerd 2.0.7+ or 2.1+; containerd {} ignores it silently", target.containerd),
+                );
+            }
+        }
+        match &mirror.auth {
+            Some(Auth::Provider(name)) => {
+                if !self.inventory.credential_providers.iter().any(|p| p.name.value == name.value) {
+                    self.problem(
+                        &key(&key(path, "auth"), "provider"),
+                        Some(name.mark),
+                        format!("no credential provider named `{}` is defined in `credentialProviders`", name.value),
+                    );
+                }
+            }
+            Some(Auth::BasicFrom { username_file, password_file }) => {
+                let auth_path = key(&key(path, "auth"), "basicFrom");
+                self.file_path(&key(&auth_path, "usernameFile"), username_file);
+                self.file_path(&key(&auth_path, "passwordFile"), password_file);
+            }
+            None => {}
+        }
+    }
+
+    fn file_path(&mut self, path: &str, file: &Spanned<String>) {
+        if let Err(why) = super::decode::check_node_path(&file.value) {
+            self.problem(path, Some(file.mark), why);
+        }
+    }
+
+    fn providers(&mut self) {
+        let target = self.inventory.target;
+        let mut names = HashSet::new();
+        for (i, provider) in self.inventory.credential_providers.iter().enumerate() {
+            let path = index("credentialProviders", i);
+            let name = &provider.name;
+            let name_path = key(&path, "name");
+            if name.value.is_empty() {
+                self.problem(&name_path, Some(name.mark), "the name is empty; it must be the provider binary's file name in the bin dir");
+            } else if name.value.contains('/') || name.value.contains(char::is_whitespace) || name.value == "." || name.value == ".." {
+                self.problem(&name_path, Some(name.mark), format!("`{}` cannot be a binary name in the bin dir: no `/`, no spaces, not `.` or `..`", name.value));
+            }
+            if !names.insert(name.value.clone()) {
+                self.problem(&name_path, Some(name.mark), format!("provider `{}` is defined twice; the kubelet requires unique names", name.value));
+            }
+            let images_path = key(&path, "matchImages");
+            if provider.match_images.is_empty() {
+                self.problem(&images_path, Some(provider.mark), "at least one pattern is required");
+            }
+            for (j, pattern) in provider.match_images.iter().enumerate() {
+                if let Err(why) = image_pattern::parse(&pattern.value) {
+                    self.problem(&index(&images_path, j), Some(pattern.mark), format!("the kubelet cannot parse `{}`: it {why}", pattern.value));
+                }
+            }
+            let duration = &provider.default_cache_duration;
+            match parse_go_duration(&duration.value) {
+                None => self.problem(&key(&path, "defaultCacheDuration"), Some(duration.mark), format!("`{}` is not a Go duration (like \"12h\" or \"0s\"; there is no `d` unit)", duration.value)),
+                Some(n) if n < 0 => self.problem(&key(&path, "defaultCacheDuration"), Some(duration.mark), "the cache duration must not be negative"),
+                Some(_) => {}
+            }
+            let api = provider_api_version(provider, target.kubelet);
+            if let Some(explicit) = &provider.api_version {
+                let since = match explicit.value.as_str() {
+                    "credentialprovider.kubelet.k8s.io/v1" => Some(Version::new(1, 26, 0)),
+                    "credentialprovider.kubelet.k8s.io/v1beta1" => Some(Version::new(1, 24, 0)),
+                    "credentialprovider.kubelet.k8s.io/v1alpha1" => Some(Version::new(1, 20, 0)),
+                    _ => None,
+                };
+                match since {
+                    None => self.problem(&key(&path, "apiVersion"), Some(explicit.mark), format!("`{}` is not a credential provider API; use credentialprovider.kubelet.k8s.io/v1", explicit.value)),
+                    Some(v) if target.kubelet < v => self.problem(&key(&path, "apiVersion"), Some(explicit.mark), format!("`{}` needs kubelet {}.{} or later", explicit.value, v.major, v.minor)),
+                    Some(_) => {}
+                }
+            }
+            let mut env_names = HashSet::new();
+            for (name, _) in &provider.env {
+                if name.is_empty() || name.contains('=') || name.contains('\0') {
+                    self.problem(&key(&key(&path, "env"), name), Some(provider.mark), "not a valid environment variable name");
+                }
+                env_names.insert(name);
+            }
+            if let Some(attrs) = &provider.token_attributes {
+                self.token_attributes(attrs, &key(&path, "tokenAttributes"), api);
+            }
+        }
+    }
+
+    fn token_attributes(&mut self, attrs: &TokenAttributes, path: &str, api: &str) {
+        let kubelet = self.inventory.target.kubelet;
+        let mark = Some(attrs.mark);
+        if kubelet < TOKEN_ATTRIBUTES_SINCE {
+            self.problem(path, mark, format!("`tokenAttributes` needs kubelet 1.33 or later (target is {kubelet})"));
+        }
+        if api != "credentialprovider.kubelet.k8s.io/v1" {
+            self.problem(path, mark, "`tokenAttributes` needs the provider apiVersion credentialprovider.kubelet.k8s.io/v1");
+        }
+        match &attrs.service_account_token_audience {
+            Some(a) if !a.value.is_empty() => {}
+            Some(a) => self.problem(&key(path, "serviceAccountTokenAudience"), Some(a.mark), "the audience must not be empty"),
+            None => self.problem(path, mark, "missing required field `serviceAccountTokenAudience`"),
+        }
+        match attrs.require_service_account {
+            None => self.problem(path, mark, "missing required field `requireServiceAccount` (the kubelet has no default)"),
+            Some(false) if !attrs.required_service_account_annotation_keys.is_empty() => self.problem(
+                &key(path, "requireServiceAccount"),
+                mark,
+                "must be true when `requiredServiceAccountAnnotationKeys` is set",
+            ),
+            Some(_) => {}
+        }
+        let mut all = HashSet::new();
+        for (list, name) in [
+            (&attrs.required_service_account_annotation_keys, "requiredServiceAccountAnnotationKeys"),
+            (&attrs.optional_service_account_annotation_keys, "optionalServiceAccountAnnotationKeys"),
+        ] {
+            let mut seen = HashSet::new();
+            for (i, annotation) in list.iter().enumerate() {
+                let item_path = index(&key(path, name), i);
+                let lower = annotation.value.to_lowercase();
+                if let Err(why) = check_qualified_name(&lower) {
+                    self.problem(&item_path, Some(annotation.mark), format!("`{}` is not a valid annotation key: {why}", annotation.value));
+                }
+                if !seen.insert(lower.clone()) {
+                    self.problem(&item_path, Some(annotation.mark), format!("`{}` is listed twice", annotation.value));
+                } else if !all.insert(lower) {
+                    self.problem(&item_path, Some(annotation.mark), format!("`{}` is both required and optional", annotation.value));
+                }
+            }
+        }
+        match &attrs.cache_type {
+            Some(c) if kubelet < CACHE_TYPE_SINCE => self.problem(
+                &key(path, "cacheType"),
+                Some(c.mark),
+                format!("kubelet {kubelet} does not know `cacheType` and refuses to start (strict decoding); remove it or target kubelet 1.34+"),
+            ),
+            Some(c) if c.value != "ServiceAccount" && c.value != "Token" => self.problem(
+                &key(path, "cacheType"),
+                Some(c.mark),
+                format!("`{}` is not a cache type; use ServiceAccount or Token", c.value),
+            ),
+            None if kubelet >= CACHE_TYPE_SINCE => self.problem(
+                path,
+                mark,
+                format!("missing required field `cacheType` (required by kubelet 1.34+, target is {kubelet}): ServiceAccount or Token"),
+            ),
+            _ => {}
+        }
+    }
+}
+
+/// The provider apiVersion rendered for `provider` on `kubelet`.
+pub fn provider_api_version<'a>(provider: &'a CredentialProvider, kubelet: Version) -> &'a str {
+    match &provider.api_version {
+        Some(v) => &v.value,
+        None if kubelet >= Version::new(1, 26, 0) => "credentialprovider.kubelet.k8s.io/v1",
+        None if kubelet >= Version::new(1, 24, 0) => "credentialprovider.kubelet.k8s.io/v1beta1",
+        None => "credentialprovider.kubelet.k8s.io/v1alpha1",
+    }
+}
+
+fn is_secret_header(name: &str, values: &[String]) -> bool {
+    let lower = name.to_lowercase();
+    SECRET_HEADERS.contains(&lower.as_str())
+        || lower.contains("token")
+        || lower.contains("secret")
+        || lower.contains("password")
+        || values.iter().any(|v| {
+            let v = v.trim_start().to_lowercase();
+            v.starts_with("basic ") || v.starts_with("bearer ")
+        })
+}
+
+/// A registry name as in image references, which becomes a directory name under certsDir.
+pub fn check_registry_name(name: &str) -> Result<(), String> {
+    if name == "*" {
+        return Ok(());
+    }
+    if name.is_empty() {
+        return Err("a registry name may not be empty; use \"*\" for containerd's _default".into());
+    }
+    if name.contains("://") {
+        return Err(format!("`{name}` has a scheme; write the registry as in image references (`docker.io`, `reg.local:5000`); the scheme belongs to mirror URLs"));
+    }
+    if name.contains(['/', '\\']) {
+        return Err(format!("`{name}` contains a path separator; a registry name becomes one directory under certsDir and may not contain `/` or `\\`"));
+    }
+    if name == "." || name == ".." || name.contains("..") {
+        return Err(format!("`{name}` contains `..`; it would name a directory outside certsDir"));
+    }
+    if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("a registry name may not contain whitespace or control characters".into());
+    }
+    let lower = name.to_lowercase();
+    if lower == "index.docker.io" || lower == "registry-1.docker.io" || lower.starts_with("index.docker.io:") || lower.starts_with("registry-1.docker.io:") {
+        return Err(format!("containerd never reads a `{name}` directory: Docker Hub images are keyed `docker.io`; write `docker.io`"));
+    }
+    let (host, port) = if let Some(rest) = name.strip_prefix('[') {
+        let close = rest.find(']').ok_or("an IPv6 address needs a closing `]`")?;
+        let addr = &rest[..close];
+        if addr.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(format!("`{addr}` is not an IPv6 address"));
+        }
+        let after = &rest[close + 1..];
+        match after.strip_prefix(':') {
+            Some(port) => (None, Some(port)),
+            None if after.is_empty() => (None, None),
+            None => return Err(format!("unexpected `{after}` after the IPv6 address")),
+        }
+    } else {
+        match name.split_once(':') {
+            Some((host, port)) => (Some(host), Some(port)),
+            None => (Some(name), None),
+        }
+    };
+    if let Some(port) = port {
+        match port.parse::<u32>() {
+            Ok(p) if (1..=65535).contains(&p) && !port.starts_with('0') => {}
+            _ => return Err(format!("`{port}` is not a port (1-65535)")),
+        }
+    }
+    if let Some(host) = host {
+        let valid_label = |l: &str| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        };
+        if host.is_empty() || host.len() > 253 || !host.split('.').all(valid_label) {
+            return Err(format!("`{host}` is not a host name: labels of letters, digits and `-`, separated by dots (IPv6 goes in brackets, `*` stands for every other registry)"));
+        }
+    }
+    Ok(())
+}
+
+/// A mirror or server URL: explicit http/https scheme, a host, no credentials, query or fragment.
+pub fn check_url(url: &str) -> Result<(), String> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err(format!("`{url}` has no scheme; write it explicitly, e.g. `https://{url}`"));
+    };
+    if scheme != "http" && scheme != "https" {
+        return Err(format!("scheme `{scheme}` is not supported; use https (or http for a plain-HTTP mirror)"));
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("a URL may not contain whitespace or control characters".into());
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return Err("credentials in the URL are not supported; use `auth.basicFrom` with root-only files".into());
+    }
+    if rest.contains(['?', '#']) {
+        return Err("a mirror URL may not carry a query or fragment".into());
+    }
+    if authority.is_empty() {
+        return Err(format!("`{url}` has no host"));
+    }
+    check_registry_name(authority).map_err(|why| format!("the host of `{url}` is invalid: {why}"))
+}
+
+/// A Kubernetes qualified name: `[prefix/]name`, prefix a DNS subdomain, name ≤ 63 characters.
+fn check_qualified_name(key: &str) -> Result<(), String> {
+    let (prefix, name) = match key.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, key),
+    };
+    let name_ok = !name.is_empty()
+        && name.len() <= 63
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        && name.as_bytes()[0].is_ascii_alphanumeric()
+        && name.as_bytes()[name.len() - 1].is_ascii_alphanumeric();
+    if !name_ok {
+        return Err("the name part must be 1-63 characters of letters, digits, `-`, `_`, `.`, starting and ending alphanumeric".into());
+    }
+    if let Some(prefix) = prefix {
+        let label_ok = |l: &str| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        };
+        if prefix.is_empty() || prefix.len() > 253 || !prefix.split('.').all(label_ok) {
+            return Err("the prefix must be a DNS subdomain".into());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,26 @@
+//! mirrorctl: one inventory in, every node file that image pulls through private mirrors depend
+//! on out — containerd's `hosts.toml` files and the kubelet's `CredentialProviderConfig`.
+//!
+//! The program is one pipeline of values; only [`apply`] writes:
+//!
+//! ```text
+//! inventory ─▶ render (pure) ─▶ DesiredState ─▶ plan (vs disk) ─▶ Plan ─▶ apply / report
+//! ```
+
+pub mod apply;
+pub mod cli;
+pub mod duration;
+pub mod error;
+pub mod fsx;
+pub mod image_pattern;
+pub mod lock;
+pub mod inventory;
+pub mod plan;
+pub mod redact;
+pub mod render;
+pub mod report;
+pub mod secrets;
+pub mod state;
+pub mod version;
+
+pub use error::Error;

@@ -1,0 +1,221 @@
+//! The plan: what is on disk compared with the desired state, as a sorted list of changes.
+//! `diff`, `check`, `apply --check` and `apply` all print this one value, so they can never
+//! disagree. Planning only reads.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::Error;
+use crate::fsx::{self, Actual};
+use crate::render::{DesiredFile, DesiredState, FileKind};
+use crate::state::State;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Action {
+    Create,
+    Update,
+    Chmod,
+    Delete,
+    Unchanged,
+}
+
+impl Action {
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Chmod => "chmod",
+            Action::Delete => "delete",
+            Action::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// A file as found on disk before the run.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Before {
+    pub bytes: Vec<u8>,
+    pub mode: u32,
+    pub owner: (u32, u32),
+}
+
+impl std::fmt::Debug for Before {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Before({} bytes, {:04o})", self.bytes.len(), self.mode)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Change {
+    /// Node path (as on the node, without `--root`).
+    pub path: String,
+    pub action: Action,
+    pub kind: FileKind,
+    pub before: Option<Before>,
+    /// `None` for a delete.
+    pub after: Option<DesiredFile>,
+    /// A managed file changed or removed by hand since mirrorctl wrote it.
+    pub drift: bool,
+    /// The path holds a file mirrorctl did not write: `apply` needs `--adopt` to replace it.
+    pub foreign: bool,
+}
+
+impl Change {
+    pub fn is_change(&self) -> bool {
+        self.action != Action::Unchanged
+    }
+
+    pub fn secret(&self) -> bool {
+        self.after.as_ref().is_some_and(|a| a.secret)
+            || (self.after.is_none() && self.kind == FileKind::HostsToml && self.before_has_secret())
+    }
+
+    fn before_has_secret(&self) -> bool {
+        self.before.as_ref().is_some_and(|b| {
+            crate::redact::has_secret(self.kind, &String::from_utf8_lossy(&b.bytes))
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub root: PathBuf,
+    /// Sorted by path.
+    pub changes: Vec<Change>,
+    /// The ownership record read before planning.
+    pub state: State,
+    pub state_dir: String,
+}
+
+impl Plan {
+    pub fn changed(&self) -> bool {
+        self.changes.iter().any(Change::is_change)
+    }
+
+    pub fn disk_path(&self, node_path: &str) -> PathBuf {
+        fsx::under_root(&self.root, node_path)
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut out = String::with_capacity(64);
+    for byte in digest.iter() {
+        out.push_str(&format!("{byte:02x}"));
+    }
+    out
+}
+
+/// Compares `desired` with what is under `root`, using the ownership record in `state_dir`.
+pub fn plan(desired: &DesiredState, root: &Path, state_dir: &str) -> Result<Plan, Error> {
+    let state = State::load(root, state_dir)?;
+    let mut changes = Vec::with_capacity(desired.files.len());
+    for (path, want) in &desired.files {
+        let disk = fsx::under_root(root, path);
+        if let Some(dir) = disk.parent() {
+            if want.kind == FileKind::HostsToml {
+                fsx::refuse_symlink(dir, "directory")?;
+            }
+        }
+        let record = state.files.get(path);
+        let (action, before, drift, foreign) = match fsx::inspect(&disk)? {
+            Actual::Symlink => {
+                return Err(Error::Symlink {
+                    path: disk,
+                    expected: "file",
+                });
+            }
+            Actual::NotAFile => return Err(Error::NotAFile { path: disk }),
+            Actual::Absent => (Action::Create, None, record.is_some(), false),
+            Actual::File {
+                bytes,
+                mode,
+                uid,
+                gid,
+            } => {
+                let drift = record.is_some_and(|r| {
+                    r.sha256 != sha256_hex(&bytes) || r.mode != format!("{mode:04o}")
+                });
+                let action = if bytes != want.contents {
+                    Action::Update
+                } else if mode != want.mode {
+                    Action::Chmod
+                } else {
+                    Action::Unchanged
+                };
+                let foreign = record.is_none() && action != Action::Unchanged;
+                let before = Before {
+                    bytes,
+                    mode,
+                    owner: (uid, gid),
+                };
+                (action, Some(before), drift, foreign)
+            }
+        };
+        changes.push(Change {
+            path: path.clone(),
+            action,
+            kind: want.kind,
+            before,
+            after: Some(want.clone()),
+            drift,
+            foreign,
+        });
+    }
+    for path in state.files.keys() {
+        if desired.files.contains_key(path) {
+            continue;
+        }
+        let disk = fsx::under_root(root, path);
+        match fsx::inspect(&disk)? {
+            Actual::Absent => {}
+            Actual::Symlink => {
+                return Err(Error::Symlink {
+                    path: disk,
+                    expected: "file",
+                });
+            }
+            Actual::NotAFile => return Err(Error::NotAFile { path: disk }),
+            Actual::File {
+                bytes,
+                mode,
+                uid,
+                gid,
+            } => {
+                let record = &state.files[path];
+                let drift =
+                    record.sha256 != sha256_hex(&bytes) || record.mode != format!("{mode:04o}");
+                changes.push(Change {
+                    path: path.clone(),
+                    action: Action::Delete,
+                    kind: kind_of(path),
+                    before: Some(Before {
+                        bytes,
+                        mode,
+                        owner: (uid, gid),
+                    }),
+                    after: None,
+                    drift,
+                    foreign: false,
+                });
+            }
+        }
+    }
+    changes.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Plan {
+        root: root.to_path_buf(),
+        changes,
+        state,
+        state_dir: state_dir.to_string(),
+    })
+}
+
+/// The kind of a recorded file that the inventory no longer mentions.
+fn kind_of(path: &str) -> FileKind {
+    if path.ends_with("/hosts.toml") {
+        FileKind::HostsToml
+    } else {
+        FileKind::CredentialProviderConfig
+    }
+}

@@ -1,0 +1,117 @@
+//! Pure rendering: inventory (plus secrets read beforehand) in, [`DesiredState`] out.
+//! No I/O here; same inventory, same bytes.
+
+pub mod credential_provider;
+pub mod hosts_toml;
+
+use std::collections::BTreeMap;
+
+use crate::inventory::Inventory;
+use crate::secrets::Secrets;
+
+/// What a file is for; decides its restart hint and how its secrets are redacted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FileKind {
+    HostsToml,
+    CredentialProviderConfig,
+}
+
+/// A service that must be restarted to see a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Service {
+    Containerd,
+    Kubelet,
+}
+
+impl Service {
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Containerd => "containerd",
+            Service::Kubelet => "kubelet",
+        }
+    }
+}
+
+impl FileKind {
+    /// hosts.toml is read on every pull; the kubelet reads its config once at start.
+    pub fn restart(self) -> Option<Service> {
+        match self {
+            FileKind::HostsToml => None,
+            FileKind::CredentialProviderConfig => Some(Service::Kubelet),
+        }
+    }
+
+    /// Files another file names must exist before it; lower ranks are written first
+    /// and deleted last.
+    pub fn rank(self) -> u8 {
+        match self {
+            FileKind::HostsToml | FileKind::CredentialProviderConfig => 1,
+        }
+    }
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct DesiredFile {
+    pub contents: Vec<u8>,
+    pub mode: u32,
+    /// Carries a credential: written 0600 and redacted in every output.
+    pub secret: bool,
+    pub kind: FileKind,
+}
+
+impl std::fmt::Debug for DesiredFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DesiredFile")
+            .field("len", &self.contents.len())
+            .field("mode", &format_args!("{:04o}", self.mode))
+            .field("secret", &self.secret)
+            .field("kind", &self.kind)
+            .finish()
+    }
+}
+
+/// Every file the inventory implies, keyed by node path (sorted).
+#[derive(Debug, Clone, Default)]
+pub struct DesiredState {
+    pub files: BTreeMap<String, DesiredFile>,
+}
+
+/// Renders every file the inventory implies.
+pub fn render(inventory: &Inventory, secrets: &Secrets) -> DesiredState {
+    let mut files = BTreeMap::new();
+    for (index, registry) in inventory.registries.iter().enumerate() {
+        let (contents, secret) = hosts_toml::render(registry, index, secrets);
+        let path = format!(
+            "{}/{}/hosts.toml",
+            inventory.paths.certs_dir,
+            registry.dir_name()
+        );
+        files.insert(
+            path,
+            DesiredFile {
+                contents: contents.into_bytes(),
+                mode: if secret {
+                    0o600
+                } else {
+                    inventory.modes.hosts_toml
+                },
+                secret,
+                kind: FileKind::HostsToml,
+            },
+        );
+    }
+    if !inventory.credential_providers.is_empty() {
+        let path = &inventory.paths.credential_provider_config;
+        files.insert(
+            path.clone(),
+            DesiredFile {
+                contents: credential_provider::render(inventory, path.ends_with(".json"))
+                    .into_bytes(),
+                mode: inventory.modes.credential_provider_config,
+                secret: false,
+                kind: FileKind::CredentialProviderConfig,
+            },
+        );
+    }
+    DesiredState { files }
+}

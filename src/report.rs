@@ -1,0 +1,189 @@
+//! What the user sees: the plan as text, as a unified diff, or as the documented JSON object;
+//! secrets redacted in every one of them.
+
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
+use similar::TextDiff;
+
+use crate::plan::{Action, Change, Plan, sha256_hex};
+use crate::redact::redact;
+use crate::render::{DesiredState, FileKind, Service};
+
+/// Services to restart so that the changes in `plan` take effect.
+pub fn restarts(plan: &Plan) -> Vec<Service> {
+    let mut services: Vec<Service> = plan
+        .changes
+        .iter()
+        .filter(|c| c.is_change())
+        .filter_map(|c| c.kind.restart())
+        .collect();
+    services.sort();
+    services.dedup();
+    services
+}
+
+/// The hash a kubelet (1.34+) exports as `kubelet_credential_provider_config_info{hash=…}`:
+/// sha256 over each file's length (big-endian u64) followed by its bytes.
+pub fn kubelet_config_hash(desired: &DesiredState) -> Option<String> {
+    let file = desired
+        .files
+        .values()
+        .find(|f| f.kind == FileKind::CredentialProviderConfig)?;
+    let mut framed = (file.contents.len() as u64).to_be_bytes().to_vec();
+    framed.extend_from_slice(&file.contents);
+    Some(format!("sha256:{}", sha256_hex(&framed)))
+}
+
+fn shown(change: &Change, bytes: &[u8]) -> String {
+    redact(change.kind, &String::from_utf8_lossy(bytes))
+}
+
+/// One line per change, then a summary line.
+pub fn text(plan: &Plan, check: bool, desired: &DesiredState) -> String {
+    let mut out = String::new();
+    let mut unchanged = 0;
+    for change in &plan.changes {
+        if !change.is_change() {
+            unchanged += 1;
+            continue;
+        }
+        let verb = if check {
+            format!("would {}", change.action.name())
+        } else {
+            change.action.name().to_string()
+        };
+        let mut notes = Vec::new();
+        if let Some(after) = &change.after {
+            notes.push(format!("{:04o}", after.mode));
+        }
+        if change.drift {
+            notes.push(if change.action == Action::Create {
+                "drift: removed by hand".to_string()
+            } else {
+                "drift: changed by hand".to_string()
+            });
+        }
+        if change.foreign {
+            notes.push("not written by mirrorctl: needs --adopt".into());
+        }
+        let _ = writeln!(out, "{verb:<16} {} ({})", change.path, notes.join(", "));
+    }
+    let changed = plan.changes.len() - unchanged;
+    let restart: Vec<&str> = restarts(plan).iter().map(|s| s.name()).collect();
+    let _ = write!(
+        out,
+        "{changed} file{} {}, {unchanged} unchanged",
+        if changed == 1 { "" } else { "s" },
+        match (check, changed) {
+            (_, 0) => "to change",
+            (true, _) => "would change",
+            (false, _) => "changed",
+        }
+    );
+    if !restart.is_empty() {
+        let _ = write!(
+            out,
+            "; restart {}{}",
+            restart.join(" and "),
+            if check { " after apply" } else { "" }
+        );
+    }
+    out.push('\n');
+    if let Some(hash) = kubelet_config_hash(desired) {
+        let _ = writeln!(out, "kubelet credential provider config hash: {hash}");
+    }
+    out
+}
+
+/// A git-style unified diff (`a/PATH`, `b/PATH`, relative to `--root`) that `patch -p1` or
+/// `git apply` can apply; new files diff against `/dev/null`.
+pub fn diff(plan: &Plan) -> String {
+    let mut out = String::new();
+    for change in plan.changes.iter().filter(|c| c.is_change()) {
+        let rel = change.path.trim_start_matches('/');
+        let (a, b) = (format!("a/{rel}"), format!("b/{rel}"));
+        let _ = writeln!(out, "diff --git {a} {b}");
+        let before_mode = change.before.as_ref().map(|b| b.mode);
+        let after_mode = change.after.as_ref().map(|a| a.mode);
+        match (before_mode, after_mode) {
+            (None, Some(m)) => {
+                let _ = writeln!(out, "new file mode 100{m:03o}");
+            }
+            (Some(m), None) => {
+                let _ = writeln!(out, "deleted file mode 100{m:03o}");
+            }
+            (Some(old), Some(new)) if old != new => {
+                let _ = writeln!(out, "old mode 100{old:03o}\nnew mode 100{new:03o}");
+            }
+            _ => {}
+        }
+        if change.action == Action::Chmod {
+            continue;
+        }
+        let before = change
+            .before
+            .as_ref()
+            .map(|b| shown(change, &b.bytes))
+            .unwrap_or_default();
+        let after = change
+            .after
+            .as_ref()
+            .map(|a| shown(change, &a.contents))
+            .unwrap_or_default();
+        let old_header = if change.before.is_some() { a } else { "/dev/null".into() };
+        let new_header = if change.after.is_some() { b } else { "/dev/null".into() };
+        let text_diff = TextDiff::from_lines(&before, &after);
+        let unified = text_diff
+            .unified_diff()
+            .context_radius(3)
+            .header(&old_header, &new_header)
+            .missing_newline_hint(true)
+            .to_string();
+        out.push_str(&unified);
+    }
+    out
+}
+
+fn mode(m: Option<u32>) -> Value {
+    m.map_or(Value::Null, |m| Value::String(format!("{m:04o}")))
+}
+
+/// The documented JSON report (see docs/json-output.md).
+pub fn json(plan: &Plan, check: bool, with_content: bool, desired: &DesiredState) -> Value {
+    let files: Vec<Value> = plan
+        .changes
+        .iter()
+        .map(|change| {
+            let mut file = json!({
+                "path": change.path,
+                "action": change.action.name(),
+                "kind": match change.kind {
+                    FileKind::HostsToml => "hostsToml",
+                    FileKind::CredentialProviderConfig => "credentialProviderConfig",
+                },
+                "sha256Before": change.before.as_ref().map(|b| sha256_hex(&b.bytes)),
+                "sha256After": change.after.as_ref().map(|a| sha256_hex(&a.contents)),
+                "modeBefore": mode(change.before.as_ref().map(|b| b.mode)),
+                "mode": mode(change.after.as_ref().map(|a| a.mode)),
+                "secret": change.secret(),
+                "drift": change.drift,
+                "foreign": change.foreign,
+                "restart": if change.is_change() { change.kind.restart().map(Service::name) } else { None },
+            });
+            if with_content && change.is_change() {
+                file["before"] = json!(change.before.as_ref().map(|b| shown(change, &b.bytes)).unwrap_or_default());
+                file["after"] = json!(change.after.as_ref().map(|a| shown(change, &a.contents)).unwrap_or_default());
+            }
+            file
+        })
+        .collect();
+    json!({
+        "changed": plan.changed(),
+        "check": check,
+        "root": plan.root.display().to_string(),
+        "files": files,
+        "restart": restarts(plan).iter().map(|s| s.name()).collect::<Vec<_>>(),
+        "kubeletCredentialProviderConfigHash": kubelet_config_hash(desired),
+    })
+}

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# The containerd end-to-end suite of mirrorctl (issue 3): real containerd 1.6 pulls a tiny image
+# through real docker-registry mirrors (behind nginx) configured only by files that
+# `mirrorctl apply` wrote, inside private network, mount and PID namespaces with loopback only.
+#
+# Usage: run.sh MIRRORCTL      run the suite with that mirrorctl binary (as root)
+#        run.sh --preflight    print the missing components, one per line; exit 77 if any
+#
+# Environment: E2E_ONLY="1 7"  run only those scenarios
+#              E2E_KEEP=1      keep the temp dir (logs, inventories, rendered files)
+#              E2E_STRICT=1    a pending scenario fails the run
+# Exit status: 0 every scenario proven (or pending), 1 a scenario or the bench failed,
+#              77 a component is missing, 64 usage.
+set -euo pipefail
+shopt -s inherit_errexit
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# nginx and ip live in sbin, which a non-login root shell may not have on its PATH.
+PATH=$PATH:/usr/sbin:/sbin
+
+missing_components() {
+  local cmd
+  [[ $(id -u) == 0 ]] || echo "root (uid 0)"
+  for cmd in unshare ip containerd ctr docker-registry nginx openssl curl timeout; do
+    command -v "$cmd" >/dev/null 2>&1 || echo "$cmd"
+  done
+  /usr/bin/python3 -c 'import grpc' >/dev/null 2>&1 || echo "python3-grpcio (/usr/bin/python3 -c 'import grpc')"
+  if command -v unshare >/dev/null 2>&1 && [[ $(id -u) == 0 ]] &&
+    ! unshare --net --mount --pid --fork --propagation private --mount-proc true >/dev/null 2>&1; then
+    echo "permission to create network, mount and PID namespaces (unshare)"
+  fi
+}
+
+case ${1:-} in
+  --preflight)
+    missing=$(missing_components)
+    [[ -z $missing ]] && exit 0
+    printf '%s\n' "$missing"
+    exit 77
+    ;;
+  '' | -h | --help)
+    sed -n '2,14s/^# \{0,1\}//p' "$0" >&2
+    exit 64
+    ;;
+esac
+
+if [[ -z ${MIRRORCTL_E2E_INSIDE:-} ]]; then
+  [[ -x $1 ]] || {
+    echo "run.sh: $1 is not an executable mirrorctl" >&2
+    exit 64
+  }
+  missing=$(missing_components)
+  if [[ -n $missing ]]; then
+    echo "SKIPPED: containerd end-to-end suite: missing $(printf '%s' "$missing" | paste -sd, | sed 's/,/, /g')" >&2
+    exit 77
+  fi
+  # The suite re-runs itself as PID 1 of fresh namespaces: when it exits, the kernel ends every
+  # process left in them; --kill-child sends it TERM (it cleans up) if unshare itself is killed.
+  MIRRORCTL_E2E_INSIDE=1 exec unshare --net --mount --pid --fork --propagation private \
+    --mount-proc --kill-child=SIGTERM -- bash "$HERE/run.sh" "$(realpath "$1")"
+fi
+
+MIRRORCTL=$1
+# shellcheck source=bench.sh
+source "$HERE/bench.sh"
+# shellcheck source=scenarios.sh
+source "$HERE/scenarios.sh"
+
+SUITE_START=$EPOCHREALTIME
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/mirrorctl-e2e.XXXXXX")
+
+cleanup() {
+  local rc=$? leftover proc comm
+  trap - EXIT INT TERM
+  bench_stop
+  # Anything else still alive in this PID namespace (where this shell is 1) was started by the
+  # suite too. Read from /proc with builtins only, so the check sees no process of its own.
+  leftover=()
+  for proc in /proc/[0-9]*; do
+    [[ ${proc#/proc/} == 1 ]] && continue
+    read -r comm 2>/dev/null <"$proc/comm" || continue
+    leftover+=("${proc#/proc/}:$comm")
+  done
+  if ((${#leftover[@]})); then
+    log "bench: processes left over, killing them: ${leftover[*]}"
+    kill -KILL "${leftover[@]%%:*}" 2>/dev/null || true
+  fi
+  if [[ -n ${E2E_KEEP:-} ]]; then
+    log "kept $WORK"
+  else
+    rm -rf "$WORK"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+
+seconds_since() {
+  awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'
+}
+
+ip link set lo up
+echo "mirrorctl end-to-end suite: $("$MIRRORCTL" --version 2>/dev/null || echo "$MIRRORCTL"), $(containerd --version | awk '{ print $1, $3 }')"
+t0=$EPOCHREALTIME
+bench_start
+echo "bench up in $(seconds_since "$t0")s: docker-registry, nginx mirrors, containerd; image $PUSHED_DIGEST"
+
+PASSED=()
+FAILED=()
+PENDING=()
+
+run_scenario() {
+  local n=$1 name=$2 fn=$3 rc=0 t0 secs
+  DIR=$WORK/s$n
+  SCENARIO=$n
+  mkdir -p "$DIR"
+  reset_logs
+  t0=$EPOCHREALTIME
+  # Not `( … ) || rc=$?`: errexit would be off inside the subshell.
+  set +e
+  (
+    set -e
+    "$fn"
+  ) >"$DIR/output" 2>&1
+  rc=$?
+  set -e
+  secs=$(seconds_since "$t0")
+  case $rc in
+    0)
+      echo "ok $n $name (${secs}s)"
+      sed -n 's/^# /    /p' "$DIR/output"
+      PASSED+=("$n")
+      ;;
+    "$PENDING_EXIT")
+      echo "pending $n $name (${secs}s): $(cat "$WORK/pending.$n")"
+      sed -n 's/^# /    /p' "$DIR/output"
+      PENDING+=("$n")
+      ;;
+    *)
+      echo "FAIL $n $name (${secs}s)"
+      sed 's/^/    /' "$DIR/output"
+      FAILED+=("$n")
+      ;;
+  esac
+}
+
+for entry in "${SCENARIOS[@]}"; do
+  IFS='|' read -r n name fn <<<"$entry"
+  if [[ -n ${E2E_ONLY:-} && " $E2E_ONLY " != *" $n "* ]]; then
+    continue
+  fi
+  run_scenario "$n" "$name" "$fn"
+done
+
+echo "${#PASSED[@]} ok, ${#FAILED[@]} failed${FAILED[*]:+ (${FAILED[*]})}, ${#PENDING[@]} pending${PENDING[*]:+ (${PENDING[*]})}; total wall time $(seconds_since "$SUITE_START")s"
+if ((${#FAILED[@]})); then
+  exit 1
+fi
+if ((${#PENDING[@]})) && [[ -n ${E2E_STRICT:-} ]]; then
+  echo "E2E_STRICT is set: pending scenarios fail the run"
+  exit 1
+fi
+exit 0

@@ -1,0 +1,349 @@
+#!/usr/bin/env bash
+# Drives the mirrorctl.node collection, its role and the command-module recipe with a real
+# ansible-playbook against localhost, every file written under a temporary --root.
+#
+#   tests/integrations/ansible.sh PATH/TO/mirrorctl
+#
+# Exit 0 passed, 1 failed, 77 skipped (tools missing and CI is not "true").
+set -euo pipefail
+
+if [[ $# -ne 1 ]]; then
+  echo "usage: $0 PATH/TO/mirrorctl" >&2
+  exit 64
+fi
+bin=$(realpath "$1")
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+examples=$repo/ansible/examples
+
+missing=()
+for tool in ansible-playbook ansible-doc; do
+  command -v "$tool" >/dev/null || missing+=("$tool")
+done
+if ((${#missing[@]})); then
+  if [[ ${CI:-} == true ]]; then
+    echo "error: CI needs ${missing[*]} (pip install ansible-core)" >&2
+    exit 1
+  fi
+  echo "SKIPPED: Ansible integration tests: ${missing[*]} not found (pip install ansible-core)" >&2
+  exit 77
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# Ansible refuses to start under LC_ALL=C; only this checkout's collection is on the path.
+export LC_ALL=C.UTF-8
+export ANSIBLE_COLLECTIONS_PATH=$repo/ansible
+export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false
+export ANSIBLE_HOME=$tmp/ansible-home
+export ANSIBLE_LOCAL_TEMP=$tmp/ansible-tmp
+export ANSIBLE_NOCOLOR=1
+export ANSIBLE_RETRY_FILES_ENABLED=false
+
+failures=0
+step=""
+
+begin() {
+  step=$1
+  echo "== $step"
+}
+
+fail() {
+  echo "FAIL [$step]: $*" >&2
+  failures=$((failures + 1))
+}
+
+# play LOG PLAYBOOK ARGS...: runs ansible-playbook on localhost, keeps its output in $tmp/LOG.log
+# and its exit status in $status.
+play() {
+  local log=$tmp/$1.log
+  shift
+  status=0
+  ansible-playbook -i localhost, -c local \
+    -e 'ansible_python_interpreter={{ ansible_playbook_python }}' "$@" >"$log" 2>&1 || status=$?
+  last_log=$log
+  sed 's/^/    /' "$log"
+}
+
+expect_status() {
+  [[ $status -eq $1 ]] || fail "ansible-playbook exited $status, expected $1"
+}
+
+# expect_recap KEY=VALUE...: checks counters of the PLAY RECAP line of the last run.
+expect_recap() {
+  local recap
+  recap=$(grep -E '^localhost +:' "$last_log" || true)
+  for want in "$@"; do
+    [[ " $recap " == *" $want "* ]] || fail "recap '$recap' lacks $want"
+  done
+}
+
+expect_log() {
+  grep -qF -- "$1" "$last_log" || fail "output lacks: $1"
+}
+
+expect_no_log() {
+  if grep -qF -- "$1" "$last_log"; then fail "output has: $1"; fi
+}
+
+# snapshot DIR: every file under DIR with its mode and digest, to prove a run wrote nothing.
+snapshot() {
+  if [[ -d $1 ]]; then
+    (cd "$1" && find . -type f -printf '%p %m ' -exec sha256sum {} \; | sort)
+  fi
+}
+
+write_inventory() { # write_inventory FILE MIRROR_URL CACHE_DURATION
+  cat >"$1" <<YAML
+version: 1
+registries:
+  docker.io:
+    mirrors: [{url: "$2"}]
+credentialProviders:
+  - name: corp
+    matchImages: [docker.io]
+    defaultCacheDuration: $3
+YAML
+}
+
+hosts_toml=/etc/containerd/certs.d/docker.io/hosts.toml
+provider_config=/etc/kubernetes/credential-providers.yaml
+
+begin "ansible-doc renders the module and the role"
+if ansible-doc mirrorctl.node.apply >"$tmp/doc.txt" 2>&1; then
+  for want in inventory content root binary adopt exit_code restart; do
+    grep -q -- "$want" "$tmp/doc.txt" || fail "ansible-doc output lacks $want"
+  done
+else
+  cat "$tmp/doc.txt"
+  fail "ansible-doc mirrorctl.node.apply failed"
+fi
+ansible-doc -t role mirrorctl.node.configure >"$tmp/role-doc.txt" 2>&1 ||
+  { cat "$tmp/role-doc.txt"; fail "ansible-doc -t role mirrorctl.node.configure failed"; }
+ansible-doc --json mirrorctl.node.apply >"$tmp/doc.json" 2>&1 ||
+  fail "ansible-doc --json failed"
+python3 - "$tmp/doc.json" <<'PY' || fail "module documentation incomplete"
+import json, sys
+doc = json.load(open(sys.argv[1]))["mirrorctl.node.apply"]
+missing = [name for name, opt in doc["doc"]["options"].items() if not opt.get("description")]
+missing += [name for name, attr in doc["doc"]["attributes"].items() if not attr.get("description")]
+assert not missing, "undocumented: %s" % missing
+author = doc["doc"]["author"]
+assert author in ("mirrorctl developers (@mirrorctl)", ["mirrorctl developers (@mirrorctl)"]), author
+assert "rc" not in doc["return"], "documents a return key rc"
+for key in ("changed", "exit_code", "files", "restart"):
+    assert key in doc["return"], "RETURN lacks %s" % key
+assert doc["examples"].strip()
+PY
+
+# --- the role, through ansible/examples/node.yml ----------------------------------------------
+root=$tmp/role-root
+inventory=$tmp/role-inventory.yaml
+marker_dir=$tmp/restarted
+mkdir -p "$marker_dir"
+write_inventory "$tmp/v1.yaml" https://mirror.example:5000 12h
+role() {
+  play "$1" "$examples/node.yml" \
+    -e "mirrorctl_binary=$bin mirrorctl_root=$root mirrorctl_inventory_path=$inventory" \
+    -e "mirrorctl_inventory_src=$2" \
+    -e "{\"mirrorctl_restart_commands\": {\"containerd\": [\"touch\", \"$marker_dir/containerd\"], \"kubelet\": [\"touch\", \"$marker_dir/kubelet\"]}}" \
+    "${@:3}"
+}
+
+begin "role: --check on a bare node reports changed and writes nothing"
+role role-check "$tmp/v1.yaml" --check
+expect_status 0
+expect_recap failed=0
+expect_log "changed: [localhost]"
+[[ -z $(snapshot "$root") ]] || fail "check mode wrote under the root: $(snapshot "$root")"
+[[ ! -e $inventory ]] || fail "check mode installed the inventory"
+[[ ! -e $marker_dir/kubelet ]] || fail "check mode restarted the kubelet"
+
+begin "role: first run with --diff writes, shows the diff and restarts the kubelet"
+role role-first "$tmp/v1.yaml" --diff
+expect_status 0
+expect_recap failed=0
+expect_log "+++ after: $hosts_toml"
+expect_log "+++ after: $provider_config"
+expect_log "https://mirror.example:5000"
+expect_log "RUNNING HANDLER [mirrorctl.node.configure : Restart kubelet]"
+expect_no_log "Restart containerd]"
+[[ -f $root$hosts_toml ]] || fail "$hosts_toml not written"
+[[ -f $root$provider_config ]] || fail "$provider_config not written"
+cmp -s "$inventory" "$tmp/v1.yaml" || fail "inventory not installed"
+[[ -e $marker_dir/kubelet ]] || fail "the kubelet handler did not run"
+rm -f "$marker_dir"/*
+
+begin "role: second run changes nothing"
+role role-second "$tmp/v1.yaml"
+expect_status 0
+expect_recap changed=0 failed=0
+[[ ! -e $marker_dir/kubelet ]] || fail "the kubelet handler ran on an unchanged node"
+
+begin "role: a hosts.toml-only change restarts nothing"
+write_inventory "$tmp/v2.yaml" https://mirror2.example:5000 12h
+before=$(snapshot "$root")
+role role-hosts "$tmp/v2.yaml" --diff
+expect_status 0
+expect_recap failed=0
+expect_log "-[host.\"https://mirror.example:5000\"]"
+expect_log "+[host.\"https://mirror2.example:5000\"]"
+expect_no_log "RUNNING HANDLER"
+[[ $(snapshot "$root") != "$before" ]] || fail "nothing was written"
+[[ -z $(ls -A "$marker_dir") ]] || fail "a handler ran: $(ls "$marker_dir")"
+
+begin "role: a credential-provider change restarts the kubelet only"
+write_inventory "$tmp/v3.yaml" https://mirror2.example:5000 6h
+role role-provider "$tmp/v3.yaml"
+expect_status 0
+expect_recap failed=0
+[[ -e $marker_dir/kubelet ]] || fail "the kubelet handler did not run"
+[[ ! -e $marker_dir/containerd ]] || fail "the containerd handler ran"
+rm -f "$marker_dir"/*
+
+begin "role: an invalid inventory fails the task with mirrorctl's message"
+printf 'version: 1\nbogus: true\n' >"$tmp/invalid.yaml"
+before=$(snapshot "$root")
+role role-invalid "$tmp/invalid.yaml"
+expect_status 2
+expect_recap failed=1
+expect_log "error:"
+expect_log "bogus"
+expect_no_log "RUNNING HANDLER"
+[[ $(snapshot "$root") == "$before" ]] || fail "a failed run wrote files"
+
+# --- the module's return values, asserted inside a play ---------------------------------------
+begin "module: return values, check mode, diff mode, failures"
+write_inventory "$tmp/m1.yaml" https://mirror.example:5000 12h
+cat >"$tmp/module.yml" <<'PLAY'
+- hosts: all
+  gather_facts: false
+  vars:
+    apply: &apply
+      binary: "{{ bin }}"
+      root: "{{ root }}"
+  tasks:
+    - name: First run from an inventory path
+      mirrorctl.node.apply:
+        <<: *apply
+        inventory: "{{ inventory }}"
+      register: first
+    - ansible.builtin.assert:
+        that:
+          - first is changed
+          - first.exit_code == 2
+          - "'rc' not in first"
+          - first.restart == ['kubelet']
+          - first.files | selectattr('path', 'equalto', hosts_toml) | map(attribute='action') | list == ['create']
+          - first.files | selectattr('path', 'equalto', provider_config) | map(attribute='action') | list == ['create']
+          - first.files | map('list') | map('sort') | unique | list == [['action', 'path']]
+          - first.diff is not defined
+
+    - name: Second run from the same inventory as content on stdin
+      mirrorctl.node.apply:
+        <<: *apply
+        content: "{{ lookup('ansible.builtin.file', inventory, rstrip=false) }}"
+      register: second
+    - ansible.builtin.assert:
+        that:
+          - second is not changed
+          - second.exit_code == 0
+          - "'rc' not in second"
+          - second.restart == []
+          - second.files | map(attribute='action') | unique | list == ['unchanged']
+
+    - name: Check mode and diff mode on a pending change
+      mirrorctl.node.apply:
+        <<: *apply
+        content: "{{ lookup('ansible.builtin.file', inventory, rstrip=false) | replace('mirror.example', 'mirror3.example') }}"
+      check_mode: true
+      diff: true
+      register: pending
+    - ansible.builtin.slurp:
+        src: "{{ root }}{{ hosts_toml }}"
+      register: on_disk
+    - ansible.builtin.assert:
+        that:
+          - pending is changed
+          - pending.exit_code == 2
+          - "'--check' in pending.cmd and '--diff' in pending.cmd"
+          - pending.restart == []
+          - pending.diff | length == 1
+          - pending.diff[0].before_header == hosts_toml
+          - pending.diff[0].after_header == hosts_toml
+          - "'mirror.example' in pending.diff[0].before"
+          - "'mirror3.example' in pending.diff[0].after"
+          - "'mirror3.example' not in (on_disk.content | b64decode)"
+
+    - name: An invalid inventory fails with mirrorctl's message
+      mirrorctl.node.apply:
+        <<: *apply
+        content: "version: 1\nbogus: true\n"
+      register: invalid
+      ignore_errors: true
+    - ansible.builtin.assert:
+        that:
+          - invalid is failed
+          - invalid.exit_code == 1
+          - "'rc' not in invalid"
+          - invalid.msg is match('error:')
+          - "'bogus' in invalid.msg"
+
+    - name: An unknown binary fails
+      mirrorctl.node.apply:
+        <<: *apply
+        binary: mirrorctl-does-not-exist
+      register: nobinary
+      ignore_errors: true
+    - ansible.builtin.assert:
+        that:
+          - nobinary is failed
+          - "'mirrorctl-does-not-exist' in nobinary.msg"
+PLAY
+play module "$tmp/module.yml" \
+  -e "bin=$bin root=$tmp/module-root inventory=$tmp/m1.yaml" \
+  -e "hosts_toml=$hosts_toml provider_config=$provider_config"
+expect_status 0
+expect_recap failed=0 ignored=2
+
+# --- the plain command-module recipe, ansible/examples/command.yml ----------------------------
+root=$tmp/command-root
+command_recipe() {
+  play "$1" "$examples/command.yml" \
+    -e "mirrorctl_binary=$bin mirrorctl_root=$root mirrorctl_inventory_path=$2" "${@:3}"
+}
+
+begin "command recipe: --check reports changed and writes nothing"
+command_recipe command-check "$tmp/v1.yaml" --check
+expect_status 0
+expect_recap changed=1 failed=0
+[[ -z $(snapshot "$root") ]] || fail "check mode wrote under the root"
+
+begin "command recipe: first run changed, second run ok"
+command_recipe command-first "$tmp/v1.yaml"
+expect_status 0
+expect_recap changed=1 failed=0
+[[ -f $root$hosts_toml ]] || fail "$hosts_toml not written"
+command_recipe command-second "$tmp/v1.yaml"
+expect_status 0
+expect_recap changed=0 failed=0
+
+begin "command recipe: --check --diff prints mirrorctl's diff and writes nothing"
+before=$(snapshot "$root")
+command_recipe command-diff "$tmp/v2.yaml" --check --diff
+expect_status 0
+expect_recap changed=1 failed=0
+expect_log "mirror2.example"
+[[ $(snapshot "$root") == "$before" ]] || fail "check mode wrote under the root"
+
+begin "command recipe: an invalid inventory fails"
+command_recipe command-invalid "$tmp/invalid.yaml"
+expect_status 2
+expect_recap failed=1
+expect_log "error:"
+
+if ((failures)); then
+  echo "ansible integration: $failures check(s) failed" >&2
+  exit 1
+fi
+echo "ansible integration: all checks passed"

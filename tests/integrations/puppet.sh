@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# Checks the mirrorctl Puppet module the way Puppet users run it: parser validate, puppet-lint,
+# metadata-json-lint, rspec-puppet, then real `puppet apply --detailed-exitcodes` runs that write
+# under a temporary --root.
+#
+#   tests/integrations/puppet.sh PATH/TO/mirrorctl
+#
+# Exit 0 passed, 1 failed, 77 skipped (tools missing and CI is not "true").
+set -euo pipefail
+
+if [[ $# -ne 1 ]]; then
+  echo "usage: $0 PATH/TO/mirrorctl" >&2
+  exit 64
+fi
+bin=$(realpath "$1")
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+module=$repo/puppet/mirrorctl
+
+missing=()
+for tool in puppet puppet-lint metadata-json-lint rspec; do
+  command -v "$tool" >/dev/null || missing+=("$tool")
+done
+if command -v ruby >/dev/null && ! ruby -e 'require "rspec-puppet"' 2>/dev/null; then
+  missing+=(rspec-puppet)
+fi
+if ((${#missing[@]})); then
+  hint="apt-get install --no-install-recommends puppet puppet-lint ruby-rspec-puppet metadata-json-lint"
+  if [[ ${CI:-} == true ]]; then
+    echo "error: CI needs ${missing[*]} ($hint)" >&2
+    exit 1
+  fi
+  echo "SKIPPED: Puppet integration tests: ${missing[*]} not found ($hint)" >&2
+  exit 77
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+failures=0
+step=""
+
+begin() {
+  step=$1
+  echo "== $step"
+}
+
+fail() {
+  echo "FAIL [$step]: $*" >&2
+  failures=$((failures + 1))
+}
+
+# show LOG: prints a log indented. Facter reports /proc/1/environ as unreadable in this sandbox
+# unless /etc/facter/facter.conf blocks the facts that read it (.ci/run installs one); those
+# lines are harmless and dropped here.
+show() {
+  grep -vF 'Permission denied @ rb_sysopen - /proc/1/environ' "$1" | sed 's/^/    /' || true
+}
+
+# run LOG COMMAND...: keeps the output in $tmp/LOG.log and the exit status in $status.
+run() {
+  last_log=$tmp/$1.log
+  shift
+  status=0
+  "$@" >"$last_log" 2>&1 || status=$?
+  show "$last_log"
+}
+
+expect_status() {
+  [[ $status -eq $1 ]] || fail "exit status $status, expected $1"
+}
+
+expect_log() {
+  grep -qF -- "$1" "$last_log" || fail "output lacks: $1"
+}
+
+expect_no_log() {
+  if grep -qF -- "$1" "$last_log"; then fail "output has: $1"; fi
+}
+
+snapshot() {
+  if [[ -d $1 ]]; then
+    (cd "$1" && find . -type f -printf '%p %m ' -exec sha256sum {} \; | sort)
+  fi
+}
+
+begin "puppet parser validate"
+run validate puppet parser validate "$module"/manifests/*.pp "$module"/examples/*.pp
+expect_status 0
+
+begin "puppet-lint --fail-on-warnings"
+run lint puppet-lint --fail-on-warnings "$module/manifests" "$module/examples"
+expect_status 0
+
+begin "metadata-json-lint"
+run metadata metadata-json-lint --strict-license --strict-dependencies "$module/metadata.json"
+expect_status 0
+
+begin "rspec-puppet"
+run rspec env -C "$module" rspec spec
+expect_status 0
+expect_log " 0 failures"
+
+# --- real puppet apply against a temporary root ------------------------------------------------
+root=$tmp/root
+markers=$tmp/restarted
+mkdir -p "$tmp/etc" "$markers"
+hosts_toml=/etc/containerd/certs.d/docker.io/hosts.toml
+provider_config=/etc/kubernetes/credential-providers.yaml
+
+write_inventory() { # write_inventory FILE MIRROR_URL CACHE_DURATION
+  cat >"$1" <<YAML
+version: 1
+registries:
+  docker.io:
+    mirrors: [{url: "$2"}]
+credentialProviders:
+  - name: corp
+    matchImages: [docker.io]
+    defaultCacheDuration: $3
+YAML
+}
+
+# manifest FILE INVENTORY_SOURCE: a node that installs the inventory from INVENTORY_SOURCE
+# (read by Puppet's file() function) and restarts by touching a marker file.
+manifest() {
+  cat >"$1" <<PP
+mirrorctl::apply { 'node':
+  inventory        => '$tmp/etc/inventory.yaml',
+  content          => file('$2'),
+  root             => '$root',
+  binary           => '$bin',
+  restart_commands => {
+    'containerd' => ['/usr/bin/touch', '$markers/containerd'],
+    'kubelet'    => ['/usr/bin/touch', '$markers/kubelet'],
+  },
+}
+PP
+}
+
+puppet_apply() { # puppet_apply LOG MANIFEST [ARGS...]
+  local log=$1 manifest=$2
+  shift 2
+  run "$log" puppet apply --detailed-exitcodes --color=false \
+    --confdir "$tmp/puppet/etc" --vardir "$tmp/puppet/var" --codedir "$tmp/puppet/code" \
+    --logdir "$tmp/puppet/log" --rundir "$tmp/puppet/run" \
+    --modulepath "$repo/puppet" "$@" "$manifest"
+}
+
+write_inventory "$tmp/v1.yaml" https://mirror.example:5000 12h
+manifest "$tmp/v1.pp" "$tmp/v1.yaml"
+
+begin "puppet apply: first run changes (2), restarts the kubelet"
+puppet_apply first "$tmp/v1.pp"
+expect_status 2
+expect_log "mirrorctl asks for a kubelet restart"
+expect_no_log "containerd restart hint"
+[[ -f $root$hosts_toml ]] || fail "$hosts_toml not written"
+[[ -f $root$provider_config ]] || fail "$provider_config not written"
+[[ -e $markers/kubelet ]] || fail "the kubelet restart did not run"
+[[ ! -e $markers/containerd ]] || fail "the containerd restart ran"
+rm -f "$markers"/*
+
+begin "puppet apply: second run changes nothing (0)"
+puppet_apply second "$tmp/v1.pp"
+expect_status 0
+[[ -z $(ls -A "$markers") ]] || fail "a restart ran: $(ls "$markers")"
+
+begin "puppet apply --noop: a pending change writes nothing"
+write_inventory "$tmp/v2.yaml" https://mirror2.example:5000 12h
+manifest "$tmp/v2.pp" "$tmp/v2.yaml"
+before=$(snapshot "$root")
+puppet_apply noop "$tmp/v2.pp" --noop
+expect_status 0
+[[ $(snapshot "$root") == "$before" ]] || fail "--noop wrote under the root"
+[[ -z $(ls -A "$markers") ]] || fail "a restart ran: $(ls "$markers")"
+
+begin "puppet apply: a hosts.toml-only change (2) restarts nothing"
+puppet_apply hosts "$tmp/v2.pp"
+expect_status 2
+grep -qF mirror2.example "$root$hosts_toml" || fail "$hosts_toml not updated"
+[[ -z $(ls -A "$markers") ]] || fail "a restart ran: $(ls "$markers")"
+
+begin "puppet apply: a credential-provider change (2) restarts the kubelet only"
+write_inventory "$tmp/v3.yaml" https://mirror2.example:5000 6h
+manifest "$tmp/v3.pp" "$tmp/v3.yaml"
+puppet_apply provider "$tmp/v3.pp"
+expect_status 2
+[[ -e $markers/kubelet ]] || fail "the kubelet restart did not run"
+[[ ! -e $markers/containerd ]] || fail "the containerd restart ran"
+rm -f "$markers"/*
+
+begin "puppet apply: an invalid inventory fails (4) with mirrorctl's message"
+printf 'version: 1\nbogus: true\n' >"$tmp/invalid.yaml"
+cat >"$tmp/invalid.pp" <<PP
+mirrorctl::apply { 'node':
+  inventory        => '$tmp/invalid.yaml',
+  root             => '$root',
+  binary           => '$bin',
+  restart_commands => { 'kubelet' => ['/usr/bin/touch', '$markers/kubelet'] },
+}
+PP
+before=$(snapshot "$root")
+puppet_apply invalid "$tmp/invalid.pp"
+expect_status 4
+expect_log "error:"
+expect_log "bogus"
+[[ $(snapshot "$root") == "$before" ]] || fail "a failed run wrote under the root"
+[[ -z $(ls -A "$markers") ]] || fail "a restart ran: $(ls "$markers")"
+
+if ((failures)); then
+  echo "puppet integration: $failures check(s) failed" >&2
+  exit 1
+fi
+echo "puppet integration: all checks passed"
