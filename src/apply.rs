@@ -133,7 +133,10 @@ pub fn apply(plan: &Plan, options: Options) -> Result<Applied, Error> {
         // Directories mirrorctl created and no longer needs, deepest first.
         let dirs: Vec<String> = state.dirs.iter().rev().cloned().collect();
         for dir in dirs {
-            let still_wanted = state.files.keys().any(|f| f.starts_with(&format!("{dir}/")));
+            let still_wanted = state
+                .files
+                .keys()
+                .any(|f| f.starts_with(&format!("{dir}/")));
             if still_wanted {
                 continue;
             }
@@ -168,7 +171,11 @@ pub fn apply(plan: &Plan, options: Options) -> Result<Applied, Error> {
                 .collect();
             Err(Error::Partial(format!(
                 "{error}\n  while applying `{path}`; every file holds either its old or its new complete content\n  done: {}\n  not done: {}",
-                if done.is_empty() { "nothing".into() } else { done.join(", ") },
+                if done.is_empty() {
+                    "nothing".into()
+                } else {
+                    done.join(", ")
+                },
                 not_done.join(", ")
             )))
         }

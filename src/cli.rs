@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::error::Error;
 use crate::inventory::{self, Inventory};
-use crate::render::{self, DesiredState};
+use crate::render;
 use crate::secrets::Secrets;
 use crate::{apply, lock, plan, redact, report};
 
@@ -125,9 +125,7 @@ pub fn main() -> ExitCode {
         Err(e) => {
             let _ = e.print();
             match e.kind() {
-                clap::error::ErrorKind::DisplayHelp
-                | clap::error::ErrorKind::DisplayVersion
-                | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
                     Outcome::Unchanged
                 }
                 _ => Outcome::Usage,
@@ -175,6 +173,8 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Render(args) => run_render(args, &mut stdout),
     };
     match result {
+        // A reader that stopped early (`mirrorctl diff | head`) got what it wanted.
+        Ok(_) if stdout.closed => Outcome::Unchanged,
         Ok(true) => Outcome::Changed,
         Ok(false) => Outcome::Unchanged,
         Err(e) => Outcome::Failed(e),
@@ -198,7 +198,12 @@ fn load(arg: &InventoryArg) -> Result<Inventory, Error> {
 }
 
 /// apply, check and diff: one code path, with writes disabled for the read-only ones.
-fn run_plan(args: ApplyArgs, check: bool, show_diff: bool, out: &mut Stdout) -> Result<bool, Error> {
+fn run_plan(
+    args: ApplyArgs,
+    check: bool,
+    show_diff: bool,
+    out: &mut Stdout,
+) -> Result<bool, Error> {
     let inventory = load(&args.plan.inventory)?;
     let root = &args.plan.root;
     let secrets = Secrets::load(&inventory, root)?;
@@ -244,11 +249,16 @@ fn run_render(args: RenderArgs, out: &mut Stdout) -> Result<bool, Error> {
         let mut text = String::new();
         for (path, file) in &desired.files {
             text.push_str(&format!("# ==> {path} ({:04o}) <==\n", file.mode));
-            text.push_str(&redact::redact(file.kind, &String::from_utf8_lossy(&file.contents)));
+            text.push_str(&redact::redact(
+                file.kind,
+                &String::from_utf8_lossy(&file.contents),
+            ));
             text.push('\n');
         }
         if let Some(hash) = report::kubelet_config_hash(&desired) {
-            text.push_str(&format!("# kubelet credential provider config hash: {hash}\n"));
+            text.push_str(&format!(
+                "# kubelet credential provider config hash: {hash}\n"
+            ));
         }
         out.print(&text)?;
     } else {
@@ -270,9 +280,4 @@ fn run_render(args: RenderArgs, out: &mut Stdout) -> Result<bool, Error> {
         ))?;
     }
     Ok(false)
-}
-
-/// For tests and tools: the desired state of an inventory with placeholder secrets.
-pub fn desired_with_placeholders(inventory: &Inventory) -> DesiredState {
-    render::render(inventory, &Secrets::placeholders(inventory))
 }

@@ -63,7 +63,18 @@ mod tests {
 
     #[test]
     fn rejects_what_go_rejects() {
-        for bad in ["", "5", "1d", "s", "1.2.3s", "-", "1h 30m", "1S", "12hours", "99999999999h"] {
+        for bad in [
+            "",
+            "5",
+            "1d",
+            "s",
+            "1.2.3s",
+            "-",
+            "1h 30m",
+            "1S",
+            "12hours",
+            "99999999999h",
+        ] {
             assert_eq!(parse_go_duration(bad), None, "{bad}");
         }
     }

@@ -27,7 +27,10 @@ impl fmt::Display for Problem {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{}", render_problems(.file, .problems))]
-    Inventory { file: String, problems: Vec<Problem> },
+    Inventory {
+        file: String,
+        problems: Vec<Problem>,
+    },
 
     #[error("failed to {action} `{}`: {source}", .path.display())]
     Io {
@@ -38,7 +41,10 @@ pub enum Error {
     },
 
     #[error("refusing to follow the symlink `{}`: mirrorctl never writes through a symlink at or below a managed path; replace it with a real {expected}", .path.display())]
-    Symlink { path: PathBuf, expected: &'static str },
+    Symlink {
+        path: PathBuf,
+        expected: &'static str,
+    },
 
     #[error("`{}` is not a regular file; mirrorctl will not replace it", .path.display())]
     NotAFile { path: PathBuf },

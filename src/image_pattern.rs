@@ -45,17 +45,17 @@ pub fn parse(text: &str) -> Result<UrlParts, String> {
             None => (authority, None),
         }
     };
-    if let Some(port) = port {
-        if !port.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!("has an invalid port {port:?}"));
-        }
+    if let Some(port) = port
+        && !port.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(format!("has an invalid port {port:?}"));
     }
-    if !host.starts_with('[') {
-        if let Some(c) = host.chars().find(|&c| {
+    if !host.starts_with('[')
+        && let Some(c) = host.chars().find(|&c| {
             c.is_ascii() && !(c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:<>\"%".contains(c))
-        }) {
-            return Err(format!("has the invalid character {c:?} in its host"));
-        }
+        })
+    {
+        return Err(format!("has the invalid character {c:?} in its host"));
     }
     Ok(UrlParts {
         host: host.to_string(),
@@ -119,7 +119,10 @@ impl fmt::Display for Mismatch {
                 image,
                 case_only,
             } => {
-                write!(f, "the image path `{image}` does not start with `{pattern}`")?;
+                write!(
+                    f,
+                    "the image path `{image}` does not start with `{pattern}`"
+                )?;
                 if *case_only {
                     write!(f, " (matching is case-sensitive)")?;
                 }
@@ -158,7 +161,10 @@ pub fn matches(pattern: &str, image: &str) -> Result<(), Mismatch> {
     }
     if !target.path.starts_with(&glob.path) {
         return Err(Mismatch::PathPrefix {
-            case_only: target.path.to_lowercase().starts_with(&glob.path.to_lowercase()),
+            case_only: target
+                .path
+                .to_lowercase()
+                .starts_with(&glob.path.to_lowercase()),
             pattern: glob.path,
             image: target.path,
         });
@@ -294,7 +300,8 @@ mod tests {
         assert!(matches("reg:5000/team", "reg:5000/teamx/app").is_ok());
         assert!(matches("reg", "reg:5000/app").is_err());
         assert!(matches("Docker.io", "docker.io/x").is_err());
-        assert!(matches("*", "nginx").is_err());
+        assert!(matches("*", "docker.io/library/nginx").is_err());
+        assert!(matches("*", "localhost/app").is_ok());
     }
 
     #[test]

@@ -68,7 +68,9 @@ impl Change {
 
     pub fn secret(&self) -> bool {
         self.after.as_ref().is_some_and(|a| a.secret)
-            || (self.after.is_none() && self.kind == FileKind::HostsToml && self.before_has_secret())
+            || (self.after.is_none()
+                && self.kind == FileKind::HostsToml
+                && self.before_has_secret())
     }
 
     fn before_has_secret(&self) -> bool {
@@ -113,10 +115,10 @@ pub fn plan(desired: &DesiredState, root: &Path, state_dir: &str) -> Result<Plan
     let mut changes = Vec::with_capacity(desired.files.len());
     for (path, want) in &desired.files {
         let disk = fsx::under_root(root, path);
-        if let Some(dir) = disk.parent() {
-            if want.kind == FileKind::HostsToml {
-                fsx::refuse_symlink(dir, "directory")?;
-            }
+        if let Some(dir) = disk.parent()
+            && want.kind == FileKind::HostsToml
+        {
+            fsx::refuse_symlink(dir, "directory")?;
         }
         let record = state.files.get(path);
         let (action, before, drift, foreign) = match fsx::inspect(&disk)? {

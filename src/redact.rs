@@ -40,7 +40,11 @@ fn redact_toml(text: &str) -> String {
             continue;
         };
         // The key must stand alone: start of line, `{`, `,`, whitespace or a quote before it.
-        let before_ok = i == 0 || matches!(bytes[i - 1], b' ' | b'\t' | b'\n' | b'{' | b',' | b'"' | b'\'');
+        let before_ok = i == 0
+            || matches!(
+                bytes[i - 1],
+                b' ' | b'\t' | b'\n' | b'{' | b',' | b'"' | b'\''
+            );
         let mut j = i + key.len();
         if j < bytes.len() && (bytes[j] == b'"' || bytes[j] == b'\'') {
             j += 1;

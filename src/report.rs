@@ -131,8 +131,16 @@ pub fn diff(plan: &Plan) -> String {
             .as_ref()
             .map(|a| shown(change, &a.contents))
             .unwrap_or_default();
-        let old_header = if change.before.is_some() { a } else { "/dev/null".into() };
-        let new_header = if change.after.is_some() { b } else { "/dev/null".into() };
+        let old_header = if change.before.is_some() {
+            a
+        } else {
+            "/dev/null".into()
+        };
+        let new_header = if change.after.is_some() {
+            b
+        } else {
+            "/dev/null".into()
+        };
         let text_diff = TextDiff::from_lines(&before, &after);
         let unified = text_diff
             .unified_diff()

@@ -48,16 +48,8 @@ impl Secrets {
                     ),
                     "basicFrom",
                 );
-                let user = read_secret(
-                    root,
-                    &username_file.value,
-                    &key(&field, "usernameFile"),
-                )?;
-                let pass = read_secret(
-                    root,
-                    &password_file.value,
-                    &key(&field, "passwordFile"),
-                )?;
+                let user = read_secret(root, &username_file.value, &key(&field, "usernameFile"))?;
+                let pass = read_secret(root, &password_file.value, &key(&field, "passwordFile"))?;
                 if user.contains(':') {
                     return Err(Error::Secret {
                         field: key(&field, "usernameFile"),
@@ -131,8 +123,7 @@ fn read_secret(root: &Path, node_path: &str, field: &str) -> Result<String, Erro
 
 /// Standard base64 with padding (RFC 4648 §4), as HTTP basic auth uses.
 pub fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
         let b = [

@@ -65,9 +65,8 @@ impl State {
     pub fn save(&self, root: &Path, state_dir: &str) -> Result<(), Error> {
         let dir = fsx::under_root(root, state_dir);
         fsx::create_dirs(&dir)?;
-        let mut bytes = serde_json::to_vec_pretty(self).map_err(|e| {
-            Error::io("serialize the state for", &dir, std::io::Error::other(e))
-        })?;
+        let mut bytes = serde_json::to_vec_pretty(self)
+            .map_err(|e| Error::io("serialize the state for", &dir, std::io::Error::other(e)))?;
         bytes.push(b'\n');
         fsx::write_atomic(&dir.join(STATE_FILE), &bytes, 0o600, None)
     }

@@ -24,7 +24,9 @@ impl Version {
         let mut parts = text.split('.');
         let mut next = |required: bool| -> Option<u32> {
             match parts.next() {
-                Some(p) if !p.is_empty() && p.len() <= 6 && p.bytes().all(|b| b.is_ascii_digit()) => {
+                Some(p)
+                    if !p.is_empty() && p.len() <= 6 && p.bytes().all(|b| b.is_ascii_digit()) =>
+                {
                     p.parse().ok()
                 }
                 None if !required => Some(0),

@@ -52,9 +52,12 @@ fn containerd_end_to_end() {
     }
 
     // The suite's stdout and stderr are inherited: its progress shows live, uncaptured.
+    // E2E_STRICT: auth.basicFrom and pruning have landed, so a scenario that turns "pending"
+    // again is a regression and fails the test.
     let status = Command::new("bash")
         .arg(&script)
         .arg(env!("CARGO_BIN_EXE_mirrorctl"))
+        .env("E2E_STRICT", "1")
         .stdin(Stdio::null())
         .status()
         .unwrap_or_else(|error| panic!("cannot run `{}`: {error}", script.display()));

@@ -69,6 +69,10 @@ impl Decoder {
         };
         for (k, _) in entries {
             let Some(name) = scalar_text(k) else { continue };
+            // Top-level `x-…` keys are free-form: a home for YAML anchors.
+            if (path.is_empty() && name.starts_with("x-")) || name == "<<" {
+                continue;
+            }
             if !known.contains(&name) {
                 let mut message = format!("unknown field `{name}`");
                 match suggest(name, known) {
@@ -81,7 +85,13 @@ impl Decoder {
         Some(Map { entries })
     }
 
-    fn required<'a>(&mut self, map: &Map<'a>, path: &str, mark: Mark, name: &str) -> Option<&'a Node> {
+    fn required<'a>(
+        &mut self,
+        map: &Map<'a>,
+        path: &str,
+        mark: Mark,
+        name: &str,
+    ) -> Option<&'a Node> {
         let node = map.get(name);
         if node.is_none() {
             self.problem(path, mark, format!("missing required field `{name}`"));
@@ -91,7 +101,9 @@ impl Decoder {
 
     fn string(&mut self, node: &Node, path: &str) -> Option<Spanned<String>> {
         match &node.value {
-            Value::Scalar { text, style } if *style == Style::Quoted || node.kind() == "a string" => {
+            Value::Scalar { text, style }
+                if *style == Style::Quoted || node.kind() == "a string" =>
+            {
                 Some(Spanned {
                     value: text.clone(),
                     mark: node.mark,
@@ -251,10 +263,16 @@ impl Decoder {
     fn target(&mut self, node: &Node) -> Target {
         let mut target = Target::default();
         if let Some(map) = self.mapping(node, "target", &["containerd", "kubelet"]) {
-            if let Some(v) = map.get("containerd").and_then(|n| self.version(n, "target.containerd")) {
+            if let Some(v) = map
+                .get("containerd")
+                .and_then(|n| self.version(n, "target.containerd"))
+            {
                 target.containerd = v;
             }
-            if let Some(v) = map.get("kubelet").and_then(|n| self.version(n, "target.kubelet")) {
+            if let Some(v) = map
+                .get("kubelet")
+                .and_then(|n| self.version(n, "target.kubelet"))
+            {
                 target.kubelet = v;
             }
         }
@@ -292,7 +310,10 @@ impl Decoder {
     fn modes(&mut self, node: &Node) -> Modes {
         let mut modes = Modes::default();
         if let Some(map) = self.mapping(node, "modes", &["hostsToml", "credentialProviderConfig"]) {
-            if let Some(m) = map.get("hostsToml").and_then(|n| self.mode(n, "modes.hostsToml")) {
+            if let Some(m) = map
+                .get("hostsToml")
+                .and_then(|n| self.mode(n, "modes.hostsToml"))
+            {
                 modes.hosts_toml = m;
             }
             if let Some(m) = map
@@ -321,6 +342,11 @@ impl Decoder {
             let Some(map) = self.mapping(v, &path, &["mirrors", "fallback", "server"]) else {
                 continue;
             };
+            let declared_mirrors = match map.get("mirrors").map(|n| &n.value) {
+                Some(Value::Sequence(items)) => items.len(),
+                Some(_) => 1,
+                None => 0,
+            };
             let mirrors = match self.required(&map, &path, v.mark, "mirrors") {
                 Some(node) => {
                     let mirrors_path = key(&path, "mirrors");
@@ -346,6 +372,7 @@ impl Decoder {
                 name: name.to_string(),
                 mark: k.mark,
                 mirrors,
+                declared_mirrors,
                 fallback,
                 server,
             });
@@ -401,7 +428,9 @@ impl Decoder {
         let dial_timeout = map
             .get("dialTimeout")
             .and_then(|n| self.string(n, &key(path, "dialTimeout")));
-        let auth = map.get("auth").and_then(|n| self.auth(n, &key(path, "auth")));
+        let auth = map
+            .get("auth")
+            .and_then(|n| self.auth(n, &key(path, "auth")));
         Some(Mirror {
             url: url?,
             mark: node.mark,

@@ -78,6 +78,9 @@ pub struct Registry {
     pub name: String,
     pub mark: Mark,
     pub mirrors: Vec<Mirror>,
+    /// How many mirrors the inventory lists, decodable or not (avoids a second, cascading
+    /// "no mirrors" problem when the only mirror was invalid).
+    pub declared_mirrors: usize,
     pub fallback: bool,
     pub server: Option<Spanned<String>>,
 }
@@ -88,14 +91,25 @@ impl Registry {
         registry_dir_name(&self.name)
     }
 
-    /// Where containerd goes after the mirrors when `server` is not written.
+    /// Where containerd goes after the mirrors when `server` is not written. containerd
+    /// speaks plain HTTP to a loopback registry (seen with 1.6.20) and HTTPS to any other.
     pub fn default_endpoint(&self) -> Option<String> {
         match self.name.as_str() {
             "*" => None,
             "docker.io" => Some("https://registry-1.docker.io".into()),
+            host if is_loopback(host) => Some(format!("http://{host}")),
             host => Some(format!("https://{host}")),
         }
     }
+}
+
+/// `localhost`, `127.x.y.z` or `[::1]`, with or without a port.
+fn is_loopback(name: &str) -> bool {
+    let host = match name.rfind(':') {
+        Some(i) if !name[i..].contains(']') => &name[..i],
+        _ => name,
+    };
+    host == "localhost" || host == "[::1]" || host.starts_with("127.")
 }
 
 /// `host_port_` for a registry with a port (split at the LAST colon, so `[::1]:5000` gives

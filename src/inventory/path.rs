@@ -3,9 +3,7 @@
 /// `parent.name`, quoting `name` unless it is a plain identifier.
 pub fn key(parent: &str, name: &str) -> String {
     let plain = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !name.starts_with(|c: char| c.is_ascii_digit());
     let name = if plain {
         name.to_string()

@@ -16,7 +16,12 @@ const REFERRERS_SINCE: Version = Version::new(2, 2, 0);
 const TOKEN_ATTRIBUTES_SINCE: Version = Version::new(1, 33, 0);
 const CACHE_TYPE_SINCE: Version = Version::new(1, 34, 0);
 /// Headers that carry credentials; they may only come from files (`auth.basicFrom`).
-const SECRET_HEADERS: [&str; 4] = ["authorization", "proxy-authorization", "cookie", "x-api-key"];
+const SECRET_HEADERS: [&str; 4] = [
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "x-api-key",
+];
 
 struct Checker<'a> {
     inventory: &'a Inventory,
@@ -49,14 +54,20 @@ impl Checker<'_> {
             self.problem(
                 "target.containerd",
                 None,
-                format!("containerd {} is not supported: hosts.toml needs 1.6 or later", target.containerd),
+                format!(
+                    "containerd {} is not supported: hosts.toml needs 1.6 or later",
+                    target.containerd
+                ),
             );
         }
         if target.kubelet < Version::new(1, 20, 0) {
             self.problem(
                 "target.kubelet",
                 None,
-                format!("kubelet {} is not supported: credential providers need 1.20 or later", target.kubelet),
+                format!(
+                    "kubelet {} is not supported: credential providers need 1.20 or later",
+                    target.kubelet
+                ),
             );
         }
     }
@@ -79,7 +90,7 @@ impl Checker<'_> {
     }
 
     fn registry(&mut self, registry: &Registry, path: &str) {
-        if registry.mirrors.is_empty() {
+        if registry.declared_mirrors == 0 {
             self.problem(
                 &key(path, "mirrors"),
                 Some(registry.mark),
@@ -144,19 +155,34 @@ impl Checker<'_> {
                     );
                 }
                 if !seen.insert(lower) {
-                    self.problem(&index(&caps_path, i), Some(cap.mark), format!("capability `{}` is listed twice", cap.value));
+                    self.problem(
+                        &index(&caps_path, i),
+                        Some(cap.mark),
+                        format!("capability `{}` is listed twice", cap.value),
+                    );
                 }
             }
         }
         for (i, ca) in mirror.ca.iter().enumerate() {
-            let ca_path = if mirror.ca.len() == 1 { key(path, "ca") } else { index(&key(path, "ca"), i) };
+            let ca_path = if mirror.ca.len() == 1 {
+                key(path, "ca")
+            } else {
+                index(&key(path, "ca"), i)
+            };
             self.file_path(&ca_path, ca);
         }
         for (i, client) in mirror.client.iter().enumerate() {
-            let client_path = if mirror.client.len() == 1 { key(path, "client") } else { index(&key(path, "client"), i) };
+            let client_path = if mirror.client.len() == 1 {
+                key(path, "client")
+            } else {
+                index(&key(path, "client"), i)
+            };
             match client {
                 ClientCert::Combined(file) => self.file_path(&client_path, file),
-                ClientCert::Pair { cert, key: key_file } => {
+                ClientCert::Pair {
+                    cert,
+                    key: key_file,
+                } => {
                     self.file_path(&key(&client_path, "cert"), cert);
                     self.file_path(&key(&client_path, "key"), key_file);
                 }
@@ -166,17 +192,41 @@ impl Checker<'_> {
         for header in &mirror.headers {
             let header_path = key(&key(path, "headers"), &header.name.value);
             let name = &header.name.value;
-            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)) {
-                self.problem(&header_path, Some(header.name.mark), format!("`{name}` is not a valid HTTP header name"));
+            if name.is_empty()
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+            {
+                self.problem(
+                    &header_path,
+                    Some(header.name.mark),
+                    format!("`{name}` is not a valid HTTP header name"),
+                );
             }
             if !names.insert(name.to_lowercase()) {
-                self.problem(&header_path, Some(header.name.mark), format!("header `{name}` is set twice (header names are case-insensitive)"));
+                self.problem(
+                    &header_path,
+                    Some(header.name.mark),
+                    format!("header `{name}` is set twice (header names are case-insensitive)"),
+                );
             }
             if header.values.is_empty() {
-                self.problem(&header_path, Some(header.name.mark), "a header needs at least one value");
+                self.problem(
+                    &header_path,
+                    Some(header.name.mark),
+                    "a header needs at least one value",
+                );
             }
-            if header.values.iter().any(|v| v.chars().any(|c| c.is_control() && c != '\t')) {
-                self.problem(&header_path, Some(header.name.mark), "a header value may not contain control characters or line breaks");
+            if header
+                .values
+                .iter()
+                .any(|v| v.chars().any(|c| c.is_control() && c != '\t'))
+            {
+                self.problem(
+                    &header_path,
+                    Some(header.name.mark),
+                    "a header value may not contain control characters or line breaks",
+                );
             }
             if is_secret_header(name, &header.values) {
                 self.problem(
@@ -194,7 +244,9 @@ impl Checker<'_> {
                 Some(_) => {}
             }
             let supported = target.containerd >= Version::new(2, 1, 0)
-                || (target.containerd.major == 2 && target.containerd.minor == 0 && target.containerd.patch >= 7);
+                || (target.containerd.major == 2
+                    && target.containerd.minor == 0
+                    && target.containerd.patch >= 7);
             if !supported {
                 self.problem(
                     &timeout_path,
@@ -204,21 +256,31 @@ impl Checker<'_> {
             }
         }
         match &mirror.auth {
-            Some(Auth::Provider(name)) => {
-                if !self.inventory.credential_providers.iter().any(|p| p.name.value == name.value) {
-                    self.problem(
-                        &key(&key(path, "auth"), "provider"),
-                        Some(name.mark),
-                        format!("no credential provider named `{}` is defined in `credentialProviders`", name.value),
-                    );
-                }
+            Some(Auth::Provider(name))
+                if !self
+                    .inventory
+                    .credential_providers
+                    .iter()
+                    .any(|p| p.name.value == name.value) =>
+            {
+                self.problem(
+                    &key(&key(path, "auth"), "provider"),
+                    Some(name.mark),
+                    format!(
+                        "no credential provider named `{}` is defined in `credentialProviders`",
+                        name.value
+                    ),
+                );
             }
-            Some(Auth::BasicFrom { username_file, password_file }) => {
+            Some(Auth::BasicFrom {
+                username_file,
+                password_file,
+            }) => {
                 let auth_path = key(&key(path, "auth"), "basicFrom");
                 self.file_path(&key(&auth_path, "usernameFile"), username_file);
                 self.file_path(&key(&auth_path, "passwordFile"), password_file);
             }
-            None => {}
+            Some(Auth::Provider(_)) | None => {}
         }
     }
 
@@ -236,26 +298,60 @@ impl Checker<'_> {
             let name = &provider.name;
             let name_path = key(&path, "name");
             if name.value.is_empty() {
-                self.problem(&name_path, Some(name.mark), "the name is empty; it must be the provider binary's file name in the bin dir");
-            } else if name.value.contains('/') || name.value.contains(char::is_whitespace) || name.value == "." || name.value == ".." {
+                self.problem(
+                    &name_path,
+                    Some(name.mark),
+                    "the name is empty; it must be the provider binary's file name in the bin dir",
+                );
+            } else if name.value.contains('/')
+                || name.value.contains(char::is_whitespace)
+                || name.value == "."
+                || name.value == ".."
+            {
                 self.problem(&name_path, Some(name.mark), format!("`{}` cannot be a binary name in the bin dir: no `/`, no spaces, not `.` or `..`", name.value));
             }
             if !names.insert(name.value.clone()) {
-                self.problem(&name_path, Some(name.mark), format!("provider `{}` is defined twice; the kubelet requires unique names", name.value));
+                self.problem(
+                    &name_path,
+                    Some(name.mark),
+                    format!(
+                        "provider `{}` is defined twice; the kubelet requires unique names",
+                        name.value
+                    ),
+                );
             }
             let images_path = key(&path, "matchImages");
             if provider.match_images.is_empty() {
-                self.problem(&images_path, Some(provider.mark), "at least one pattern is required");
+                self.problem(
+                    &images_path,
+                    Some(provider.mark),
+                    "at least one pattern is required",
+                );
             }
             for (j, pattern) in provider.match_images.iter().enumerate() {
                 if let Err(why) = image_pattern::parse(&pattern.value) {
-                    self.problem(&index(&images_path, j), Some(pattern.mark), format!("the kubelet cannot parse `{}`: it {why}", pattern.value));
+                    self.problem(
+                        &index(&images_path, j),
+                        Some(pattern.mark),
+                        format!("the kubelet cannot parse `{}`: it {why}", pattern.value),
+                    );
                 }
             }
             let duration = &provider.default_cache_duration;
             match parse_go_duration(&duration.value) {
-                None => self.problem(&key(&path, "defaultCacheDuration"), Some(duration.mark), format!("`{}` is not a Go duration (like \"12h\" or \"0s\"; there is no `d` unit)", duration.value)),
-                Some(n) if n < 0 => self.problem(&key(&path, "defaultCacheDuration"), Some(duration.mark), "the cache duration must not be negative"),
+                None => self.problem(
+                    &key(&path, "defaultCacheDuration"),
+                    Some(duration.mark),
+                    format!(
+                        "`{}` is not a Go duration (like \"12h\" or \"0s\"; there is no `d` unit)",
+                        duration.value
+                    ),
+                ),
+                Some(n) if n < 0 => self.problem(
+                    &key(&path, "defaultCacheDuration"),
+                    Some(duration.mark),
+                    "the cache duration must not be negative",
+                ),
                 Some(_) => {}
             }
             let api = provider_api_version(provider, target.kubelet);
@@ -275,7 +371,11 @@ impl Checker<'_> {
             let mut env_names = HashSet::new();
             for (name, _) in &provider.env {
                 if name.is_empty() || name.contains('=') || name.contains('\0') {
-                    self.problem(&key(&key(&path, "env"), name), Some(provider.mark), "not a valid environment variable name");
+                    self.problem(
+                        &key(&key(&path, "env"), name),
+                        Some(provider.mark),
+                        "not a valid environment variable name",
+                    );
                 }
                 env_names.insert(name);
             }
@@ -289,41 +389,79 @@ impl Checker<'_> {
         let kubelet = self.inventory.target.kubelet;
         let mark = Some(attrs.mark);
         if kubelet < TOKEN_ATTRIBUTES_SINCE {
-            self.problem(path, mark, format!("`tokenAttributes` needs kubelet 1.33 or later (target is {kubelet})"));
+            self.problem(
+                path,
+                mark,
+                format!("`tokenAttributes` needs kubelet 1.33 or later (target is {kubelet})"),
+            );
         }
         if api != "credentialprovider.kubelet.k8s.io/v1" {
             self.problem(path, mark, "`tokenAttributes` needs the provider apiVersion credentialprovider.kubelet.k8s.io/v1");
         }
         match &attrs.service_account_token_audience {
             Some(a) if !a.value.is_empty() => {}
-            Some(a) => self.problem(&key(path, "serviceAccountTokenAudience"), Some(a.mark), "the audience must not be empty"),
-            None => self.problem(path, mark, "missing required field `serviceAccountTokenAudience`"),
+            Some(a) => self.problem(
+                &key(path, "serviceAccountTokenAudience"),
+                Some(a.mark),
+                "the audience must not be empty",
+            ),
+            None => self.problem(
+                path,
+                mark,
+                "missing required field `serviceAccountTokenAudience`",
+            ),
         }
         match attrs.require_service_account {
-            None => self.problem(path, mark, "missing required field `requireServiceAccount` (the kubelet has no default)"),
-            Some(false) if !attrs.required_service_account_annotation_keys.is_empty() => self.problem(
-                &key(path, "requireServiceAccount"),
+            None => self.problem(
+                path,
                 mark,
-                "must be true when `requiredServiceAccountAnnotationKeys` is set",
+                "missing required field `requireServiceAccount` (the kubelet has no default)",
             ),
+            Some(false) if !attrs.required_service_account_annotation_keys.is_empty() => self
+                .problem(
+                    &key(path, "requireServiceAccount"),
+                    mark,
+                    "must be true when `requiredServiceAccountAnnotationKeys` is set",
+                ),
             Some(_) => {}
         }
         let mut all = HashSet::new();
         for (list, name) in [
-            (&attrs.required_service_account_annotation_keys, "requiredServiceAccountAnnotationKeys"),
-            (&attrs.optional_service_account_annotation_keys, "optionalServiceAccountAnnotationKeys"),
+            (
+                &attrs.required_service_account_annotation_keys,
+                "requiredServiceAccountAnnotationKeys",
+            ),
+            (
+                &attrs.optional_service_account_annotation_keys,
+                "optionalServiceAccountAnnotationKeys",
+            ),
         ] {
             let mut seen = HashSet::new();
             for (i, annotation) in list.iter().enumerate() {
                 let item_path = index(&key(path, name), i);
                 let lower = annotation.value.to_lowercase();
                 if let Err(why) = check_qualified_name(&lower) {
-                    self.problem(&item_path, Some(annotation.mark), format!("`{}` is not a valid annotation key: {why}", annotation.value));
+                    self.problem(
+                        &item_path,
+                        Some(annotation.mark),
+                        format!(
+                            "`{}` is not a valid annotation key: {why}",
+                            annotation.value
+                        ),
+                    );
                 }
                 if !seen.insert(lower.clone()) {
-                    self.problem(&item_path, Some(annotation.mark), format!("`{}` is listed twice", annotation.value));
+                    self.problem(
+                        &item_path,
+                        Some(annotation.mark),
+                        format!("`{}` is listed twice", annotation.value),
+                    );
                 } else if !all.insert(lower) {
-                    self.problem(&item_path, Some(annotation.mark), format!("`{}` is both required and optional", annotation.value));
+                    self.problem(
+                        &item_path,
+                        Some(annotation.mark),
+                        format!("`{}` is both required and optional", annotation.value),
+                    );
                 }
             }
         }
@@ -349,7 +487,7 @@ impl Checker<'_> {
 }
 
 /// The provider apiVersion rendered for `provider` on `kubelet`.
-pub fn provider_api_version<'a>(provider: &'a CredentialProvider, kubelet: Version) -> &'a str {
+pub fn provider_api_version(provider: &CredentialProvider, kubelet: Version) -> &str {
     match &provider.api_version {
         Some(v) => &v.value,
         None if kubelet >= Version::new(1, 26, 0) => "credentialprovider.kubelet.k8s.io/v1",
@@ -379,23 +517,37 @@ pub fn check_registry_name(name: &str) -> Result<(), String> {
         return Err("a registry name may not be empty; use \"*\" for containerd's _default".into());
     }
     if name.contains("://") {
-        return Err(format!("`{name}` has a scheme; write the registry as in image references (`docker.io`, `reg.local:5000`); the scheme belongs to mirror URLs"));
+        return Err(format!(
+            "`{name}` has a scheme; write the registry as in image references (`docker.io`, `reg.local:5000`); the scheme belongs to mirror URLs"
+        ));
     }
     if name.contains(['/', '\\']) {
-        return Err(format!("`{name}` contains a path separator; a registry name becomes one directory under certsDir and may not contain `/` or `\\`"));
+        return Err(format!(
+            "`{name}` contains a path separator; a registry name becomes one directory under certsDir and may not contain `/` or `\\`"
+        ));
     }
     if name == "." || name == ".." || name.contains("..") {
-        return Err(format!("`{name}` contains `..`; it would name a directory outside certsDir"));
+        return Err(format!(
+            "`{name}` contains `..`; it would name a directory outside certsDir"
+        ));
     }
     if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err("a registry name may not contain whitespace or control characters".into());
     }
     let lower = name.to_lowercase();
-    if lower == "index.docker.io" || lower == "registry-1.docker.io" || lower.starts_with("index.docker.io:") || lower.starts_with("registry-1.docker.io:") {
-        return Err(format!("containerd never reads a `{name}` directory: Docker Hub images are keyed `docker.io`; write `docker.io`"));
+    if lower == "index.docker.io"
+        || lower == "registry-1.docker.io"
+        || lower.starts_with("index.docker.io:")
+        || lower.starts_with("registry-1.docker.io:")
+    {
+        return Err(format!(
+            "containerd never reads a `{name}` directory: Docker Hub images are keyed `docker.io`; write `docker.io`"
+        ));
     }
     let (host, port) = if let Some(rest) = name.strip_prefix('[') {
-        let close = rest.find(']').ok_or("an IPv6 address needs a closing `]`")?;
+        let close = rest
+            .find(']')
+            .ok_or("an IPv6 address needs a closing `]`")?;
         let addr = &rest[..close];
         if addr.parse::<std::net::Ipv6Addr>().is_err() {
             return Err(format!("`{addr}` is not an IPv6 address"));
@@ -427,7 +579,9 @@ pub fn check_registry_name(name: &str) -> Result<(), String> {
                 && !l.ends_with('-')
         };
         if host.is_empty() || host.len() > 253 || !host.split('.').all(valid_label) {
-            return Err(format!("`{host}` is not a host name: labels of letters, digits and `-`, separated by dots (IPv6 goes in brackets, `*` stands for every other registry)"));
+            return Err(format!(
+                "`{host}` is not a host name: labels of letters, digits and `-`, separated by dots (IPv6 goes in brackets, `*` stands for every other registry)"
+            ));
         }
     }
     Ok(())
@@ -436,17 +590,24 @@ pub fn check_registry_name(name: &str) -> Result<(), String> {
 /// A mirror or server URL: explicit http/https scheme, a host, no credentials, query or fragment.
 pub fn check_url(url: &str) -> Result<(), String> {
     let Some((scheme, rest)) = url.split_once("://") else {
-        return Err(format!("`{url}` has no scheme; write it explicitly, e.g. `https://{url}`"));
+        return Err(format!(
+            "`{url}` has no scheme; write it explicitly, e.g. `https://{url}`"
+        ));
     };
     if scheme != "http" && scheme != "https" {
-        return Err(format!("scheme `{scheme}` is not supported; use https (or http for a plain-HTTP mirror)"));
+        return Err(format!(
+            "scheme `{scheme}` is not supported; use https (or http for a plain-HTTP mirror)"
+        ));
     }
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err("a URL may not contain whitespace or control characters".into());
     }
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     if authority.contains('@') {
-        return Err("credentials in the URL are not supported; use `auth.basicFrom` with root-only files".into());
+        return Err(
+            "credentials in the URL are not supported; use `auth.basicFrom` with root-only files"
+                .into(),
+        );
     }
     if rest.contains(['?', '#']) {
         return Err("a mirror URL may not carry a query or fragment".into());
@@ -465,7 +626,9 @@ fn check_qualified_name(key: &str) -> Result<(), String> {
     };
     let name_ok = !name.is_empty()
         && name.len() <= 63
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
         && name.as_bytes()[0].is_ascii_alphanumeric()
         && name.as_bytes()[name.len() - 1].is_ascii_alphanumeric();
     if !name_ok {
@@ -475,7 +638,8 @@ fn check_qualified_name(key: &str) -> Result<(), String> {
         let label_ok = |l: &str| {
             !l.is_empty()
                 && l.len() <= 63
-                && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && l.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
                 && !l.starts_with('-')
                 && !l.ends_with('-')
         };

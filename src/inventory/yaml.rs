@@ -64,7 +64,10 @@ impl Node {
         match &self.value {
             Value::Sequence(_) => "a list",
             Value::Mapping(_) => "a mapping",
-            Value::Scalar { style: Style::Quoted, .. } => "a string",
+            Value::Scalar {
+                style: Style::Quoted,
+                ..
+            } => "a string",
             Value::Scalar { text, .. } => plain_kind(text),
         }
     }
@@ -101,7 +104,9 @@ fn is_float(text: &str) -> bool {
         ".inf" | "-.inf" | "+.inf" | ".Inf" | ".INF" | ".nan" | ".NaN" | ".NAN"
     ) || (text.chars().any(|c| c.is_ascii_digit())
         && text.parse::<f64>().is_ok()
-        && text.chars().all(|c| c.is_ascii_digit() || "+-.eE".contains(c)))
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || "+-.eE".contains(c)))
 }
 
 enum Frame {
@@ -215,10 +220,13 @@ impl Builder {
                 self.complete(node, anchor)?;
             }
             Event::Alias(id) => {
-                let node = self.anchors.get(&id).cloned().ok_or_else(|| {
+                let size = self.anchors.get(&id).map(|n| n.size).ok_or_else(|| {
                     fatal(mark.pair(), "alias refers to an unknown anchor".into())
                 })?;
-                self.complete(node, 0)?;
+                // Count before cloning, so an alias bomb stops before it allocates.
+                self.count(size)?;
+                let node = self.anchors[&id].clone();
+                self.attach(node, 0);
             }
             Event::SequenceStart(anchor, _tag) => {
                 self.open()?;
@@ -261,10 +269,7 @@ impl Builder {
                         anchor,
                         ..
                     }) => {
-                        let size = 1 + entries
-                            .iter()
-                            .map(|(k, v)| k.size + v.size)
-                            .sum::<usize>();
+                        let size = 1 + entries.iter().map(|(k, v)| k.size + v.size).sum::<usize>();
                         (
                             Node {
                                 value: Value::Mapping(entries),
@@ -299,9 +304,7 @@ impl Builder {
         if self.nodes > MAX_NODES {
             return Err(fatal(
                 None,
-                format!(
-                    "the inventory expands to more than {MAX_NODES} nodes (an alias bomb?)"
-                ),
+                format!("the inventory expands to more than {MAX_NODES} nodes (an alias bomb?)"),
             ));
         }
         Ok(())
@@ -309,6 +312,11 @@ impl Builder {
 
     fn complete(&mut self, node: Node, anchor: usize) -> Result<(), Problem> {
         self.count(node.size)?;
+        self.attach(node, anchor);
+        Ok(())
+    }
+
+    fn attach(&mut self, node: Node, anchor: usize) {
         if anchor != 0 {
             self.anchors.insert(anchor, node.clone());
         }
@@ -344,6 +352,5 @@ impl Builder {
                 }
             },
         }
-        Ok(())
     }
 }

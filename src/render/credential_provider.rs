@@ -50,7 +50,9 @@ pub fn render(inventory: &Inventory, json: bool) -> String {
                     Doc::List(
                         p.env
                             .iter()
-                            .map(|(name, value)| Doc::Map(vec![("name", s(name)), ("value", s(value))]))
+                            .map(|(name, value)| {
+                                Doc::Map(vec![("name", s(name)), ("value", s(value))])
+                            })
                             .collect(),
                     ),
                 ));
@@ -66,13 +68,23 @@ pub fn render(inventory: &Inventory, json: bool) -> String {
                 if !t.required_service_account_annotation_keys.is_empty() {
                     attrs.push((
                         "requiredServiceAccountAnnotationKeys",
-                        Doc::List(t.required_service_account_annotation_keys.iter().map(|k| s(&k.value)).collect()),
+                        Doc::List(
+                            t.required_service_account_annotation_keys
+                                .iter()
+                                .map(|k| s(&k.value))
+                                .collect(),
+                        ),
                     ));
                 }
                 if !t.optional_service_account_annotation_keys.is_empty() {
                     attrs.push((
                         "optionalServiceAccountAnnotationKeys",
-                        Doc::List(t.optional_service_account_annotation_keys.iter().map(|k| s(&k.value)).collect()),
+                        Doc::List(
+                            t.optional_service_account_annotation_keys
+                                .iter()
+                                .map(|k| s(&k.value))
+                                .collect(),
+                        ),
                     ));
                 }
                 if let Some(c) = &t.cache_type {

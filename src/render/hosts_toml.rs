@@ -17,15 +17,17 @@ pub fn render(registry: &Registry, registry_index: usize, secrets: &Secrets) -> 
     let mut mirrors: Vec<(usize, &Mirror)> = registry.mirrors.iter().enumerate().collect();
     let mut notice = format!("{MANAGED_NOTICE}\n# Registry: {}\n", registry.name);
 
-    if !registry.fallback {
+    let last = mirrors.last().copied();
+    if let (false, Some((index, last))) = (registry.fallback, last) {
         // Mirror-only: the last mirror becomes `server`, so the upstream is never contacted.
         // With a single mirror it stays a [host] as well: containerd 1.6 and 1.7 reject a
         // file without any [host] table.
-        let (index, last) = mirrors[mirrors.len() - 1];
         if mirrors.len() > 1 {
             mirrors.pop();
         }
-        notice.push_str("# fallback: false: the last mirror is the server; the upstream is never contacted.\n");
+        notice.push_str(
+            "# fallback: false: the last mirror is the server; the upstream is never contacted.\n",
+        );
         doc.insert("server", value(last.url.value.as_str()));
         let fields = settings(last, registry_index, index, secrets, &mut secret);
         for (key, item) in fields {
@@ -44,9 +46,9 @@ pub fn render(registry: &Registry, registry_index: usize, secrets: &Secrets) -> 
             (None, Some(endpoint)) => notice.push_str(&format!(
                 "# After the mirrors, containerd tries the upstream: {endpoint}\n"
             )),
-            (None, None) => notice.push_str(
-                "# After the mirrors, containerd tries the image's own registry.\n",
-            ),
+            (None, None) => {
+                notice.push_str("# After the mirrors, containerd tries the image's own registry.\n")
+            }
         }
     }
 
@@ -115,7 +117,10 @@ fn settings(
     if let Some(skip) = mirror.skip_verify {
         out.push(("skip_verify".into(), value(skip)));
     }
-    if let Some(override_path) = mirror.override_path.or_else(|| infer_override_path(&mirror.url.value).then_some(true)) {
+    if let Some(override_path) = mirror
+        .override_path
+        .or_else(|| infer_override_path(&mirror.url.value).then_some(true))
+    {
         out.push(("override_path".into(), value(override_path)));
     }
     if let Some(timeout) = &mirror.dial_timeout {
@@ -133,11 +138,11 @@ fn settings(
             (h.name.value.as_str(), v)
         })
         .collect();
-    if let Some(Auth::BasicFrom { .. }) = &mirror.auth {
-        if let Some(basic) = secrets.basic_header(registry_index, index) {
-            headers.push(("Authorization", Value::from(basic)));
-            *secret = true;
-        }
+    if let Some(Auth::BasicFrom { .. }) = &mirror.auth
+        && let Some(basic) = secrets.basic_header(registry_index, index)
+    {
+        headers.push(("Authorization", Value::from(basic)));
+        *secret = true;
     }
     if !headers.is_empty() {
         headers.sort_by(|a, b| a.0.cmp(b.0));

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The bench of the end-to-end suite: throwaway PKI, the test image, docker-registry, the nginx
 # mirrors, containerd; started once, stopped by PID. Sourced by run.sh inside the suite's private
 # network, mount and PID namespaces; expects WORK (temp dir) and HERE (this directory).
@@ -163,13 +164,13 @@ bench_start() {
 
 # Stops every server this bench started, last started first: TERM, then KILL after 5 s.
 bench_stop() {
-  local i entry name pid n
+  local i entry name pid
   for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do
     entry=${STARTED[i]}
     name=${entry%%:*}
     pid=${entry##*:}
     kill -TERM "$pid" 2>/dev/null || continue
-    for n in $(seq 50); do
+    for _ in $(seq 50); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done

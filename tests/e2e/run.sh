@@ -69,6 +69,7 @@ source "$HERE/scenarios.sh"
 SUITE_START=$EPOCHREALTIME
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mirrorctl-e2e.XXXXXX")
 
+# shellcheck disable=SC2317  # invoked by the traps below
 cleanup() {
   local rc=$? leftover proc comm
   trap - EXIT INT TERM

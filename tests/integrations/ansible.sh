@@ -16,7 +16,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 examples=$repo/ansible/examples
 
 missing=()
-for tool in ansible-playbook ansible-doc; do
+for tool in ansible-playbook ansible-doc ansible-test; do
   command -v "$tool" >/dev/null || missing+=("$tool")
 done
 if ((${#missing[@]})); then
@@ -213,7 +213,7 @@ expect_no_log "RUNNING HANDLER"
 [[ $(snapshot "$root") == "$before" ]] || fail "a failed run wrote files"
 
 # --- the module's return values, asserted inside a play ---------------------------------------
-begin "module: return values, check mode, diff mode, failures"
+begin "module: return values, check mode, diff mode, adopt, failures"
 write_inventory "$tmp/m1.yaml" https://mirror.example:5000 12h
 cat >"$tmp/module.yml" <<'PLAY'
 - hosts: all
@@ -289,6 +289,29 @@ cat >"$tmp/module.yml" <<'PLAY'
           - invalid.msg is match('error:')
           - "'bogus' in invalid.msg"
 
+    - name: A file mirrorctl did not write is refused without adopt
+      mirrorctl.node.apply:
+        <<: *apply
+        root: "{{ adopt_root }}"
+        inventory: "{{ inventory }}"
+      register: foreign
+      ignore_errors: true
+    - name: and taken over with adopt
+      mirrorctl.node.apply:
+        <<: *apply
+        root: "{{ adopt_root }}"
+        inventory: "{{ inventory }}"
+        adopt: true
+      register: adopted
+    - ansible.builtin.assert:
+        that:
+          - foreign is failed
+          - foreign.exit_code == 1
+          - "'--adopt' in foreign.msg"
+          - adopted is changed
+          - "'--adopt' in adopted.cmd"
+          - adopted.files | selectattr('path', 'equalto', hosts_toml) | map(attribute='action') | list == ['update']
+
     - name: An unknown binary fails
       mirrorctl.node.apply:
         <<: *apply
@@ -300,11 +323,13 @@ cat >"$tmp/module.yml" <<'PLAY'
           - nobinary is failed
           - "'mirrorctl-does-not-exist' in nobinary.msg"
 PLAY
+mkdir -p "$tmp/adopt-root/etc/containerd/certs.d/docker.io"
+echo 'server = "https://registry-1.docker.io"' >"$tmp/adopt-root$hosts_toml"
 play module "$tmp/module.yml" \
-  -e "bin=$bin root=$tmp/module-root inventory=$tmp/m1.yaml" \
+  -e "bin=$bin root=$tmp/module-root adopt_root=$tmp/adopt-root inventory=$tmp/m1.yaml" \
   -e "hosts_toml=$hosts_toml provider_config=$provider_config"
 expect_status 0
-expect_recap failed=0 ignored=2
+expect_recap failed=0 ignored=3
 
 # --- the plain command-module recipe, ansible/examples/command.yml ----------------------------
 root=$tmp/command-root
@@ -341,6 +366,45 @@ command_recipe command-invalid "$tmp/invalid.yaml"
 expect_status 2
 expect_recap failed=1
 expect_log "error:"
+
+# --- ansible-test sanity ------------------------------------------------------------------------
+# Its per-test virtualenvs bootstrap pip with a script fetched from Ansible's CI file server,
+# which this network does not reach. The stand-in written below does the same job with the
+# standard library's ensurepip and pip from PyPI (PIP_CERT carried over: ansible-test runs the
+# script in a trimmed environment). HOME and the collection are copies under $tmp, so nothing
+# lands in the checkout (ansible-test writes tests/output/) or in the user's ~/.ansible.
+begin "ansible-test sanity"
+python_version=$(ansible --version | sed -n 's/^ *python version = \([0-9]*\.[0-9]*\).*/\1/p')
+sanity_home=$tmp/sanity-home
+sanity_collection=$tmp/sanity/ansible_collections/mirrorctl/node
+mkdir -p "$(dirname "$sanity_collection")"
+cp -R "$repo/ansible/ansible_collections/mirrorctl/node" "$sanity_collection"
+if bootstrap=$(HOME=$sanity_home python3 - "$python_version" <<'PY'
+import os, sys, types
+from ansible_test._internal.python_requirements import get_venv_packages
+pip = get_venv_packages(types.SimpleNamespace(version=sys.argv[1]))["pip"]
+print(os.path.expanduser("~/.ansible/test/cache/get_pip_%s.py" % pip.replace(".", "_")))
+PY
+); then
+  mkdir -p "$(dirname "$bootstrap")"
+  cat >"$bootstrap" <<PY
+import ensurepip, subprocess, sys
+ensurepip.bootstrap(upgrade=True)
+args = [a for a in sys.argv[1:] if a not in ("--no-setuptools", "--no-wheel")]
+cert = ["--cert", "${PIP_CERT:-}"] if "${PIP_CERT:-}" else []
+subprocess.check_call([sys.executable, "-m", "pip", "install"] + cert + args)
+PY
+  status=0
+  (cd "$sanity_collection" && HOME=$sanity_home ansible-test sanity --python "$python_version") \
+    >"$tmp/sanity.log" 2>&1 || status=$?
+  grep -E '^(ERROR|FATAL|Running)' "$tmp/sanity.log" | sed 's/^/    /' || true
+  if [[ $status -ne 0 ]]; then
+    sed 's/^/    /' "$tmp/sanity.log"
+    fail "ansible-test sanity exited $status"
+  fi
+else
+  fail "cannot tell which pip bootstrap script this ansible-test wants"
+fi
 
 if ((failures)); then
   echo "ansible integration: $failures check(s) failed" >&2
