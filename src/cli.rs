@@ -1,7 +1,7 @@
 //! The command line: clap definitions (one source for `--help`, the man page and completions),
 //! dispatch, and the one table that maps an outcome to the exit status.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::inventory::{self, Inventory};
 use crate::render;
 use crate::secrets::Secrets;
-use crate::{apply, lock, plan, redact, report};
+use crate::{apply, lint, lock, plan, redact, report, resolve};
 
 const AFTER_HELP: &str = "\
 Exit status: 0 unchanged, 2 changed (or would change), 1 error, 64 usage error.";
@@ -40,6 +40,43 @@ pub enum Command {
     Diff(PlanArgs),
     /// Print (or write under --out) the desired files only, without comparing with the node.
     Render(RenderArgs),
+    /// Check an inventory offline (and, with --root, the node's CA files and provider binaries).
+    Lint(LintArgs),
+    /// Show where a pull of IMAGE will go: directory, endpoints in order, TLS, credentials.
+    Resolve(ResolveArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    Text,
+    Json,
+    Github,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    #[command(flatten)]
+    pub inventory: InventoryArg,
+    /// Report format: human text, JSON, or GitHub workflow annotations.
+    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+    pub format: LintFormat,
+    /// Fail (exit 1) on warnings too.
+    #[arg(long)]
+    pub strict: bool,
+    /// Also check the node under DIR: CA and client files, provider binaries, stray directories.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ResolveArgs {
+    /// An image reference as written in a pod spec: `nginx`, `ghcr.io/org/app:1.2`, `reg:5000/app@sha256:…`.
+    pub image: String,
+    #[command(flatten)]
+    pub inventory: InventoryArg,
+    /// Report format on stdout.
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
 }
 
 #[derive(Debug, Args)]
@@ -171,6 +208,8 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Check(plan) => run_plan(ApplyArgs::read_only(plan), true, false, &mut stdout),
         Command::Diff(plan) => run_plan(ApplyArgs::read_only(plan), true, true, &mut stdout),
         Command::Render(args) => run_render(args, &mut stdout),
+        Command::Lint(args) => run_lint(args, &mut stdout),
+        Command::Resolve(args) => run_resolve(args, &mut stdout),
     };
     match result {
         // A reader that stopped early (`mirrorctl diff | head`) got what it wanted.
@@ -205,6 +244,9 @@ fn run_plan(
     out: &mut Stdout,
 ) -> Result<bool, Error> {
     let inventory = load(&args.plan.inventory)?;
+    for warning in lint::warnings(&inventory) {
+        eprintln!("{}[{}] {warning}", warning.severity.name(), warning.code);
+    }
     let root = &args.plan.root;
     let secrets = Secrets::load(&inventory, root)?;
     let desired = render::render(&inventory, &secrets);
@@ -240,6 +282,47 @@ fn run_plan(
         }
     }
     Ok(plan.changed())
+}
+
+/// Lint's exit status is its own: `Ok(true)` here means "findings fail the run".
+fn run_lint(args: LintArgs, out: &mut Stdout) -> Result<bool, Error> {
+    let (name, bytes) = inventory::read_source(&args.inventory.inventory)?;
+    let report = lint::lint(&name, &bytes, args.root.as_deref());
+    let text = match args.format {
+        LintFormat::Text => {
+            let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            lint::text(&report, colour)
+        }
+        LintFormat::Json => format!("{:#}\n", lint::json(&report)),
+        LintFormat::Github => lint::github(&report),
+    };
+    out.print(&text)?;
+    if report.failed(args.strict) {
+        return Err(Error::Partial(format!(
+            "lint found {}",
+            if report.count(crate::error::Severity::Error) > 0 {
+                "errors"
+            } else {
+                "warnings (--strict)"
+            }
+        )));
+    }
+    Ok(false)
+}
+
+fn run_resolve(args: ResolveArgs, out: &mut Stdout) -> Result<bool, Error> {
+    let inventory = load(&args.inventory)?;
+    let resolution = resolve::resolve(&inventory, &args.image).map_err(|why| {
+        Error::Partial(format!(
+            "`{}` is not a valid image reference: {why}",
+            args.image
+        ))
+    })?;
+    match args.output {
+        Output::Text => out.print(&resolve::text(&resolution))?,
+        Output::Json => out.print(&format!("{:#}\n", resolve::json(&resolution)))?,
+    }
+    Ok(false)
 }
 
 fn run_render(args: RenderArgs, out: &mut Stdout) -> Result<bool, Error> {

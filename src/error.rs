@@ -2,15 +2,38 @@
 
 use std::{fmt, io, path::PathBuf};
 
+/// How bad a problem is. Errors stop `apply`; warnings and notes are shown and only fail
+/// `lint --strict`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+impl Severity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
 /// One problem found in an inventory, located by field path and, where the parser knows it,
-/// by line and column.
+/// by line and column. `code` is stable across releases (see docs/lint.md).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
+    pub code: &'static str,
+    pub severity: Severity,
     /// Field path in the inventory, e.g. `registries."docker.io".mirrors[0].url`.
     pub path: String,
     /// 1-based line and column of the offending node.
     pub location: Option<(usize, usize)>,
     pub message: String,
+    /// How to fix it, when the message alone does not say.
+    pub hint: Option<String>,
 }
 
 impl fmt::Display for Problem {
@@ -82,7 +105,7 @@ fn render_problems(file: &str, problems: &[Problem]) -> String {
             Some((line, col)) => out.push_str(&format!("{file}:{line}:{col}: ")),
             None => out.push_str(&format!("{file}: ")),
         }
-        out.push_str(&problem.to_string());
+        out.push_str(&format!("[{}] {problem}", problem.code));
     }
     out
 }

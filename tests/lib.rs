@@ -5,6 +5,8 @@ mod cli;
 mod e2e;
 mod integrations;
 mod invalid;
+mod lint;
 mod render;
+mod resolve;
 mod safety;
 mod support;

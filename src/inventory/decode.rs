@@ -4,7 +4,7 @@
 use super::model::*;
 use super::path::{index, key};
 use super::yaml::{Mark, Node, Style, Value};
-use crate::error::Problem;
+use crate::error::{Problem, Severity};
 use crate::version::Version;
 
 pub struct Decoder {
@@ -39,11 +39,14 @@ impl Decoder {
         }
     }
 
-    fn problem(&mut self, path: &str, mark: Mark, message: impl Into<String>) {
+    fn problem(&mut self, code: &'static str, path: &str, mark: Mark, message: impl Into<String>) {
         self.problems.push(Problem {
+            code,
+            severity: Severity::Error,
             path: path.to_string(),
             location: mark.pair(),
             message: message.into(),
+            hint: None,
         });
     }
 
@@ -55,6 +58,7 @@ impl Decoder {
             ""
         };
         self.problem(
+            "S002",
             path,
             node.mark,
             format!("expected {expected}, found {found}{hint}"),
@@ -79,7 +83,7 @@ impl Decoder {
                     Some(s) => message.push_str(&format!("; did you mean `{s}`?")),
                     None => message.push_str(&format!("; expected one of {}", list(known))),
                 }
-                self.problem(&key(path, name), k.mark, message);
+                self.problem("S001", &key(path, name), k.mark, message);
             }
         }
         Some(Map { entries })
@@ -94,7 +98,12 @@ impl Decoder {
     ) -> Option<&'a Node> {
         let node = map.get(name);
         if node.is_none() {
-            self.problem(path, mark, format!("missing required field `{name}`"));
+            self.problem(
+                "S003",
+                path,
+                mark,
+                format!("missing required field `{name}`"),
+            );
         }
         node
     }
@@ -171,6 +180,7 @@ impl Decoder {
         let version = Version::parse(text);
         if version.is_none() {
             self.problem(
+                "S004",
                 path,
                 node.mark,
                 format!("`{text}` is not a version; write MAJOR.MINOR or MAJOR.MINOR.PATCH, like \"2.1\""),
@@ -195,6 +205,7 @@ impl Decoder {
             .filter(|m| *m <= 0o777);
         if mode.is_none() {
             self.problem(
+                "S004",
                 path,
                 node.mark,
                 format!("`{text}` is not a file mode; write it in octal, like \"0644\""),
@@ -221,6 +232,7 @@ impl Decoder {
                 Some("1") if node.kind() == "an integer" || node.kind() == "a string" => 1,
                 _ => {
                     self.problem(
+                        "S004",
                         "version",
                         node.mark,
                         "unsupported inventory version; this mirrorctl reads `version: 1`",
@@ -298,7 +310,7 @@ impl Decoder {
                 let path = key("paths", name);
                 if let Some(value) = map.get(name).and_then(|n| self.string(n, &path)) {
                     if let Err(why) = check_node_path(&value.value) {
-                        self.problem(&path, value.mark, why);
+                        self.problem("S004", &path, value.mark, why);
                     }
                     *slot = value.value.trim_end_matches('/').to_string();
                 }
@@ -516,6 +528,7 @@ impl Decoder {
         match (map.get("provider"), map.get("basicFrom")) {
             (Some(_), Some(_)) | (None, None) => {
                 self.problem(
+                    "S005",
                     path,
                     node.mark,
                     "write exactly one of `provider` (a kubelet credential provider) or `basicFrom` (username and password files)",
@@ -578,6 +591,7 @@ impl Decoder {
                 let duration_path = key(path, "defaultCacheDuration");
                 if matches!(n.kind(), "an integer" | "a number") {
                     self.problem(
+                        "K005",
                         &duration_path,
                         n.mark,
                         "expected a Go duration string like \"12h\" or \"0s\"; a bare number has no unit",

@@ -11,29 +11,33 @@ use std::io::Read;
 use std::path::Path;
 
 pub use model::*;
-pub use validate::{CAPABILITIES, check_registry_name, check_url, provider_api_version};
+pub use validate::{
+    CAPABILITIES, check_registry_name, check_url, provider_api_version, provider_mismatches,
+};
 
-use crate::error::Error;
+use crate::error::{Error, Problem};
 
 /// Where the inventory is read from when neither `-i` nor `MIRRORCTL_INVENTORY` says.
 pub const DEFAULT_PATH: &str = "/etc/mirrorctl/inventory.yaml";
 
 /// Reads `source` (`-` for stdin) and loads it; see [`load_str`].
 pub fn load(source: &str) -> Result<Inventory, Error> {
+    let (name, bytes) = read_source(source)?;
+    load_bytes(&name, &bytes)
+}
+
+/// The bytes of `source` (`-` for stdin) and the name to use for it in messages.
+pub fn read_source(source: &str) -> Result<(String, Vec<u8>), Error> {
+    let name = if source == "-" { "<stdin>" } else { source };
+    let limit = yaml::MAX_INPUT_BYTES as u64 + 1;
     let mut bytes = Vec::new();
     let read = if source == "-" {
-        std::io::stdin()
-            .take(yaml::MAX_INPUT_BYTES as u64 + 1)
-            .read_to_end(&mut bytes)
+        std::io::stdin().take(limit).read_to_end(&mut bytes)
     } else {
-        std::fs::File::open(Path::new(source)).and_then(|f| {
-            f.take(yaml::MAX_INPUT_BYTES as u64 + 1)
-                .read_to_end(&mut bytes)
-        })
+        std::fs::File::open(Path::new(source)).and_then(|f| f.take(limit).read_to_end(&mut bytes))
     };
-    let name = if source == "-" { "<stdin>" } else { source };
     read.map_err(|e| Error::io("read the inventory", name, e))?;
-    load_bytes(name, &bytes)
+    Ok((name.to_string(), bytes))
 }
 
 /// Loads an inventory from bytes; `name` is used in messages.
@@ -41,6 +45,9 @@ pub fn load_bytes(name: &str, bytes: &[u8]) -> Result<Inventory, Error> {
     let text = std::str::from_utf8(bytes).map_err(|e| Error::Inventory {
         file: name.to_string(),
         problems: vec![crate::error::Problem {
+            code: "Y001",
+            severity: crate::error::Severity::Error,
+            hint: None,
             path: String::new(),
             location: None,
             message: format!(
@@ -54,22 +61,28 @@ pub fn load_bytes(name: &str, bytes: &[u8]) -> Result<Inventory, Error> {
 
 /// Parses, decodes and validates an inventory, reporting every problem at once.
 pub fn load_str(name: &str, text: &str) -> Result<Inventory, Error> {
-    let fail = |problems| Error::Inventory {
-        file: name.to_string(),
-        problems,
+    match analyze(text) {
+        (Some(inventory), problems) if problems.is_empty() => Ok(inventory),
+        (_, problems) => Err(Error::Inventory {
+            file: name.to_string(),
+            problems,
+        }),
+    }
+}
+
+/// Every problem in `text`, sorted by position, and the inventory as far as it could be
+/// decoded (present even when it has problems, so that lint can look further).
+pub fn analyze(text: &str) -> (Option<Inventory>, Vec<Problem>) {
+    let (root, mut problems) = match yaml::parse(text) {
+        Ok(parsed) => parsed,
+        Err(problems) => return (None, problems),
     };
-    let (root, mut problems) = yaml::parse(text).map_err(fail)?;
     let mut decoder = decode::Decoder::new();
     let inventory = decoder.inventory(&root);
     problems.append(&mut decoder.problems);
-    let Some(inventory) = inventory else {
-        return Err(fail(problems));
-    };
-    problems.extend(validate::validate(&inventory));
-    if problems.is_empty() {
-        Ok(inventory)
-    } else {
-        problems.sort_by_key(|p| p.location.unwrap_or((usize::MAX, 0)));
-        Err(fail(problems))
+    if let Some(inventory) = &inventory {
+        problems.extend(validate::validate(inventory));
     }
+    problems.sort_by_key(|p| p.location.unwrap_or((usize::MAX, 0)));
+    (inventory, problems)
 }

@@ -7,7 +7,7 @@ use super::model::*;
 use super::path::{index, key};
 use super::yaml::Mark;
 use crate::duration::parse_go_duration;
-use crate::error::Problem;
+use crate::error::{Problem, Severity};
 use crate::image_pattern;
 use crate::version::Version;
 
@@ -36,15 +36,25 @@ pub fn validate(inventory: &Inventory) -> Vec<Problem> {
     checker.target();
     checker.registries();
     checker.providers();
+    checker.cross();
     checker.problems
 }
 
 impl Checker<'_> {
-    fn problem(&mut self, path: &str, mark: Option<Mark>, message: impl Into<String>) {
+    fn problem(
+        &mut self,
+        code: &'static str,
+        path: &str,
+        mark: Option<Mark>,
+        message: impl Into<String>,
+    ) {
         self.problems.push(Problem {
+            code,
+            severity: Severity::Error,
             path: path.to_string(),
             location: mark.and_then(Mark::pair),
             message: message.into(),
+            hint: None,
         });
     }
 
@@ -52,6 +62,7 @@ impl Checker<'_> {
         let target = self.inventory.target;
         if target.containerd < Version::new(1, 6, 0) {
             self.problem(
+                "T001",
                 "target.containerd",
                 None,
                 format!(
@@ -62,6 +73,7 @@ impl Checker<'_> {
         }
         if target.kubelet < Version::new(1, 20, 0) {
             self.problem(
+                "T002",
                 "target.kubelet",
                 None,
                 format!(
@@ -77,9 +89,9 @@ impl Checker<'_> {
         for registry in &self.inventory.registries {
             let path = key("registries", &registry.name);
             if let Err(why) = check_registry_name(&registry.name) {
-                self.problem(&path, Some(registry.mark), why);
+                self.problem("R001", &path, Some(registry.mark), why);
             } else if let Some(first) = seen.insert(registry.name.to_lowercase(), &registry.name) {
-                self.problem(
+                self.problem("R003", 
                     &path,
                     Some(registry.mark),
                     format!("`{}` and `{first}` differ only in case; registry names are matched case-insensitively here because both would steer the same pulls", registry.name),
@@ -91,7 +103,7 @@ impl Checker<'_> {
 
     fn registry(&mut self, registry: &Registry, path: &str) {
         if registry.declared_mirrors == 0 {
-            self.problem(
+            self.problem("R004", 
                 &key(path, "mirrors"),
                 Some(registry.mark),
                 "a registry needs at least one mirror (containerd 1.6 and 1.7 reject a hosts.toml without a [host] table)",
@@ -99,10 +111,10 @@ impl Checker<'_> {
         }
         if let Some(server) = &registry.server {
             if let Err(why) = check_url(&server.value) {
-                self.problem(&key(path, "server"), Some(server.mark), why);
+                self.problem("M001", &key(path, "server"), Some(server.mark), why);
             }
             if !registry.fallback {
-                self.problem(
+                self.problem("R005", 
                     &key(path, "server"),
                     Some(server.mark),
                     "`server` and `fallback: false` contradict each other: with fallback off the last mirror becomes the server",
@@ -115,7 +127,7 @@ impl Checker<'_> {
             self.mirror(mirror, &mirror_path);
             let normalized = mirror.url.value.trim_end_matches('/').to_lowercase();
             if !urls.insert(normalized) {
-                self.problem(
+                self.problem("M002", 
                     &key(&mirror_path, "url"),
                     Some(mirror.url.mark),
                     format!("`{}` is listed twice; containerd would see a duplicate [host] table and ignore the whole file", mirror.url.value),
@@ -127,12 +139,12 @@ impl Checker<'_> {
     fn mirror(&mut self, mirror: &Mirror, path: &str) {
         let target = self.inventory.target;
         if let Err(why) = check_url(&mirror.url.value) {
-            self.problem(&key(path, "url"), Some(mirror.url.mark), why);
+            self.problem("M001", &key(path, "url"), Some(mirror.url.mark), why);
         }
         if let Some(caps) = &mirror.capabilities {
             let caps_path = key(path, "capabilities");
             if caps.value.is_empty() {
-                self.problem(
+                self.problem("M003", 
                     &caps_path,
                     Some(caps.mark),
                     "an empty list means ALL capabilities to containerd, push included; list them, or omit the field for [pull, resolve]",
@@ -142,13 +154,13 @@ impl Checker<'_> {
             for (i, cap) in caps.value.iter().enumerate() {
                 let lower = cap.value.to_lowercase();
                 if !CAPABILITIES.contains(&lower.as_str()) {
-                    self.problem(
+                    self.problem("M004", 
                         &index(&caps_path, i),
                         Some(cap.mark),
                         format!("unknown capability `{}`: containerd ignores the whole hosts.toml on an unknown capability; use pull, resolve, push or referrers", cap.value),
                     );
                 } else if lower == "referrers" && target.containerd < REFERRERS_SINCE {
-                    self.problem(
+                    self.problem("M005", 
                         &index(&caps_path, i),
                         Some(cap.mark),
                         format!("`referrers` needs containerd 2.2 or later; containerd {} ignores the whole hosts.toml", target.containerd),
@@ -156,6 +168,7 @@ impl Checker<'_> {
                 }
                 if !seen.insert(lower) {
                     self.problem(
+                        "M006",
                         &index(&caps_path, i),
                         Some(cap.mark),
                         format!("capability `{}` is listed twice", cap.value),
@@ -198,6 +211,7 @@ impl Checker<'_> {
                     .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
             {
                 self.problem(
+                    "M008",
                     &header_path,
                     Some(header.name.mark),
                     format!("`{name}` is not a valid HTTP header name"),
@@ -205,6 +219,7 @@ impl Checker<'_> {
             }
             if !names.insert(name.to_lowercase()) {
                 self.problem(
+                    "M008",
                     &header_path,
                     Some(header.name.mark),
                     format!("header `{name}` is set twice (header names are case-insensitive)"),
@@ -212,6 +227,7 @@ impl Checker<'_> {
             }
             if header.values.is_empty() {
                 self.problem(
+                    "M008",
                     &header_path,
                     Some(header.name.mark),
                     "a header needs at least one value",
@@ -223,13 +239,14 @@ impl Checker<'_> {
                 .any(|v| v.chars().any(|c| c.is_control() && c != '\t'))
             {
                 self.problem(
+                    "M008",
                     &header_path,
                     Some(header.name.mark),
                     "a header value may not contain control characters or line breaks",
                 );
             }
             if is_secret_header(name, &header.values) {
-                self.problem(
+                self.problem("M009", 
                     &header_path,
                     Some(header.name.mark),
                     format!("`{name}` carries a credential and may not be written inline in the inventory; use `auth: {{basicFrom: {{usernameFile: …, passwordFile: …}}}}` so the secret is read from root-only files at apply time"),
@@ -239,8 +256,8 @@ impl Checker<'_> {
         if let Some(timeout) = &mirror.dial_timeout {
             let timeout_path = key(path, "dialTimeout");
             match parse_go_duration(&timeout.value) {
-                None => self.problem(&timeout_path, Some(timeout.mark), format!("`{}` is not a Go duration (like \"5s\" or \"1m30s\"); containerd would ignore the whole hosts.toml", timeout.value)),
-                Some(n) if n <= 0 => self.problem(&timeout_path, Some(timeout.mark), "the dial timeout must be positive"),
+                None => self.problem("M010", &timeout_path, Some(timeout.mark), format!("`{}` is not a Go duration (like \"5s\" or \"1m30s\"); containerd would ignore the whole hosts.toml", timeout.value)),
+                Some(n) if n <= 0 => self.problem("M010", &timeout_path, Some(timeout.mark), "the dial timeout must be positive"),
                 Some(_) => {}
             }
             let supported = target.containerd >= Version::new(2, 1, 0)
@@ -248,7 +265,7 @@ impl Checker<'_> {
                     && target.containerd.minor == 0
                     && target.containerd.patch >= 7);
             if !supported {
-                self.problem(
+                self.problem("M011", 
                     &timeout_path,
                     Some(timeout.mark),
                     format!("`dial_timeout` needs containerd 2.0.7+ or 2.1+; containerd {} ignores it silently", target.containerd),
@@ -264,6 +281,7 @@ impl Checker<'_> {
                     .any(|p| p.name.value == name.value) =>
             {
                 self.problem(
+                    "X001",
                     &key(&key(path, "auth"), "provider"),
                     Some(name.mark),
                     format!(
@@ -286,7 +304,7 @@ impl Checker<'_> {
 
     fn file_path(&mut self, path: &str, file: &Spanned<String>) {
         if let Err(why) = super::decode::check_node_path(&file.value) {
-            self.problem(path, Some(file.mark), why);
+            self.problem("M007", path, Some(file.mark), why);
         }
     }
 
@@ -299,6 +317,7 @@ impl Checker<'_> {
             let name_path = key(&path, "name");
             if name.value.is_empty() {
                 self.problem(
+                    "K001",
                     &name_path,
                     Some(name.mark),
                     "the name is empty; it must be the provider binary's file name in the bin dir",
@@ -308,10 +327,11 @@ impl Checker<'_> {
                 || name.value == "."
                 || name.value == ".."
             {
-                self.problem(&name_path, Some(name.mark), format!("`{}` cannot be a binary name in the bin dir: no `/`, no spaces, not `.` or `..`", name.value));
+                self.problem("K001", &name_path, Some(name.mark), format!("`{}` cannot be a binary name in the bin dir: no `/`, no spaces, not `.` or `..`", name.value));
             }
             if !names.insert(name.value.clone()) {
                 self.problem(
+                    "K002",
                     &name_path,
                     Some(name.mark),
                     format!(
@@ -323,6 +343,7 @@ impl Checker<'_> {
             let images_path = key(&path, "matchImages");
             if provider.match_images.is_empty() {
                 self.problem(
+                    "K003",
                     &images_path,
                     Some(provider.mark),
                     "at least one pattern is required",
@@ -331,6 +352,7 @@ impl Checker<'_> {
             for (j, pattern) in provider.match_images.iter().enumerate() {
                 if let Err(why) = image_pattern::parse(&pattern.value) {
                     self.problem(
+                        "K004",
                         &index(&images_path, j),
                         Some(pattern.mark),
                         format!("the kubelet cannot parse `{}`: it {why}", pattern.value),
@@ -340,6 +362,7 @@ impl Checker<'_> {
             let duration = &provider.default_cache_duration;
             match parse_go_duration(&duration.value) {
                 None => self.problem(
+                    "K005",
                     &key(&path, "defaultCacheDuration"),
                     Some(duration.mark),
                     format!(
@@ -348,6 +371,7 @@ impl Checker<'_> {
                     ),
                 ),
                 Some(n) if n < 0 => self.problem(
+                    "K005",
                     &key(&path, "defaultCacheDuration"),
                     Some(duration.mark),
                     "the cache duration must not be negative",
@@ -363,8 +387,8 @@ impl Checker<'_> {
                     _ => None,
                 };
                 match since {
-                    None => self.problem(&key(&path, "apiVersion"), Some(explicit.mark), format!("`{}` is not a credential provider API; use credentialprovider.kubelet.k8s.io/v1", explicit.value)),
-                    Some(v) if target.kubelet < v => self.problem(&key(&path, "apiVersion"), Some(explicit.mark), format!("`{}` needs kubelet {}.{} or later", explicit.value, v.major, v.minor)),
+                    None => self.problem("K006", &key(&path, "apiVersion"), Some(explicit.mark), format!("`{}` is not a credential provider API; use credentialprovider.kubelet.k8s.io/v1", explicit.value)),
+                    Some(v) if target.kubelet < v => self.problem("K006", &key(&path, "apiVersion"), Some(explicit.mark), format!("`{}` needs kubelet {}.{} or later", explicit.value, v.major, v.minor)),
                     Some(_) => {}
                 }
             }
@@ -372,6 +396,7 @@ impl Checker<'_> {
             for (name, _) in &provider.env {
                 if name.is_empty() || name.contains('=') || name.contains('\0') {
                     self.problem(
+                        "K013",
                         &key(&key(&path, "env"), name),
                         Some(provider.mark),
                         "not a valid environment variable name",
@@ -390,22 +415,25 @@ impl Checker<'_> {
         let mark = Some(attrs.mark);
         if kubelet < TOKEN_ATTRIBUTES_SINCE {
             self.problem(
+                "K007",
                 path,
                 mark,
                 format!("`tokenAttributes` needs kubelet 1.33 or later (target is {kubelet})"),
             );
         }
         if api != "credentialprovider.kubelet.k8s.io/v1" {
-            self.problem(path, mark, "`tokenAttributes` needs the provider apiVersion credentialprovider.kubelet.k8s.io/v1");
+            self.problem("K008", path, mark, "`tokenAttributes` needs the provider apiVersion credentialprovider.kubelet.k8s.io/v1");
         }
         match &attrs.service_account_token_audience {
             Some(a) if !a.value.is_empty() => {}
             Some(a) => self.problem(
+                "K009",
                 &key(path, "serviceAccountTokenAudience"),
                 Some(a.mark),
                 "the audience must not be empty",
             ),
             None => self.problem(
+                "K009",
                 path,
                 mark,
                 "missing required field `serviceAccountTokenAudience`",
@@ -413,12 +441,14 @@ impl Checker<'_> {
         }
         match attrs.require_service_account {
             None => self.problem(
+                "K010",
                 path,
                 mark,
                 "missing required field `requireServiceAccount` (the kubelet has no default)",
             ),
             Some(false) if !attrs.required_service_account_annotation_keys.is_empty() => self
                 .problem(
+                    "K010",
                     &key(path, "requireServiceAccount"),
                     mark,
                     "must be true when `requiredServiceAccountAnnotationKeys` is set",
@@ -442,6 +472,7 @@ impl Checker<'_> {
                 let lower = annotation.value.to_lowercase();
                 if let Err(why) = check_qualified_name(&lower) {
                     self.problem(
+                        "K011",
                         &item_path,
                         Some(annotation.mark),
                         format!(
@@ -452,12 +483,14 @@ impl Checker<'_> {
                 }
                 if !seen.insert(lower.clone()) {
                     self.problem(
+                        "K011",
                         &item_path,
                         Some(annotation.mark),
                         format!("`{}` is listed twice", annotation.value),
                     );
                 } else if !all.insert(lower) {
                     self.problem(
+                        "K011",
                         &item_path,
                         Some(annotation.mark),
                         format!("`{}` is both required and optional", annotation.value),
@@ -466,17 +499,17 @@ impl Checker<'_> {
             }
         }
         match &attrs.cache_type {
-            Some(c) if kubelet < CACHE_TYPE_SINCE => self.problem(
+            Some(c) if kubelet < CACHE_TYPE_SINCE => self.problem("K012", 
                 &key(path, "cacheType"),
                 Some(c.mark),
                 format!("kubelet {kubelet} does not know `cacheType` and refuses to start (strict decoding); remove it or target kubelet 1.34+"),
             ),
-            Some(c) if c.value != "ServiceAccount" && c.value != "Token" => self.problem(
+            Some(c) if c.value != "ServiceAccount" && c.value != "Token" => self.problem("K012", 
                 &key(path, "cacheType"),
                 Some(c.mark),
                 format!("`{}` is not a cache type; use ServiceAccount or Token", c.value),
             ),
-            None if kubelet >= CACHE_TYPE_SINCE => self.problem(
+            None if kubelet >= CACHE_TYPE_SINCE => self.problem("K012", 
                 path,
                 mark,
                 format!("missing required field `cacheType` (required by kubelet 1.34+, target is {kubelet}): ServiceAccount or Token"),
@@ -484,6 +517,91 @@ impl Checker<'_> {
             _ => {}
         }
     }
+}
+
+impl Checker<'_> {
+    /// Rules that span the two halves: containerd's mirrors and the kubelet's providers.
+    fn cross(&mut self) {
+        for registry in &self.inventory.registries {
+            let path = key("registries", &registry.name);
+            if !registry.fallback && !registry.mirrors.is_empty() {
+                let resolves = registry.mirrors.iter().any(|m| match &m.capabilities {
+                    None => true,
+                    Some(caps) => {
+                        caps.value
+                            .iter()
+                            .any(|c| c.value.eq_ignore_ascii_case("resolve"))
+                            && caps
+                                .value
+                                .iter()
+                                .any(|c| c.value.eq_ignore_ascii_case("pull"))
+                    }
+                });
+                if !resolves {
+                    self.problem(
+                        "X005",
+                        &key(&path, "fallback"),
+                        Some(registry.mark),
+                        "with `fallback: false` and no mirror that has both `pull` and `resolve`, containerd can never resolve a tag: every pull by tag fails; add `resolve` to a mirror or allow the fallback",
+                    );
+                }
+            }
+            if registry.name == "*" {
+                continue;
+            }
+            for (i, mirror) in registry.mirrors.iter().enumerate() {
+                let Some(Auth::Provider(name)) = &mirror.auth else {
+                    continue;
+                };
+                let Some(provider) = self
+                    .inventory
+                    .credential_providers
+                    .iter()
+                    .find(|p| p.name.value == name.value)
+                else {
+                    continue;
+                };
+                let reasons = provider_mismatches(provider, &registry.name);
+                if reasons.len() == provider.match_images.len() && !reasons.is_empty() {
+                    self.problem(
+                        "X002",
+                        &key(&key(&index(&key(&path, "mirrors"), i), "auth"), "provider"),
+                        Some(name.mark),
+                        format!(
+                            "the kubelet never runs `{}` for {} images, so this mirror never gets its credentials: the kubelet matches `matchImages` against the IMAGE's name ({}/…), never the mirror's. {}",
+                            provider.name.value,
+                            registry.name,
+                            registry.name,
+                            reasons.join("; ")
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Why each of `provider`'s patterns fails to match images of `registry`; empty when one matches.
+pub fn provider_mismatches(provider: &CredentialProvider, registry: &str) -> Vec<String> {
+    let mut reasons = Vec::new();
+    for pattern in &provider.match_images {
+        let path = image_pattern::parse(&pattern.value)
+            .map(|p| p.path)
+            .unwrap_or_default();
+        let image = format!(
+            "{registry}{}",
+            if path.is_empty() {
+                "/x".to_string()
+            } else {
+                path
+            }
+        );
+        match image_pattern::matches(&pattern.value, &image) {
+            Ok(()) => return Vec::new(),
+            Err(why) => reasons.push(format!("`{}`: {why}", pattern.value)),
+        }
+    }
+    reasons
 }
 
 /// The provider apiVersion rendered for `provider` on `kubelet`.

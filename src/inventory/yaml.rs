@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
-use crate::error::Problem;
+use crate::error::{Problem, Severity};
 
 /// Largest inventory accepted, in bytes.
 pub const MAX_INPUT_BYTES: usize = 64 << 20;
@@ -185,10 +185,17 @@ pub fn parse(source: &str) -> Result<(Node, Vec<Problem>), Vec<Problem>> {
 }
 
 fn fatal(location: Option<(usize, usize)>, message: String) -> Problem {
+    problem("Y001", location, message)
+}
+
+fn problem(code: &'static str, location: Option<(usize, usize)>, message: String) -> Problem {
     Problem {
+        code,
+        severity: Severity::Error,
         path: String::new(),
         location,
         message,
+        hint: None,
     }
 }
 
@@ -331,13 +338,15 @@ impl Builder {
                     match &node.value {
                         Value::Scalar { text, .. } => {
                             if text == "<<" {
-                                self.problems.push(fatal(
+                                self.problems.push(problem(
+                                    "Y004",
                                     node.mark.pair(),
                                     "YAML merge keys (`<<`) are not supported; write the fields out"
                                         .into(),
                                 ));
                             } else if !seen.insert(text.clone()) {
-                                self.problems.push(fatal(
+                                self.problems.push(problem(
+                                    "Y002",
                                     node.mark.pair(),
                                     format!("duplicate key `{text}`"),
                                 ));

@@ -45,7 +45,7 @@ step=""
 
 begin() {
   step=$1
-  echo "== $step"
+  echo "== [${SECONDS}s] $step"
 }
 
 fail() {
@@ -213,7 +213,7 @@ expect_no_log "RUNNING HANDLER"
 [[ $(snapshot "$root") == "$before" ]] || fail "a failed run wrote files"
 
 # --- the module's return values, asserted inside a play ---------------------------------------
-begin "module: return values, check mode, diff mode, adopt, failures"
+begin "module: return values, check mode, diff mode, redaction, adopt, failures"
 write_inventory "$tmp/m1.yaml" https://mirror.example:5000 12h
 cat >"$tmp/module.yml" <<'PLAY'
 - hosts: all
@@ -312,6 +312,27 @@ cat >"$tmp/module.yml" <<'PLAY'
           - "'--adopt' in adopted.cmd"
           - adopted.files | selectattr('path', 'equalto', hosts_toml) | map(attribute='action') | list == ['update']
 
+    - name: Diff mode redacts a file that carries a secret
+      mirrorctl.node.apply:
+        <<: *apply
+        root: "{{ secret_root }}"
+        content: |
+          version: 1
+          registries:
+            docker.io:
+              mirrors:
+                - url: https://mirror.example:5000
+                  auth: {basicFrom: {usernameFile: /etc/mirrorctl/user, passwordFile: /etc/mirrorctl/password}}
+      diff: true
+      register: secret
+    - ansible.builtin.assert:
+        that:
+          - secret is changed
+          - secret.diff | length == 1
+          - "'<redacted' in secret.diff[0].after"
+          - "'s3cr3t-pw' not in (secret | to_json)"
+          - "('alice:s3cr3t-pw' | b64encode) not in (secret | to_json)"
+
     - name: An unknown binary fails
       mirrorctl.node.apply:
         <<: *apply
@@ -325,8 +346,12 @@ cat >"$tmp/module.yml" <<'PLAY'
 PLAY
 mkdir -p "$tmp/adopt-root/etc/containerd/certs.d/docker.io"
 echo 'server = "https://registry-1.docker.io"' >"$tmp/adopt-root$hosts_toml"
+mkdir -p "$tmp/secret-root/etc/mirrorctl"
+printf alice >"$tmp/secret-root/etc/mirrorctl/user"
+printf s3cr3t-pw >"$tmp/secret-root/etc/mirrorctl/password"
 play module "$tmp/module.yml" \
-  -e "bin=$bin root=$tmp/module-root adopt_root=$tmp/adopt-root inventory=$tmp/m1.yaml" \
+  -e "bin=$bin root=$tmp/module-root adopt_root=$tmp/adopt-root secret_root=$tmp/secret-root" \
+  -e "inventory=$tmp/m1.yaml" \
   -e "hosts_toml=$hosts_toml provider_config=$provider_config"
 expect_status 0
 expect_recap failed=0 ignored=3
@@ -410,4 +435,4 @@ if ((failures)); then
   echo "ansible integration: $failures check(s) failed" >&2
   exit 1
 fi
-echo "ansible integration: all checks passed"
+echo "ansible integration: all checks passed in ${SECONDS}s"

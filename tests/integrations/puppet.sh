@@ -41,7 +41,7 @@ step=""
 
 begin() {
   step=$1
-  echo "== $step"
+  echo "== [${SECONDS}s] $step"
 }
 
 fail() {
@@ -211,4 +211,4 @@ if ((failures)); then
   echo "puppet integration: $failures check(s) failed" >&2
   exit 1
 fi
-echo "puppet integration: all checks passed"
+echo "puppet integration: all checks passed in ${SECONDS}s"

@@ -1,0 +1,151 @@
+//! With `--root`: the node's own files. A CA or client file that is missing makes every pull of
+//! that registry fail (no fallback); a provider binary that is missing or not executable makes
+//! the kubelet fail the pull; an empty registry directory hides `_default`.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use crate::error::{Problem, Severity};
+use crate::fsx;
+use crate::inventory::path::{index, key};
+use crate::inventory::{ClientCert, Inventory, Spanned, registry_dir_name};
+
+fn finding(
+    code: &'static str,
+    severity: Severity,
+    path: String,
+    location: Option<(usize, usize)>,
+    message: String,
+    hint: &str,
+) -> Problem {
+    Problem {
+        code,
+        severity,
+        path,
+        location,
+        message,
+        hint: Some(hint.to_string()),
+    }
+}
+
+/// `expect` names what the file must hold: `CERTIFICATE` or `PRIVATE KEY` (any kind).
+fn pem(root: &Path, file: &Spanned<String>, path: String, expect: &[&str], out: &mut Vec<Problem>) {
+    let disk = fsx::under_root(root, &file.value);
+    match fsx::read_limited(&disk, 1 << 20) {
+        Err(e) => out.push(finding("N001", Severity::Error, path, file.mark.pair(),
+            format!("`{}` cannot be read ({e}): containerd fails every pull of this registry, with no fallback", file.value),
+            "install the file before the hosts.toml that names it, or fix the path")),
+        Ok(bytes) => {
+            let text = String::from_utf8_lossy(&bytes);
+            let found = expect.iter().any(|kind| {
+                text.lines().any(|l| l.starts_with("-----BEGIN ") && l.contains(kind) && l.ends_with("-----"))
+            });
+            if !found {
+                out.push(finding("N002", Severity::Error, path, file.mark.pair(),
+                    format!("`{}` holds no PEM {} block", file.value, expect.join(" or ")),
+                    "point at a PEM file (-----BEGIN …-----)"));
+            }
+        }
+    }
+}
+
+pub fn check(inventory: &Inventory, root: &Path) -> Vec<Problem> {
+    let mut out = Vec::new();
+    for registry in &inventory.registries {
+        let path = key("registries", &registry.name);
+        for (i, mirror) in registry.mirrors.iter().enumerate() {
+            let mirror_path = index(&key(&path, "mirrors"), i);
+            for (j, ca) in mirror.ca.iter().enumerate() {
+                pem(
+                    root,
+                    ca,
+                    index(&key(&mirror_path, "ca"), j),
+                    &["CERTIFICATE"],
+                    &mut out,
+                );
+            }
+            for (j, client) in mirror.client.iter().enumerate() {
+                let client_path = index(&key(&mirror_path, "client"), j);
+                match client {
+                    ClientCert::Combined(file) => {
+                        pem(root, file, client_path.clone(), &["CERTIFICATE"], &mut out);
+                        pem(root, file, client_path, &["PRIVATE KEY"], &mut out);
+                    }
+                    ClientCert::Pair {
+                        cert,
+                        key: key_file,
+                    } => {
+                        pem(
+                            root,
+                            cert,
+                            key(&client_path, "cert"),
+                            &["CERTIFICATE"],
+                            &mut out,
+                        );
+                        pem(
+                            root,
+                            key_file,
+                            key(&client_path, "key"),
+                            &["PRIVATE KEY"],
+                            &mut out,
+                        );
+                    }
+                }
+            }
+        }
+    }
+    if !inventory.credential_providers.is_empty() {
+        let bin_dir = fsx::under_root(root, &inventory.paths.credential_provider_bin_dir);
+        if !bin_dir.is_dir() {
+            out.push(finding(
+                "N004",
+                Severity::Error,
+                "paths.credentialProviderBinDir".into(),
+                None,
+                format!(
+                    "the bin dir `{}` does not exist; the kubelet refuses to start without it",
+                    inventory.paths.credential_provider_bin_dir
+                ),
+                "create it and install the provider binaries",
+            ));
+        } else {
+            for (i, provider) in inventory.credential_providers.iter().enumerate() {
+                let binary = bin_dir.join(&provider.name.value);
+                let executable = std::fs::metadata(&binary)
+                    .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
+                if !executable {
+                    out.push(finding("N003", Severity::Error, key(&index("credentialProviders", i), "name"), provider.name.mark.pair(),
+                        format!("`{}/{}` is missing or not executable: the kubelet fails every pull this provider matches", inventory.paths.credential_provider_bin_dir, provider.name.value),
+                        "install the provider binary under its name, mode 0755"));
+                }
+            }
+        }
+    }
+    if inventory.registries.iter().any(|r| r.name == "*") {
+        let certs = fsx::under_root(root, &inventory.paths.certs_dir);
+        let ours: Vec<String> = inventory
+            .registries
+            .iter()
+            .map(|r| registry_dir_name(&r.name))
+            .collect();
+        if let Ok(entries) = std::fs::read_dir(&certs) {
+            let mut names: Vec<String> = entries
+                .filter_map(Result::ok)
+                .filter(|e| e.path().is_dir())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| !ours.contains(n) && n != "_default")
+                .collect();
+            names.sort();
+            for name in names {
+                let hosts = certs.join(&name).join("hosts.toml");
+                let empty = std::fs::metadata(&hosts).map_or(true, |m| m.len() == 0);
+                if empty {
+                    out.push(finding("R101", Severity::Warning, "registries.\"*\"".into(), None,
+                        format!("the directory `{}/{name}` has no hosts.toml, yet containerd picks it before `_default`: pulls from {name} skip the default mirror", inventory.paths.certs_dir),
+                        "remove the directory, or give that registry its own entry"));
+                }
+            }
+        }
+    }
+    out
+}

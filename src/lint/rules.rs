@@ -1,0 +1,165 @@
+//! Warnings and notes: inventories that containerd and the kubelet accept but that do not do
+//! what their authors meant.
+
+use crate::error::{Problem, Severity};
+use crate::image_pattern;
+use crate::inventory::path::{index, key};
+use crate::inventory::{Auth, Inventory, yaml::Mark};
+use crate::version::Version;
+
+fn finding(
+    code: &'static str,
+    severity: Severity,
+    path: String,
+    mark: Mark,
+    message: String,
+    hint: &str,
+) -> Problem {
+    Problem {
+        code,
+        severity,
+        path,
+        location: mark.pair(),
+        message,
+        hint: Some(hint.to_string()),
+    }
+}
+
+pub fn check(inventory: &Inventory) -> Vec<Problem> {
+    let mut out = Vec::new();
+    patterns(inventory, &mut out);
+    mirrors(inventory, &mut out);
+    out
+}
+
+fn patterns(inventory: &Inventory, out: &mut Vec<Problem>) {
+    let mirror_hosts: Vec<(String, String)> = inventory
+        .registries
+        .iter()
+        .flat_map(|r| {
+            r.mirrors
+                .iter()
+                .map(move |m| (r.name.clone(), m.url.value.clone()))
+        })
+        .filter_map(|(registry, url)| {
+            let rest = url.split_once("://")?.1;
+            let host = rest.split('/').next()?.to_string();
+            Some((registry, host))
+        })
+        .collect();
+    for (i, provider) in inventory.credential_providers.iter().enumerate() {
+        let provider_path = index("credentialProviders", i);
+        for (j, pattern) in provider.match_images.iter().enumerate() {
+            let path = index(&key(&provider_path, "matchImages"), j);
+            let text = &pattern.value;
+            if text.contains("://") {
+                out.push(finding("K103", Severity::Warning, path.clone(), pattern.mark,
+                    format!("`{text}` carries a scheme; the kubelet prefixes https:// itself, so this pattern can never match an image"),
+                    "write the registry as in image references, e.g. `docker.io`"));
+                continue;
+            }
+            if text.contains(['?', '#']) {
+                out.push(finding("K105", Severity::Warning, path.clone(), pattern.mark,
+                    format!("`{text}` contains `?` or `#`, which start a URL query or fragment for the kubelet's parser, not a glob"),
+                    "only `*` works as a wildcard, one per host label"));
+            }
+            let Ok(parts) = image_pattern::parse(text) else {
+                continue;
+            };
+            if let Some(port) = &parts.port
+                && port.parse::<u32>().map_or(true, |p| p == 0 || p > 65535)
+            {
+                out.push(finding(
+                    "K102",
+                    Severity::Warning,
+                    path.clone(),
+                    pattern.mark,
+                    format!("`{text}` has port {port}, outside 1-65535: no image can have it"),
+                    "fix the port or drop it",
+                ));
+            }
+            if parts.host == "*" {
+                out.push(finding("K104", Severity::Warning, path.clone(), pattern.mark,
+                    format!("`{text}` matches only one-label hosts such as `localhost`: a `*` stands for exactly one label, and docker.io has two"),
+                    "list the registries, or use one `*` per label (`*.io`, `*.*.example.com`)"));
+            }
+            if parts.host != parts.host.to_lowercase() {
+                out.push(finding("K106", Severity::Warning, path.clone(), pattern.mark,
+                    format!("`{text}` has uppercase letters; matching is case-sensitive and image hosts are written in lowercase"),
+                    "write the pattern in lowercase"));
+            }
+            for (registry, host) in &mirror_hosts {
+                let names_registry = inventory
+                    .registries
+                    .iter()
+                    .any(|r| image_pattern::matches(text, &format!("{}/x", r.name)).is_ok());
+                if !names_registry && image_pattern::matches(text, &format!("{host}/x")).is_ok() {
+                    out.push(finding("X003", Severity::Warning, path.clone(), pattern.mark,
+                        format!("`{text}` names the mirror host `{host}` (a mirror of {registry}), but the kubelet matches `matchImages` against image names, never mirrors: this provider never runs for {registry} images"),
+                        "match the upstream registry the images are named after, e.g. the registry key"));
+                    break;
+                }
+            }
+        }
+        if let Some(attrs) = &provider.token_attributes
+            && inventory.target.kubelet.minor == 33
+            && inventory.target.kubelet.major == 1
+        {
+            out.push(finding("K107", Severity::Info, key(&provider_path, "tokenAttributes"), attrs.mark,
+                "kubelet 1.33 reads `tokenAttributes` only with the alpha feature gate KubeletServiceAccountTokenForCredentialProviders enabled".into(),
+                "start the kubelet with --feature-gates=KubeletServiceAccountTokenForCredentialProviders=true"));
+        }
+    }
+}
+
+fn mirrors(inventory: &Inventory, out: &mut Vec<Problem>) {
+    for registry in &inventory.registries {
+        let path = key("registries", &registry.name);
+        let mut provider_mirror = None;
+        for (i, mirror) in registry.mirrors.iter().enumerate() {
+            let mirror_path = index(&key(&path, "mirrors"), i);
+            if mirror.url.value.starts_with("http://") && mirror.skip_verify == Some(true) {
+                out.push(finding(
+                    "M101",
+                    Severity::Warning,
+                    key(&mirror_path, "skipVerify"),
+                    mirror.url.mark,
+                    format!(
+                        "`skipVerify` does nothing for the plain-HTTP mirror `{}`",
+                        mirror.url.value
+                    ),
+                    "remove it, or use https:// if the mirror speaks TLS",
+                ));
+            }
+            if mirror.url.value.starts_with("http://")
+                && (!mirror.ca.is_empty() || !mirror.client.is_empty())
+                && inventory.target.containerd >= Version::new(1, 7, 16)
+            {
+                out.push(finding("M102", Severity::Info, key(&mirror_path, "url"), mirror.url.mark,
+                    format!("containerd {} tries HTTPS first for an http:// host that has TLS settings, then falls back to HTTP", inventory.target.containerd),
+                    "use https:// when the mirror speaks TLS"));
+            }
+            if let Some(Auth::Provider(name)) = &mirror.auth
+                && inventory
+                    .credential_providers
+                    .iter()
+                    .any(|p| p.name.value == name.value)
+            {
+                provider_mirror.get_or_insert((name.value.clone(), mirror_path));
+            }
+        }
+        if let Some((provider, mirror_path)) = provider_mirror
+            && registry.fallback
+        {
+            let upstream = registry
+                .server
+                .as_ref()
+                .map(|s| s.value.clone())
+                .or_else(|| registry.default_endpoint())
+                .unwrap_or_else(|| "the image's own registry".into());
+            out.push(finding("X004", Severity::Warning, key(&key(&mirror_path, "auth"), "provider"), registry.mark,
+                format!("the credentials the kubelet gets from `{provider}` for {} pulls are offered to every endpoint that challenges, the upstream {upstream} included, when a pull falls through the mirrors (`fallback: true`)", registry.name),
+                "set `fallback: false` to keep the mirror's credentials away from the upstream"));
+        }
+    }
+}

@@ -1,0 +1,353 @@
+//! `mirrorctl resolve IMAGE`: where a pull will go before it happens — the normalized name, the
+//! certs directory containerd reads, the endpoints in the order it tries them, and which
+//! credential providers the kubelet runs and where their credentials are offered.
+
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
+
+use crate::image_pattern::{self, ImageName};
+use crate::inventory::{Auth, ClientCert, Inventory, Mirror, Registry, registry_dir_name};
+use crate::render::hosts_toml::infer_override_path;
+
+#[derive(Debug)]
+pub struct Endpoint {
+    pub url: String,
+    /// `mirror`, `server` (the last mirror with `fallback: false`, or a `server` override) or `upstream`.
+    pub role: &'static str,
+    pub capabilities: Vec<String>,
+    /// Whether containerd asks this endpoint for this pull (tags need pull + resolve).
+    pub used: bool,
+    pub ca: Vec<String>,
+    pub client: Vec<String>,
+    pub skip_verify: bool,
+    pub override_path: bool,
+    pub headers: Vec<(String, String)>,
+    pub dial_timeout: Option<String>,
+    pub provider: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct ProviderMatch {
+    pub name: String,
+    pub runs: bool,
+    /// The first matching pattern, or every pattern's reason for not matching.
+    pub detail: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct Resolution {
+    pub image: ImageName,
+    pub directory: String,
+    pub why: String,
+    pub registry: Option<String>,
+    pub endpoints: Vec<Endpoint>,
+    pub providers: Vec<ProviderMatch>,
+}
+
+/// The directories containerd considers, in order: `host_port_` (with a port), `host:port`,
+/// `_default`. The first that exists wins; mirrorctl creates one per registry entry.
+pub fn resolve(inventory: &Inventory, reference: &str) -> Result<Resolution, String> {
+    let image = image_pattern::normalize_image(reference)?;
+    let by_digest = image.digest.is_some();
+    let port_dir = registry_dir_name(&image.registry);
+    let find = |dir: &str| {
+        inventory
+            .registries
+            .iter()
+            .find(|r| r.name != "*" && r.dir_name() == dir)
+    };
+    let (registry, directory, why): (Option<&Registry>, String, String) =
+        if port_dir != image.registry && find(&port_dir).is_some() {
+            (
+                find(&port_dir),
+                port_dir.clone(),
+                format!("`{port_dir}` is the first candidate for a registry with a port"),
+            )
+        } else if let Some(r) = inventory
+            .registries
+            .iter()
+            .find(|r| r.name == image.registry)
+        {
+            (
+                Some(r),
+                r.dir_name(),
+                format!("the inventory has an entry for {}", image.registry),
+            )
+        } else if let Some(r) = inventory.registries.iter().find(|r| r.name == "*") {
+            (
+                Some(r),
+                "_default".into(),
+                format!(
+                    "no entry for {}, so containerd falls back to `_default` (\"*\")",
+                    image.registry
+                ),
+            )
+        } else {
+            (
+                None,
+                port_dir,
+                format!(
+                    "no entry for {} and no \"*\": containerd pulls straight from the registry",
+                    image.registry
+                ),
+            )
+        };
+
+    let mut endpoints = Vec::new();
+    let upstream = match image.registry.as_str() {
+        "docker.io" => "https://registry-1.docker.io".to_string(),
+        host if host.starts_with("localhost")
+            || host.starts_with("127.")
+            || host.starts_with("[::1]") =>
+        {
+            format!("http://{host}")
+        }
+        host => format!("https://{host}"),
+    };
+    match registry {
+        None => endpoints.push(upstream_endpoint(upstream)),
+        Some(r) => {
+            let mut mirrors: Vec<&Mirror> = r.mirrors.iter().collect();
+            let server = if r.fallback {
+                None
+            } else {
+                let last = mirrors.last().copied();
+                if mirrors.len() > 1 {
+                    mirrors.pop();
+                }
+                last
+            };
+            for m in mirrors {
+                endpoints.push(endpoint(m, "mirror", by_digest));
+            }
+            match (server, &r.server) {
+                (Some(m), _) => endpoints.push(endpoint(m, "server", by_digest)),
+                (None, Some(s)) => {
+                    let mut e = upstream_endpoint(s.value.clone());
+                    e.role = "server";
+                    endpoints.push(e);
+                }
+                (None, None) => endpoints.push(upstream_endpoint(upstream)),
+            }
+        }
+    }
+
+    let providers = inventory
+        .credential_providers
+        .iter()
+        .map(|p| {
+            let mut reasons = Vec::new();
+            for pattern in &p.match_images {
+                match image_pattern::matches(&pattern.value, &image.name) {
+                    Ok(()) => {
+                        return ProviderMatch {
+                            name: p.name.value.clone(),
+                            runs: true,
+                            detail: vec![format!("`{}` matches {}", pattern.value, image.name)],
+                        };
+                    }
+                    Err(why) => reasons.push(format!("`{}`: {why}", pattern.value)),
+                }
+            }
+            ProviderMatch {
+                name: p.name.value.clone(),
+                runs: false,
+                detail: reasons,
+            }
+        })
+        .collect();
+
+    Ok(Resolution {
+        registry: registry.map(|r| r.name.clone()),
+        image,
+        directory,
+        why,
+        endpoints,
+        providers,
+    })
+}
+
+fn upstream_endpoint(url: String) -> Endpoint {
+    Endpoint {
+        url,
+        role: "upstream",
+        capabilities: vec!["pull".into(), "resolve".into(), "push".into()],
+        used: true,
+        ca: Vec::new(),
+        client: Vec::new(),
+        skip_verify: false,
+        override_path: false,
+        headers: Vec::new(),
+        dial_timeout: None,
+        provider: None,
+    }
+}
+
+fn endpoint(mirror: &Mirror, role: &'static str, by_digest: bool) -> Endpoint {
+    let capabilities: Vec<String> = match &mirror.capabilities {
+        Some(c) => c.value.iter().map(|c| c.value.to_lowercase()).collect(),
+        None => vec!["pull".into(), "resolve".into()],
+    };
+    let has = |c: &str| capabilities.iter().any(|x| x == c);
+    let mut headers: Vec<(String, String)> = mirror
+        .headers
+        .iter()
+        .map(|h| (h.name.value.clone(), h.values.join(", ")))
+        .collect();
+    let mut provider = None;
+    match &mirror.auth {
+        Some(Auth::BasicFrom {
+            username_file,
+            password_file,
+        }) => headers.push((
+            "Authorization".into(),
+            format!(
+                "Basic <redacted: from {} and {}>",
+                username_file.value, password_file.value
+            ),
+        )),
+        Some(Auth::Provider(name)) => provider = Some(name.value.clone()),
+        None => {}
+    }
+    headers.sort();
+    Endpoint {
+        url: mirror.url.value.clone(),
+        role,
+        used: has("pull") && (by_digest || has("resolve")),
+        capabilities,
+        ca: mirror.ca.iter().map(|c| c.value.clone()).collect(),
+        client: mirror
+            .client
+            .iter()
+            .map(|c| match c {
+                ClientCert::Combined(f) => f.value.clone(),
+                ClientCert::Pair { cert, key } => format!("{} + {}", cert.value, key.value),
+            })
+            .collect(),
+        skip_verify: mirror.skip_verify.unwrap_or(false),
+        override_path: mirror
+            .override_path
+            .unwrap_or_else(|| infer_override_path(&mirror.url.value)),
+        headers,
+        dial_timeout: mirror.dial_timeout.as_ref().map(|d| d.value.clone()),
+        provider,
+    }
+}
+
+pub fn text(r: &Resolution) -> String {
+    let mut out = String::new();
+    let reference = match (&r.image.tag, &r.image.digest) {
+        (_, Some(d)) => format!("{}@{d}", r.image.name),
+        (Some(t), None) => format!("{}:{t}", r.image.name),
+        (None, None) => format!("{}:latest", r.image.name),
+    };
+    let _ = writeln!(out, "image:      {reference}");
+    let _ = writeln!(out, "registry:   {}", r.image.registry);
+    let _ = writeln!(out, "directory:  {} ({})", r.directory, r.why);
+    let _ = writeln!(out, "endpoints, in the order containerd tries them:");
+    for (i, e) in r.endpoints.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "  {}. {} [{}] {}{}",
+            i + 1,
+            e.url,
+            e.role,
+            e.capabilities.join(","),
+            if e.used {
+                ""
+            } else {
+                " (skipped: this pull needs pull+resolve)"
+            }
+        );
+        let mut details = Vec::new();
+        if !e.ca.is_empty() {
+            details.push(format!("ca {}", e.ca.join(", ")));
+        }
+        if !e.client.is_empty() {
+            details.push(format!("client {}", e.client.join(", ")));
+        }
+        if e.skip_verify {
+            details.push("skip_verify".into());
+        }
+        if e.override_path {
+            details.push("override_path".into());
+        }
+        if let Some(t) = &e.dial_timeout {
+            details.push(format!("dial_timeout {t}"));
+        }
+        for (name, value) in &e.headers {
+            details.push(format!("header {name}: {value}"));
+        }
+        if let Some(p) = &e.provider {
+            details.push(format!("credentials expected from provider {p}"));
+        }
+        if !details.is_empty() {
+            let _ = writeln!(out, "     {}", details.join("; "));
+        }
+    }
+    let running: Vec<&ProviderMatch> = r.providers.iter().filter(|p| p.runs).collect();
+    let _ = writeln!(
+        out,
+        "credential providers the kubelet runs for {}:",
+        r.image.name
+    );
+    if running.is_empty() {
+        let _ = writeln!(out, "  none");
+    }
+    for p in &r.providers {
+        let _ = writeln!(
+            out,
+            "  {} {}: {}",
+            if p.runs { "runs   " } else { "skipped" },
+            p.name,
+            p.detail.join("; ")
+        );
+    }
+    if !running.is_empty() {
+        let receivers: Vec<&str> = r.endpoints.iter().map(|e| e.url.as_str()).collect();
+        let _ = writeln!(
+            out,
+            "their credentials are offered to every endpoint that answers 401: {}",
+            receivers.join(", ")
+        );
+    }
+    out
+}
+
+pub fn json(r: &Resolution) -> Value {
+    json!({
+        "image": {
+            "name": r.image.name,
+            "registry": r.image.registry,
+            "tag": r.image.tag,
+            "digest": r.image.digest,
+        },
+        "directory": r.directory,
+        "why": r.why,
+        "registryEntry": r.registry,
+        "endpoints": r.endpoints.iter().map(|e| json!({
+            "url": e.url,
+            "role": e.role,
+            "capabilities": e.capabilities,
+            "used": e.used,
+            "ca": e.ca,
+            "client": e.client,
+            "skipVerify": e.skip_verify,
+            "overridePath": e.override_path,
+            "headers": e.headers.iter().map(|(n, v)| json!({"name": n, "value": v})).collect::<Vec<_>>(),
+            "dialTimeout": e.dial_timeout,
+            "provider": e.provider,
+        })).collect::<Vec<_>>(),
+        "credentialProviders": r.providers.iter().map(|p| json!({
+            "name": p.name,
+            "runs": p.runs,
+            "detail": p.detail,
+        })).collect::<Vec<_>>(),
+        "credentialsOfferedTo": if r.providers.iter().any(|p| p.runs) {
+            r.endpoints.iter().map(|e| e.url.clone()).collect::<Vec<_>>()
+        } else {
+            Vec::new()
+        },
+    })
+}

@@ -1,0 +1,146 @@
+//! `mirrorctl lint`: one inventory per rule under `fixtures/lint/`, each snapshotted with its
+//! exit status; the formats; and the node checks under `--root`.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+
+use crate::support::{Node, run};
+
+#[test]
+fn lint_corpus_snapshots() {
+    insta::glob!("../fixtures/lint", "*.yaml", |path| {
+        let file = path.to_str().expect("utf-8");
+        let text = run(&["lint", "-i", file], None);
+        let json = run(&["lint", "-i", file, "--format", "json"], None).json();
+        assert_eq!(text.status, if json["errors"] == 0 { 0 } else { 1 });
+        let name = path.file_name().expect("name").to_string_lossy();
+        let expected_code = name.split('-').next().unwrap_or_default();
+        if expected_code.len() == 4 && expected_code != "clea" {
+            let codes: Vec<&str> = json["findings"]
+                .as_array()
+                .expect("findings")
+                .iter()
+                .filter_map(|f| f["code"].as_str())
+                .collect();
+            assert!(
+                codes.contains(&expected_code),
+                "{name}: expected {expected_code} in {codes:?}"
+            );
+        }
+        let shown = text.stdout.replace(file, "[FILE]");
+        insta::assert_snapshot!(format!("exit {}\n{shown}", text.status));
+    });
+}
+
+#[test]
+fn strict_fails_on_warnings() {
+    let fixture =
+        crate::support::fixtures().join("lint/X004-provider-credentials-reach-upstream.yaml");
+    let file = fixture.to_str().expect("utf-8");
+    run(&["lint", "-i", file], None)
+        .status(0)
+        .stdout_has("warning[X004]");
+    run(&["lint", "-i", file, "--strict"], None).status(1);
+}
+
+#[test]
+fn github_annotations_carry_file_line_and_column() {
+    let fixture = crate::support::fixtures().join("lint/X002-provider-never-runs.yaml");
+    let file = fixture.to_str().expect("utf-8");
+    let out = run(&["lint", "-i", file, "--format", "github"], None);
+    out.status(1);
+    let first = out.stdout.lines().next().expect("an annotation");
+    assert!(
+        first.starts_with(&format!("::error file={file},line=4,col=")),
+        "{first}"
+    );
+    assert!(first.contains("title=mirrorctl X002::"), "{first}");
+    assert!(
+        out.stdout.lines().all(|l| l.starts_with("::")),
+        "one line per finding: {}",
+        out.stdout
+    );
+}
+
+#[test]
+fn node_checks_under_root() {
+    let node = Node::new();
+    node.inventory(
+        "version: 1
+registries:
+  docker.io:
+    mirrors:
+      - url: https://mirror.example
+        ca: /etc/pki/missing.pem
+        client: {cert: /etc/pki/node.crt, key: /etc/pki/node.key}
+  \"*\":
+    mirrors: [{url: \"https://cache.example\"}]
+credentialProviders:
+  - {name: corp, matchImages: [docker.io], defaultCacheDuration: 12h}
+  - {name: absent, matchImages: [quay.io], defaultCacheDuration: 12h}
+",
+    );
+    node.write(
+        "/etc/pki/node.crt",
+        "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+    );
+    node.write("/etc/pki/node.key", "not a key\n");
+    node.write("/etc/containerd/certs.d/quay.io/ca.crt", "stray");
+    let bin = "/usr/libexec/kubernetes/kubelet-plugins/credential-provider/exec/bin";
+    node.write(&format!("{bin}/corp"), "#!/bin/sh\n");
+    fs::set_permissions(
+        node.path(&format!("{bin}/corp")),
+        fs::Permissions::from_mode(0o755),
+    )
+    .expect("chmod");
+    let root = node.root();
+    let inventory = node.inventory_path();
+    let args = [
+        "lint",
+        "-i",
+        inventory.to_str().expect("utf-8"),
+        "--root",
+        root.to_str().expect("utf-8"),
+        "--format",
+        "json",
+    ];
+    let report = run(&args, None);
+    report.status(1);
+    let json = report.json();
+    let codes: Vec<(String, String)> = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap_or_default().to_string(),
+                f["path"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    for expected in [
+        ("N001", "registries.\"docker.io\".mirrors[0].ca[0]"),
+        ("N002", "registries.\"docker.io\".mirrors[0].client[0].key"),
+        ("N003", "credentialProviders[1].name"),
+        ("R101", "registries.\"*\""),
+    ] {
+        assert!(
+            codes.contains(&(expected.0.into(), expected.1.into())),
+            "{expected:?} in {codes:?}"
+        );
+    }
+    assert!(
+        !codes
+            .iter()
+            .any(|(c, p)| c == "N003" && p == "credentialProviders[0].name"),
+        "corp is installed"
+    );
+    assert!(
+        !codes
+            .iter()
+            .any(|(c, p)| c == "N002" && p.ends_with(".cert")),
+        "the cert is PEM"
+    );
+    // Without --root, lint stays offline.
+    run(&["lint", "-i", inventory.to_str().expect("utf-8")], None).status(0);
+}
