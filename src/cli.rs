@@ -55,6 +55,9 @@ pub enum LintFormat {
 
 #[derive(Debug, Args)]
 pub struct LintArgs {
+    /// Inventory files to lint (as a pre-commit hook passes them); default: the -i inventory.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<String>,
     #[command(flatten)]
     pub inventory: InventoryArg,
     /// Report format: human text, JSON, or GitHub workflow annotations.
@@ -286,25 +289,46 @@ fn run_plan(
 
 /// Lint's exit status is its own: `Ok(true)` here means "findings fail the run".
 fn run_lint(args: LintArgs, out: &mut Stdout) -> Result<bool, Error> {
-    let (name, bytes) = inventory::read_source(&args.inventory.inventory)?;
-    let report = lint::lint(&name, &bytes, args.root.as_deref());
-    let text = match args.format {
-        LintFormat::Text => {
-            let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            lint::text(&report, colour)
-        }
-        LintFormat::Json => format!("{:#}\n", lint::json(&report)),
-        LintFormat::Github => lint::github(&report),
+    let sources = if args.files.is_empty() {
+        vec![args.inventory.inventory.clone()]
+    } else {
+        args.files.clone()
     };
-    out.print(&text)?;
-    if report.failed(args.strict) {
-        return Err(Error::Partial(format!(
-            "lint found {}",
-            if report.count(crate::error::Severity::Error) > 0 {
-                "errors"
-            } else {
-                "warnings (--strict)"
+    let mut failed = Vec::new();
+    let mut reports = Vec::new();
+    for source in &sources {
+        let (name, bytes) = inventory::read_source(source)?;
+        let report = lint::lint(&name, &bytes, args.root.as_deref());
+        if report.failed(args.strict) {
+            failed.push(name.clone());
+        }
+        match args.format {
+            LintFormat::Text => {
+                let colour =
+                    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+                out.print(&lint::text(&report, colour))?;
             }
+            LintFormat::Github => out.print(&lint::github(&report))?,
+            LintFormat::Json => reports.push(lint::json(&report)),
+        }
+    }
+    if args.format == LintFormat::Json {
+        let value = if reports.len() == 1 {
+            reports.remove(0)
+        } else {
+            serde_json::Value::Array(reports)
+        };
+        out.print(&format!("{value:#}\n"))?;
+    }
+    if !failed.is_empty() {
+        let what = if args.strict {
+            "errors or warnings (--strict)"
+        } else {
+            "errors"
+        };
+        return Err(Error::Partial(format!(
+            "lint found {what} in {}",
+            failed.join(", ")
         )));
     }
     Ok(false)

@@ -2,6 +2,7 @@
 //! way Ansible, Puppet and people call it.
 
 mod cli;
+mod docs;
 mod e2e;
 mod integrations;
 mod invalid;

@@ -108,7 +108,7 @@ pub fn text(report: &Report, colour: bool) -> String {
             let _ = writeln!(out, "          {} {hint}", paint("2", "hint:"));
         }
     }
-    let _ = writeln!(out, "{}", summary(report));
+    let _ = writeln!(out, "{}: {}", report.file, summary(report));
     out
 }
 

@@ -1,0 +1,81 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_mirrorctl_global_optspecs
+    string join \n h/help V/version
+end
+
+function __fish_mirrorctl_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_mirrorctl_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_mirrorctl_using_subcommand
+    set -l cmd (__fish_mirrorctl_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c mirrorctl -n "__fish_mirrorctl_needs_command" -s h -l help -d 'Print help'
+complete -c mirrorctl -n "__fish_mirrorctl_needs_command" -s V -l version -d 'Print version'
+complete -c mirrorctl -n "__fish_mirrorctl_needs_command" -f -a "apply" -d 'Write every file the inventory implies; exit 2 when something changed'
+complete -c mirrorctl -n "__fish_mirrorctl_needs_command" -f -a "check" -d 'Read-only: report what apply would change (= apply --check); exit 2 when something would'
+complete -c mirrorctl -n "__fish_mirrorctl_needs_command" -f -a "diff" -d 'Read-only: unified diff of what apply would change (= apply --check --diff)'
+complete -c mirrorctl -n "__fish_mirrorctl_needs_command" -f -a "render" -d 'Print (or write under --out) the desired files only, without comparing with the node'
+complete -c mirrorctl -n "__fish_mirrorctl_needs_command" -f -a "lint" -d 'Check an inventory offline (and, with --root, the node\'s CA files and provider binaries)'
+complete -c mirrorctl -n "__fish_mirrorctl_needs_command" -f -a "resolve" -d 'Show where a pull of IMAGE will go: directory, endpoints in order, TLS, credentials'
+complete -c mirrorctl -n "__fish_mirrorctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand apply" -s i -l inventory -d 'Inventory file; `-` reads standard input' -r
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand apply" -l root -d 'Prefix every node path with DIR (image builds, tests, dry runs as non-root)' -r -F
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand apply" -l output -d 'Report format on stdout' -r -f -a "text\t''
+json\t''"
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand apply" -l lock-timeout -d 'Seconds to wait for another run\'s lock before failing' -r
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand apply" -l check -d 'Change nothing; report what would change (exit 2 when something would)'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand apply" -l diff -d 'Show a unified diff of every change (with --output json: `before`/`after` per file)'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand apply" -l adopt -d 'Take over files at desired paths that mirrorctl did not write'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand apply" -s h -l help -d 'Print help'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand apply" -s V -l version -d 'Print version'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand check" -s i -l inventory -d 'Inventory file; `-` reads standard input' -r
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand check" -l root -d 'Prefix every node path with DIR (image builds, tests, dry runs as non-root)' -r -F
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand check" -l output -d 'Report format on stdout' -r -f -a "text\t''
+json\t''"
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand check" -s h -l help -d 'Print help'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand check" -s V -l version -d 'Print version'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand diff" -s i -l inventory -d 'Inventory file; `-` reads standard input' -r
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand diff" -l root -d 'Prefix every node path with DIR (image builds, tests, dry runs as non-root)' -r -F
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand diff" -l output -d 'Report format on stdout' -r -f -a "text\t''
+json\t''"
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand diff" -s h -l help -d 'Print help'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand diff" -s V -l version -d 'Print version'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand render" -s i -l inventory -d 'Inventory file; `-` reads standard input' -r
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand render" -l out -d 'Write the files under DIR as if it were the node\'s root (secrets included, 0600); `-` (the default) prints them with secrets redacted' -r
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand render" -s h -l help -d 'Print help'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand render" -s V -l version -d 'Print version'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand lint" -s i -l inventory -d 'Inventory file; `-` reads standard input' -r
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand lint" -l format -d 'Report format: human text, JSON, or GitHub workflow annotations' -r -f -a "text\t''
+json\t''
+github\t''"
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand lint" -l root -d 'Also check the node under DIR: CA and client files, provider binaries, stray directories' -r -F
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand lint" -l strict -d 'Fail (exit 1) on warnings too'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand lint" -s h -l help -d 'Print help'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand lint" -s V -l version -d 'Print version'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand resolve" -s i -l inventory -d 'Inventory file; `-` reads standard input' -r
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand resolve" -l output -d 'Report format on stdout' -r -f -a "text\t''
+json\t''"
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand resolve" -s h -l help -d 'Print help'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand resolve" -s V -l version -d 'Print version'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand help; and not __fish_seen_subcommand_from apply check diff render lint resolve help" -f -a "apply" -d 'Write every file the inventory implies; exit 2 when something changed'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand help; and not __fish_seen_subcommand_from apply check diff render lint resolve help" -f -a "check" -d 'Read-only: report what apply would change (= apply --check); exit 2 when something would'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand help; and not __fish_seen_subcommand_from apply check diff render lint resolve help" -f -a "diff" -d 'Read-only: unified diff of what apply would change (= apply --check --diff)'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand help; and not __fish_seen_subcommand_from apply check diff render lint resolve help" -f -a "render" -d 'Print (or write under --out) the desired files only, without comparing with the node'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand help; and not __fish_seen_subcommand_from apply check diff render lint resolve help" -f -a "lint" -d 'Check an inventory offline (and, with --root, the node\'s CA files and provider binaries)'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand help; and not __fish_seen_subcommand_from apply check diff render lint resolve help" -f -a "resolve" -d 'Show where a pull of IMAGE will go: directory, endpoints in order, TLS, credentials'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand help; and not __fish_seen_subcommand_from apply check diff render lint resolve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
