@@ -24,6 +24,9 @@ pub struct Applied {
 }
 
 fn record(change: &Change) -> Option<(String, Record)> {
+    if !change.kind.owned() {
+        return None;
+    }
     let after = change.after.as_ref()?;
     Some((
         change.path.clone(),

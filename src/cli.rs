@@ -252,7 +252,8 @@ fn run_plan(
     }
     let root = &args.plan.root;
     let secrets = Secrets::load(&inventory, root)?;
-    let desired = render::render(&inventory, &secrets);
+    let mut desired = render::render(&inventory, &secrets);
+    add_containerd_config(&inventory, root, &mut desired)?;
     let state_dir = &inventory.paths.state_dir;
     let _lock = if check {
         None
@@ -347,6 +348,53 @@ fn run_resolve(args: ResolveArgs, out: &mut Stdout) -> Result<bool, Error> {
         Output::Json => out.print(&format!("{:#}\n", resolve::json(&resolution)))?,
     }
     Ok(false)
+}
+
+/// With `containerd.manageConfig`, config.toml joins the desired state: the node's file with
+/// `config_path` set, or a minimal file when there is none.
+fn add_containerd_config(
+    inventory: &Inventory,
+    root: &std::path::Path,
+    desired: &mut render::DesiredState,
+) -> Result<(), Error> {
+    if !inventory.containerd.manage_config {
+        return Ok(());
+    }
+    let node_path = &inventory.containerd.config_file;
+    let disk = crate::fsx::under_root(root, node_path);
+    let current = match crate::fsx::inspect(&disk)? {
+        crate::fsx::Actual::Absent => None,
+        crate::fsx::Actual::File { bytes, mode, .. } => Some((bytes, mode)),
+        crate::fsx::Actual::Symlink => {
+            return Err(Error::Symlink {
+                path: disk,
+                expected: "file",
+            });
+        }
+        crate::fsx::Actual::NotAFile => return Err(Error::NotAFile { path: disk }),
+    };
+    let (file, findings) = render::containerd_config::desired(
+        inventory,
+        current.as_ref().map(|(b, m)| (b.as_slice(), *m)),
+    );
+    let (errors, warnings): (Vec<_>, Vec<_>) = findings
+        .into_iter()
+        .partition(|f| f.severity == crate::error::Severity::Error);
+    for warning in &warnings {
+        eprintln!(
+            "{}[{}] {node_path}: {warning}",
+            warning.severity.name(),
+            warning.code
+        );
+    }
+    if !errors.is_empty() {
+        return Err(Error::NodeFile {
+            file: node_path.clone(),
+            problems: errors,
+        });
+    }
+    desired.files.insert(node_path.clone(), file);
+    Ok(())
 }
 
 fn run_render(args: RenderArgs, out: &mut Stdout) -> Result<bool, Error> {

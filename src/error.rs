@@ -55,6 +55,13 @@ pub enum Error {
         problems: Vec<Problem>,
     },
 
+    /// A node file mirrorctl edits (containerd's config.toml) that it must not or cannot edit.
+    #[error("{}", render_problems_as("refusing to edit", .file, .problems))]
+    NodeFile {
+        file: String,
+        problems: Vec<Problem>,
+    },
+
     #[error("failed to {action} `{}`: {source}", .path.display())]
     Io {
         action: &'static str,
@@ -94,8 +101,12 @@ impl Error {
 }
 
 fn render_problems(file: &str, problems: &[Problem]) -> String {
+    render_problems_as("invalid inventory", file, problems)
+}
+
+fn render_problems_as(what: &str, file: &str, problems: &[Problem]) -> String {
     let mut out = format!(
-        "invalid inventory `{file}`: {} problem{}",
+        "{what} `{file}`: {} problem{}",
         problems.len(),
         if problems.len() == 1 { "" } else { "s" }
     );

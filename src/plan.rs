@@ -146,7 +146,7 @@ pub fn plan(desired: &DesiredState, root: &Path, state_dir: &str) -> Result<Plan
                 } else {
                     Action::Unchanged
                 };
-                let foreign = record.is_none() && action != Action::Unchanged;
+                let foreign = want.kind.owned() && record.is_none() && action != Action::Unchanged;
                 let before = Before {
                     bytes,
                     mode,

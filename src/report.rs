@@ -169,6 +169,7 @@ pub fn json(plan: &Plan, check: bool, with_content: bool, desired: &DesiredState
                 "kind": match change.kind {
                     FileKind::HostsToml => "hostsToml",
                     FileKind::CredentialProviderConfig => "credentialProviderConfig",
+                    FileKind::ContainerdConfig => "containerdConfig",
                 },
                 "sha256Before": change.before.as_ref().map(|b| sha256_hex(&b.bytes)),
                 "sha256After": change.after.as_ref().map(|a| sha256_hex(&a.contents)),

@@ -2,6 +2,7 @@
 //! way Ansible, Puppet and people call it.
 
 mod cli;
+mod containerd_config;
 mod docs;
 mod e2e;
 mod integrations;

@@ -225,6 +225,7 @@ impl Decoder {
                 "modes",
                 "registries",
                 "credentialProviders",
+                "containerd",
             ],
         )?;
         let version = match self.required(&map, "", root.mark, "version") {
@@ -262,6 +263,10 @@ impl Decoder {
             Some(node) => self.providers(node),
             None => Vec::new(),
         };
+        let containerd = map
+            .get("containerd")
+            .map(|node| self.containerd(node))
+            .unwrap_or_default();
         Some(Inventory {
             version,
             target,
@@ -269,7 +274,30 @@ impl Decoder {
             modes,
             registries,
             credential_providers,
+            containerd,
         })
+    }
+
+    fn containerd(&mut self, node: &Node) -> ContainerdSettings {
+        let mut settings = ContainerdSettings::default();
+        if let Some(map) = self.mapping(node, "containerd", &["manageConfig", "configFile"]) {
+            if let Some(b) = map
+                .get("manageConfig")
+                .and_then(|n| self.bool(n, "containerd.manageConfig"))
+            {
+                settings.manage_config = b;
+            }
+            if let Some(file) = map
+                .get("configFile")
+                .and_then(|n| self.string(n, "containerd.configFile"))
+            {
+                if let Err(why) = check_node_path(&file.value) {
+                    self.problem("S004", "containerd.configFile", file.mark, why);
+                }
+                settings.config_file = file.value;
+            }
+        }
+        settings
     }
 
     fn target(&mut self, node: &Node) -> Target {

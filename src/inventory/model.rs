@@ -19,6 +19,23 @@ pub struct Inventory {
     /// In inventory order.
     pub registries: Vec<Registry>,
     pub credential_providers: Vec<CredentialProvider>,
+    pub containerd: ContainerdSettings,
+}
+
+/// Whether mirrorctl sets `config_path` in containerd's own config.toml.
+#[derive(Debug, Clone)]
+pub struct ContainerdSettings {
+    pub manage_config: bool,
+    pub config_file: String,
+}
+
+impl Default for ContainerdSettings {
+    fn default() -> Self {
+        ContainerdSettings {
+            manage_config: false,
+            config_file: "/etc/containerd/config.toml".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]

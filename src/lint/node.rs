@@ -121,6 +121,19 @@ pub fn check(inventory: &Inventory, root: &Path) -> Vec<Problem> {
             }
         }
     }
+    if inventory.containerd.manage_config {
+        let file = &inventory.containerd.config_file;
+        if let Ok(fsx::Actual::File { bytes, mode, .. }) =
+            fsx::inspect(&fsx::under_root(root, file))
+        {
+            let (_, findings) =
+                crate::render::containerd_config::desired(inventory, Some((&bytes, mode)));
+            out.extend(findings.into_iter().map(|mut f| {
+                f.path = format!("{file}: {}", f.path);
+                f
+            }));
+        }
+    }
     if inventory.registries.iter().any(|r| r.name == "*") {
         let certs = fsx::under_root(root, &inventory.paths.certs_dir);
         let ours: Vec<String> = inventory

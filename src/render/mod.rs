@@ -1,6 +1,7 @@
 //! Pure rendering: inventory (plus secrets read beforehand) in, [`DesiredState`] out.
 //! No I/O here; same inventory, same bytes.
 
+pub mod containerd_config;
 pub mod credential_provider;
 pub mod hosts_toml;
 
@@ -14,6 +15,8 @@ use crate::secrets::Secrets;
 pub enum FileKind {
     HostsToml,
     CredentialProviderConfig,
+    /// containerd's own config.toml: edited in place (only `config_path`), never owned or pruned.
+    ContainerdConfig,
 }
 
 /// A service that must be restarted to see a change.
@@ -38,14 +41,22 @@ impl FileKind {
         match self {
             FileKind::HostsToml => None,
             FileKind::CredentialProviderConfig => Some(Service::Kubelet),
+            FileKind::ContainerdConfig => Some(Service::Containerd),
         }
     }
 
     /// Files another file names must exist before it; lower ranks are written first
     /// and deleted last.
+    /// mirrorctl records (and may prune) the files it creates; config.toml is only edited.
+    pub fn owned(self) -> bool {
+        self != FileKind::ContainerdConfig
+    }
+
     pub fn rank(self) -> u8 {
         match self {
-            FileKind::HostsToml | FileKind::CredentialProviderConfig => 1,
+            FileKind::HostsToml
+            | FileKind::CredentialProviderConfig
+            | FileKind::ContainerdConfig => 1,
         }
     }
 }
