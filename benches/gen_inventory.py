@@ -31,7 +31,9 @@ def registry(i):
         {
             "url": f"https://mirror-{i % 17}.corp.example:8443",
             "ca": "/etc/pki/corp-ca.pem",
-            "auth": i % 4 == 0,
+            # Provider auth only where the upstream is never contacted: with `fallback: true`
+            # the kubelet's credentials would reach the upstream too (lint X004).
+            "auth": i % 10 == 9,
         },
         {
             "url": f"https://artifactory.corp.example/artifactory/api/docker/reg{i:05d}",

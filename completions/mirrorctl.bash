@@ -22,6 +22,9 @@ _mirrorctl() {
             mirrorctl,check)
                 cmd="mirrorctl__subcmd__check"
                 ;;
+            mirrorctl,credential-provider)
+                cmd="mirrorctl__subcmd__credential__subcmd__provider"
+                ;;
             mirrorctl,diff)
                 cmd="mirrorctl__subcmd__diff"
                 ;;
@@ -42,6 +45,9 @@ _mirrorctl() {
                 ;;
             mirrorctl__subcmd__help,check)
                 cmd="mirrorctl__subcmd__help__subcmd__check"
+                ;;
+            mirrorctl__subcmd__help,credential-provider)
+                cmd="mirrorctl__subcmd__help__subcmd__credential__subcmd__provider"
                 ;;
             mirrorctl__subcmd__help,diff)
                 cmd="mirrorctl__subcmd__help__subcmd__diff"
@@ -65,7 +71,7 @@ _mirrorctl() {
 
     case "${cmd}" in
         mirrorctl)
-            opts="-h -V --help --version apply check diff render lint resolve help"
+            opts="-h -V --help --version apply check diff render lint resolve credential-provider help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -142,6 +148,24 @@ _mirrorctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mirrorctl__subcmd__credential__subcmd__provider)
+            opts="-h -V --mapping --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --mapping)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mirrorctl__subcmd__diff)
             opts="-i -h -V --inventory --root --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -173,7 +197,7 @@ _mirrorctl() {
             return 0
             ;;
         mirrorctl__subcmd__help)
-            opts="apply check diff render lint resolve help"
+            opts="apply check diff render lint resolve credential-provider help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -201,6 +225,20 @@ _mirrorctl() {
             return 0
             ;;
         mirrorctl__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mirrorctl__subcmd__help__subcmd__credential__subcmd__provider)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -341,7 +379,7 @@ _mirrorctl() {
             return 0
             ;;
         mirrorctl__subcmd__resolve)
-            opts="-i -h -V --inventory --output --help --version"
+            opts="-i -h -V --inventory --output --namespace --service-account --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -357,6 +395,14 @@ _mirrorctl() {
                     ;;
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --service-account)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

@@ -32,6 +32,7 @@ complete -c mirrorctl -n "__fish_mirrorctl_needs_command" -f -a "diff" -d 'Read-
 complete -c mirrorctl -n "__fish_mirrorctl_needs_command" -f -a "render" -d 'Print (or write under --out) the desired files only, without comparing with the node'
 complete -c mirrorctl -n "__fish_mirrorctl_needs_command" -f -a "lint" -d 'Check an inventory offline (and, with --root, the node\'s CA files and provider binaries)'
 complete -c mirrorctl -n "__fish_mirrorctl_needs_command" -f -a "resolve" -d 'Show where a pull of IMAGE will go: directory, endpoints in order, TLS, credentials'
+complete -c mirrorctl -n "__fish_mirrorctl_needs_command" -f -a "credential-provider" -d 'Run as the kubelet\'s credential provider (exec plugin protocol v1, request on stdin)'
 complete -c mirrorctl -n "__fish_mirrorctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand apply" -s i -l inventory -d 'Inventory file; `-` reads standard input' -r
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand apply" -l root -d 'Prefix every node path with DIR (image builds, tests, dry runs as non-root)' -r -F
@@ -70,12 +71,18 @@ complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand lint" -s V -l versio
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand resolve" -s i -l inventory -d 'Inventory file; `-` reads standard input' -r
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand resolve" -l output -d 'Report format on stdout' -r -f -a "text\t''
 json\t''"
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand resolve" -l namespace -d 'Show the credentials `credentialPlugin` grants to a pod of this namespace' -r
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand resolve" -l service-account -d 'With --namespace: the pod\'s service account (default: `default`)' -r
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand resolve" -s h -l help -d 'Print help'
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand resolve" -s V -l version -d 'Print version'
-complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand help; and not __fish_seen_subcommand_from apply check diff render lint resolve help" -f -a "apply" -d 'Write every file the inventory implies; exit 2 when something changed'
-complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand help; and not __fish_seen_subcommand_from apply check diff render lint resolve help" -f -a "check" -d 'Read-only: report what apply would change (= apply --check); exit 2 when something would'
-complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand help; and not __fish_seen_subcommand_from apply check diff render lint resolve help" -f -a "diff" -d 'Read-only: unified diff of what apply would change (= apply --check --diff)'
-complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand help; and not __fish_seen_subcommand_from apply check diff render lint resolve help" -f -a "render" -d 'Print (or write under --out) the desired files only, without comparing with the node'
-complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand help; and not __fish_seen_subcommand_from apply check diff render lint resolve help" -f -a "lint" -d 'Check an inventory offline (and, with --root, the node\'s CA files and provider binaries)'
-complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand help; and not __fish_seen_subcommand_from apply check diff render lint resolve help" -f -a "resolve" -d 'Show where a pull of IMAGE will go: directory, endpoints in order, TLS, credentials'
-complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand help; and not __fish_seen_subcommand_from apply check diff render lint resolve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand credential-provider" -l mapping -d 'The plugin\'s mapping file, written by `apply` from `credentialPlugin`' -r -F
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand credential-provider" -s h -l help -d 'Print help'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand credential-provider" -s V -l version -d 'Print version'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand help; and not __fish_seen_subcommand_from apply check diff render lint resolve credential-provider help" -f -a "apply" -d 'Write every file the inventory implies; exit 2 when something changed'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand help; and not __fish_seen_subcommand_from apply check diff render lint resolve credential-provider help" -f -a "check" -d 'Read-only: report what apply would change (= apply --check); exit 2 when something would'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand help; and not __fish_seen_subcommand_from apply check diff render lint resolve credential-provider help" -f -a "diff" -d 'Read-only: unified diff of what apply would change (= apply --check --diff)'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand help; and not __fish_seen_subcommand_from apply check diff render lint resolve credential-provider help" -f -a "render" -d 'Print (or write under --out) the desired files only, without comparing with the node'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand help; and not __fish_seen_subcommand_from apply check diff render lint resolve credential-provider help" -f -a "lint" -d 'Check an inventory offline (and, with --root, the node\'s CA files and provider binaries)'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand help; and not __fish_seen_subcommand_from apply check diff render lint resolve credential-provider help" -f -a "resolve" -d 'Show where a pull of IMAGE will go: directory, endpoints in order, TLS, credentials'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand help; and not __fish_seen_subcommand_from apply check diff render lint resolve credential-provider help" -f -a "credential-provider" -d 'Run as the kubelet\'s credential provider (exec plugin protocol v1, request on stdin)'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand help; and not __fish_seen_subcommand_from apply check diff render lint resolve credential-provider help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -33,6 +33,7 @@ fn record(change: &Change) -> Option<(String, Record)> {
         Record {
             sha256: sha256_hex(&after.contents),
             mode: format!("{:04o}", after.mode),
+            kind: change.kind.name().to_string(),
         },
     ))
 }

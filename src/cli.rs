@@ -44,6 +44,19 @@ pub enum Command {
     Lint(LintArgs),
     /// Show where a pull of IMAGE will go: directory, endpoints in order, TLS, credentials.
     Resolve(ResolveArgs),
+    /// Run as the kubelet's credential provider (exec plugin protocol v1, request on stdin).
+    CredentialProvider(CredentialProviderArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CredentialProviderArgs {
+    /// The plugin's mapping file, written by `apply` from `credentialPlugin`.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "/var/lib/mirrorctl/credential-plugin.json"
+    )]
+    pub mapping: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -80,6 +93,12 @@ pub struct ResolveArgs {
     /// Report format on stdout.
     #[arg(long, value_enum, default_value_t = Output::Text)]
     pub output: Output,
+    /// Show the credentials `credentialPlugin` grants to a pod of this namespace.
+    #[arg(long, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// With --namespace: the pod's service account (default: `default`).
+    #[arg(long, value_name = "SA", requires = "namespace")]
+    pub service_account: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -213,6 +232,7 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Render(args) => run_render(args, &mut stdout),
         Command::Lint(args) => run_lint(args, &mut stdout),
         Command::Resolve(args) => run_resolve(args, &mut stdout),
+        Command::CredentialProvider(args) => run_credential_provider(args, &mut stdout),
     };
     match result {
         // A reader that stopped early (`mirrorctl diff | head`) got what it wanted.
@@ -335,14 +355,35 @@ fn run_lint(args: LintArgs, out: &mut Stdout) -> Result<bool, Error> {
     Ok(false)
 }
 
+/// The kubelet reads stdout as the response; one line on stderr says what was decided.
+fn run_credential_provider(args: CredentialProviderArgs, out: &mut Stdout) -> Result<bool, Error> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let answer = crate::credential_plugin::read_request()
+        .and_then(|request| crate::credential_plugin::answer(&args.mapping, &request, now))
+        .map_err(Error::Partial)?;
+    out.print(&answer.json)?;
+    eprintln!("mirrorctl credential-provider: {}", answer.note);
+    Ok(false)
+}
+
 fn run_resolve(args: ResolveArgs, out: &mut Stdout) -> Result<bool, Error> {
     let inventory = load(&args.inventory)?;
-    let resolution = resolve::resolve(&inventory, &args.image).map_err(|why| {
-        Error::Partial(format!(
-            "`{}` is not a valid image reference: {why}",
-            args.image
-        ))
-    })?;
+    let identity = args.namespace.as_ref().map(|ns| resolve::Who {
+        namespace: ns.clone(),
+        service_account: args
+            .service_account
+            .clone()
+            .unwrap_or_else(|| "default".into()),
+    });
+    let resolution =
+        resolve::resolve_as(&inventory, &args.image, identity.as_ref()).map_err(|why| {
+            Error::Partial(format!(
+                "`{}` is not a valid image reference: {why}",
+                args.image
+            ))
+        })?;
     match args.output {
         Output::Text => out.print(&resolve::text(&resolution))?,
         Output::Json => out.print(&format!("{:#}\n", resolve::json(&resolution)))?,

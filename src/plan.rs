@@ -191,7 +191,7 @@ pub fn plan(desired: &DesiredState, root: &Path, state_dir: &str) -> Result<Plan
                 changes.push(Change {
                     path: path.clone(),
                     action: Action::Delete,
-                    kind: kind_of(path),
+                    kind: FileKind::from_name(&record.kind).unwrap_or(FileKind::HostsToml),
                     before: Some(Before {
                         bytes,
                         mode,
@@ -211,13 +211,4 @@ pub fn plan(desired: &DesiredState, root: &Path, state_dir: &str) -> Result<Plan
         state,
         state_dir: state_dir.to_string(),
     })
-}
-
-/// The kind of a recorded file that the inventory no longer mentions.
-fn kind_of(path: &str) -> FileKind {
-    if path.ends_with("/hosts.toml") {
-        FileKind::HostsToml
-    } else {
-        FileKind::CredentialProviderConfig
-    }
 }

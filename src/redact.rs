@@ -12,7 +12,10 @@ const SECRET_KEYS: [&str; 2] = ["proxy-authorization", "authorization"];
 pub fn redact(kind: FileKind, text: &str) -> String {
     match kind {
         FileKind::HostsToml => redact_toml(text),
-        FileKind::CredentialProviderConfig | FileKind::ContainerdConfig => text.to_string(),
+        FileKind::CredentialProviderConfig
+        | FileKind::ContainerdConfig
+        | FileKind::CredentialPluginMapping
+        | FileKind::CredentialPluginExec => text.to_string(),
     }
 }
 

@@ -166,11 +166,7 @@ pub fn json(plan: &Plan, check: bool, with_content: bool, desired: &DesiredState
             let mut file = json!({
                 "path": change.path,
                 "action": change.action.name(),
-                "kind": match change.kind {
-                    FileKind::HostsToml => "hostsToml",
-                    FileKind::CredentialProviderConfig => "credentialProviderConfig",
-                    FileKind::ContainerdConfig => "containerdConfig",
-                },
+                "kind": change.kind.name(),
                 "sha256Before": change.before.as_ref().map(|b| sha256_hex(&b.bytes)),
                 "sha256After": change.after.as_ref().map(|a| sha256_hex(&a.contents)),
                 "modeBefore": mode(change.before.as_ref().map(|b| b.mode)),

@@ -35,8 +35,28 @@ pub struct ProviderMatch {
     pub detail: Vec<String>,
 }
 
+/// A pod identity for `credentialPlugin` grants.
+#[derive(Debug, Clone)]
+pub struct Who {
+    pub namespace: String,
+    pub service_account: String,
+}
+
+/// A `credentialPlugin` grant that applies to the pull (by source files, never the secret).
+#[derive(Debug)]
+pub struct Granted {
+    pub grant: String,
+    pub registry: String,
+    pub username_file: String,
+    pub password_file: String,
+    /// Annotations the pod's service account must carry for the grant to apply.
+    pub annotations: Vec<(String, String)>,
+}
+
 #[derive(Debug)]
 pub struct Resolution {
+    pub who: Option<Who>,
+    pub granted: Vec<Granted>,
     pub image: ImageName,
     pub directory: String,
     pub why: String,
@@ -48,6 +68,15 @@ pub struct Resolution {
 /// The directories containerd considers, in order: `host_port_` (with a port), `host:port`,
 /// `_default`. The first that exists wins; mirrorctl creates one per registry entry.
 pub fn resolve(inventory: &Inventory, reference: &str) -> Result<Resolution, String> {
+    resolve_as(inventory, reference, None)
+}
+
+/// [`resolve`], plus the `credentialPlugin` grants for the pod identity `who`.
+pub fn resolve_as(
+    inventory: &Inventory,
+    reference: &str,
+    who: Option<&Who>,
+) -> Result<Resolution, String> {
     let image = image_pattern::normalize_image(reference)?;
     let by_digest = image.digest.is_some();
     let port_dir = registry_dir_name(&image.registry);
@@ -158,7 +187,31 @@ pub fn resolve(inventory: &Inventory, reference: &str) -> Result<Resolution, Str
         })
         .collect();
 
+    let mut granted = Vec::new();
+    if let (Some(who), Some(plugin)) = (who, &inventory.credential_plugin) {
+        for (i, g) in plugin.grants.iter().enumerate() {
+            let applies = g.namespace.value == who.namespace
+                && g.service_account
+                    .as_ref()
+                    .is_none_or(|sa| sa.value == who.service_account)
+                && image_pattern::matches(&g.registry.value, &image.name).is_ok()
+                && !granted
+                    .iter()
+                    .any(|x: &Granted| x.registry == g.registry.value);
+            if applies {
+                granted.push(Granted {
+                    grant: format!("credentialPlugin.grants[{i}]"),
+                    registry: g.registry.value.clone(),
+                    username_file: g.username_file.value.clone(),
+                    password_file: g.password_file.value.clone(),
+                    annotations: g.annotations.clone(),
+                });
+            }
+        }
+    }
     Ok(Resolution {
+        who: who.cloned(),
+        granted,
         registry: registry.map(|r| r.name.clone()),
         image,
         directory,
@@ -304,6 +357,37 @@ pub fn text(r: &Resolution) -> String {
             p.detail.join("; ")
         );
     }
+    if let Some(who) = &r.who {
+        let _ = writeln!(
+            out,
+            "credentialPlugin grants for {}/{}:",
+            who.namespace, who.service_account
+        );
+        if r.granted.is_empty() {
+            let _ = writeln!(
+                out,
+                "  none: the plugin answers with no credentials (deny by default)"
+            );
+        }
+        for g in &r.granted {
+            let mut line = format!(
+                "  {} ({}): username from {}, password from {}",
+                g.registry, g.grant, g.username_file, g.password_file
+            );
+            if !g.annotations.is_empty() {
+                let wanted: Vec<String> = g
+                    .annotations
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                line.push_str(&format!(
+                    "; only if the service account is annotated {}",
+                    wanted.join(", ")
+                ));
+            }
+            let _ = writeln!(out, "{line}");
+        }
+    }
     if !running.is_empty() {
         let receivers: Vec<&str> = r.endpoints.iter().map(|e| e.url.as_str()).collect();
         let _ = writeln!(
@@ -343,6 +427,14 @@ pub fn json(r: &Resolution) -> Value {
             "name": p.name,
             "runs": p.runs,
             "detail": p.detail,
+        })).collect::<Vec<_>>(),
+        "identity": r.who.as_ref().map(|w| json!({"namespace": w.namespace, "serviceAccount": w.service_account})),
+        "granted": r.granted.iter().map(|g| json!({
+            "grant": g.grant,
+            "registry": g.registry,
+            "usernameFile": g.username_file,
+            "passwordFile": g.password_file,
+            "annotations": g.annotations.iter().map(|(k, v)| json!({"name": k, "value": v})).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "credentialsOfferedTo": if r.providers.iter().any(|p| p.runs) {
             r.endpoints.iter().map(|e| e.url.clone()).collect::<Vec<_>>()

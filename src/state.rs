@@ -28,6 +28,9 @@ pub struct State {
 pub struct Record {
     pub sha256: String,
     pub mode: String,
+    /// What the file is for (`hostsToml`, `credentialProviderConfig`, …), so that a file the
+    /// inventory no longer mentions is still deleted in the right order.
+    pub kind: String,
 }
 
 impl State {

@@ -3,8 +3,10 @@
 
 mod cli;
 mod containerd_config;
+mod credential_plugin;
 mod docs;
 mod e2e;
+mod fuzz;
 mod integrations;
 mod invalid;
 mod lint;

@@ -20,6 +20,39 @@ pub struct Inventory {
     pub registries: Vec<Registry>,
     pub credential_providers: Vec<CredentialProvider>,
     pub containerd: ContainerdSettings,
+    /// mirrorctl itself as a credential provider: per-namespace mirror credentials.
+    pub credential_plugin: Option<CredentialPlugin>,
+}
+
+/// `credentialPlugin`: the kubelet hands mirrorctl the pod's service-account token, and
+/// mirrorctl answers with the credentials granted to that namespace (and service account).
+#[derive(Debug, Clone)]
+pub struct CredentialPlugin {
+    pub mark: Mark,
+    /// Provider name = file name of the executable in the kubelet's bin dir.
+    pub name: Spanned<String>,
+    pub audience: Spanned<String>,
+    /// Where the mirrorctl binary lives on the node; the bin-dir entry execs it.
+    pub binary: Spanned<String>,
+    /// The plugin's mapping (0600), outside every directory containerd and the kubelet read.
+    pub mapping_file: Spanned<String>,
+    pub cache_duration: Spanned<String>,
+    pub required_annotation_keys: Vec<Spanned<String>>,
+    pub grants: Vec<Grant>,
+}
+
+/// Credentials for images of `registry`, for pods of `namespace` (and `service_account`).
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub mark: Mark,
+    /// A kubelet `matchImages` pattern naming the upstream registry (`docker.io`).
+    pub registry: Spanned<String>,
+    pub namespace: Spanned<String>,
+    pub service_account: Option<Spanned<String>>,
+    /// Service-account annotations the pod's account must carry, with these values.
+    pub annotations: Vec<(String, String)>,
+    pub username_file: Spanned<String>,
+    pub password_file: Spanned<String>,
 }
 
 /// Whether mirrorctl sets `config_path` in containerd's own config.toml.
@@ -195,6 +228,8 @@ pub struct CredentialProvider {
     /// Sorted by name.
     pub env: Vec<(String, String)>,
     pub token_attributes: Option<TokenAttributes>,
+    /// Synthesized from `credentialPlugin` rather than written in `credentialProviders`.
+    pub plugin: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -37,6 +37,7 @@ pub fn validate(inventory: &Inventory) -> Vec<Problem> {
     checker.registries();
     checker.providers();
     checker.cross();
+    checker.plugin();
     checker.problems
 }
 
@@ -312,7 +313,11 @@ impl Checker<'_> {
         let target = self.inventory.target;
         let mut names = HashSet::new();
         for (i, provider) in self.inventory.credential_providers.iter().enumerate() {
-            let path = index("credentialProviders", i);
+            let path = if provider.plugin {
+                "credentialPlugin".to_string()
+            } else {
+                index("credentialProviders", i)
+            };
             let name = &provider.name;
             let name_path = key(&path, "name");
             if name.value.is_empty() {
@@ -579,6 +584,97 @@ impl Checker<'_> {
             }
         }
     }
+}
+
+impl Checker<'_> {
+    /// `credentialPlugin`: grants that can be matched and files where nothing scans them.
+    fn plugin(&mut self) {
+        let Some(plugin) = &self.inventory.credential_plugin else {
+            return;
+        };
+        let path = "credentialPlugin";
+        if plugin.grants.is_empty() {
+            self.problem(
+                "P001",
+                &key(path, "grants"),
+                Some(plugin.mark),
+                "at least one grant is required; without grants the plugin denies every pull",
+            );
+        }
+        let paths = &self.inventory.paths;
+        let mapping = &plugin.mapping_file.value;
+        let config_dir = paths
+            .credential_provider_config
+            .rsplit_once('/')
+            .map_or("/", |(d, _)| d);
+        for (dir, what) in [
+            (paths.certs_dir.as_str(), "containerd's certs dir"),
+            (
+                paths.credential_provider_bin_dir.as_str(),
+                "the kubelet's provider bin dir",
+            ),
+            (
+                config_dir,
+                "the directory of the kubelet's provider config (read as a config directory since 1.34)",
+            ),
+        ] {
+            if mapping.starts_with(&format!("{dir}/")) {
+                self.problem("P002", &key(path, "mappingFile"), Some(plugin.mapping_file.mark), format!("`{mapping}` is inside {what}; keep the mapping where neither containerd nor the kubelet reads configuration"));
+            }
+        }
+        for (i, grant) in plugin.grants.iter().enumerate() {
+            let grant_path = index(&key(path, "grants"), i);
+            if let Err(why) = image_pattern::parse(&grant.registry.value) {
+                self.problem(
+                    "P003",
+                    &key(&grant_path, "registry"),
+                    Some(grant.registry.mark),
+                    format!(
+                        "the kubelet cannot parse `{}`: it {why}",
+                        grant.registry.value
+                    ),
+                );
+            }
+            if !is_dns_label(&grant.namespace.value) {
+                self.problem("P004", &key(&grant_path, "namespace"), Some(grant.namespace.mark), format!("`{}` is not a namespace name (a DNS label: lowercase letters, digits and `-`, at most 63)", grant.namespace.value));
+            }
+            if let Some(sa) = &grant.service_account
+                && !(sa.value.len() <= 253 && sa.value.split('.').all(is_dns_label))
+            {
+                self.problem(
+                    "P004",
+                    &key(&grant_path, "serviceAccount"),
+                    Some(sa.mark),
+                    format!("`{}` is not a service account name", sa.value),
+                );
+            }
+            for (field, file) in [
+                ("usernameFile", &grant.username_file),
+                ("passwordFile", &grant.password_file),
+            ] {
+                self.file_path(&key(&grant_path, field), file);
+            }
+            for (name, _) in &grant.annotations {
+                if !plugin
+                    .required_annotation_keys
+                    .iter()
+                    .any(|k| &k.value == name)
+                {
+                    self.problem("P005", &key(&key(&grant_path, "annotations"), name), Some(grant.mark), format!("the kubelet sends only the annotations listed in `requiredAnnotationKeys`; add `{name}` there, or the grant can never match"));
+                }
+            }
+        }
+    }
+}
+
+fn is_dns_label(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 63
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !text.starts_with('-')
+        && !text.ends_with('-')
 }
 
 /// Why each of `provider`'s patterns fails to match images of `registry`; empty when one matches.

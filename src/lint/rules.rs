@@ -29,7 +29,37 @@ pub fn check(inventory: &Inventory) -> Vec<Problem> {
     let mut out = Vec::new();
     patterns(inventory, &mut out);
     mirrors(inventory, &mut out);
+    plugin(inventory, &mut out);
     out
+}
+
+/// `credentialPlugin` grants: where their credentials go.
+fn plugin(inventory: &Inventory, out: &mut Vec<Problem>) {
+    let Some(plugin) = &inventory.credential_plugin else {
+        return;
+    };
+    for (i, grant) in plugin.grants.iter().enumerate() {
+        let path = index("credentialPlugin.grants", i);
+        let steered: Vec<&crate::inventory::Registry> = inventory
+            .registries
+            .iter()
+            .filter(|r| {
+                r.name != "*"
+                    && image_pattern::matches(&grant.registry.value, &format!("{}/x", r.name))
+                        .is_ok()
+            })
+            .collect();
+        if steered.is_empty() {
+            out.push(finding("P006", Severity::Warning, key(&path, "registry"), grant.registry.mark,
+                format!("no registry in the inventory matches `{}`: these credentials go straight to the upstream, not to a mirror", grant.registry.value),
+                "add the registry with its mirrors, or fix the pattern"));
+        }
+        for registry in steered.into_iter().filter(|r| r.fallback) {
+            out.push(finding("X007", Severity::Warning, key(&path, "registry"), grant.registry.mark,
+                format!("{} has `fallback: true`: the namespace credentials this grant hands out are also offered to the upstream when a pull falls through the mirrors", registry.name),
+                "set `fallback: false` on the registry"));
+        }
+    }
 }
 
 fn patterns(inventory: &Inventory, out: &mut Vec<Problem>) {

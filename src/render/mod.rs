@@ -17,6 +17,10 @@ pub enum FileKind {
     CredentialProviderConfig,
     /// containerd's own config.toml: edited in place (only `config_path`), never owned or pruned.
     ContainerdConfig,
+    /// The credential plugin's mapping (read on every request: no restart).
+    CredentialPluginMapping,
+    /// The executable the kubelet runs from its bin dir (run on every pull: no restart).
+    CredentialPluginExec,
 }
 
 /// A service that must be restarted to see a change.
@@ -36,24 +40,51 @@ impl Service {
 }
 
 impl FileKind {
+    const ALL: [FileKind; 5] = [
+        FileKind::HostsToml,
+        FileKind::CredentialProviderConfig,
+        FileKind::ContainerdConfig,
+        FileKind::CredentialPluginMapping,
+        FileKind::CredentialPluginExec,
+    ];
+
+    /// The name used in the JSON report and the state file.
+    pub fn name(self) -> &'static str {
+        match self {
+            FileKind::HostsToml => "hostsToml",
+            FileKind::CredentialProviderConfig => "credentialProviderConfig",
+            FileKind::ContainerdConfig => "containerdConfig",
+            FileKind::CredentialPluginMapping => "credentialPluginMapping",
+            FileKind::CredentialPluginExec => "credentialPluginExec",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<FileKind> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
     /// hosts.toml is read on every pull; the kubelet reads its config once at start.
     pub fn restart(self) -> Option<Service> {
         match self {
-            FileKind::HostsToml => None,
+            FileKind::HostsToml
+            | FileKind::CredentialPluginMapping
+            | FileKind::CredentialPluginExec => None,
             FileKind::CredentialProviderConfig => Some(Service::Kubelet),
             FileKind::ContainerdConfig => Some(Service::Containerd),
         }
     }
 
-    /// Files another file names must exist before it; lower ranks are written first
-    /// and deleted last.
     /// mirrorctl records (and may prune) the files it creates; config.toml is only edited.
     pub fn owned(self) -> bool {
         self != FileKind::ContainerdConfig
     }
 
+    /// Files another file names must exist before it; lower ranks are written first
+    /// and deleted last.
     pub fn rank(self) -> u8 {
         match self {
+            // The provider config names the plugin: the plugin's files come first.
+            FileKind::CredentialPluginMapping | FileKind::CredentialPluginExec => 0,
             FileKind::HostsToml
             | FileKind::CredentialProviderConfig
             | FileKind::ContainerdConfig => 1,
@@ -121,6 +152,29 @@ pub fn render(inventory: &Inventory, secrets: &Secrets) -> DesiredState {
                 mode: inventory.modes.credential_provider_config,
                 secret: false,
                 kind: FileKind::CredentialProviderConfig,
+            },
+        );
+    }
+    if let Some(plugin) = &inventory.credential_plugin {
+        files.insert(
+            plugin.mapping_file.value.clone(),
+            DesiredFile {
+                contents: crate::credential_plugin::render_mapping(inventory, plugin).into_bytes(),
+                mode: 0o600,
+                secret: false,
+                kind: FileKind::CredentialPluginMapping,
+            },
+        );
+        files.insert(
+            format!(
+                "{}/{}",
+                inventory.paths.credential_provider_bin_dir, plugin.name.value
+            ),
+            DesiredFile {
+                contents: crate::credential_plugin::render_exec(plugin).into_bytes(),
+                mode: 0o755,
+                secret: false,
+                kind: FileKind::CredentialPluginExec,
             },
         );
     }

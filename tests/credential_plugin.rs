@@ -1,0 +1,421 @@
+//! mirrorctl as the kubelet's credential provider: the exec protocol (request on stdin, response
+//! on stdout), identity from the service-account token, deny by default, and what `apply`
+//! installs for it. Secrets never reach an output.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use crate::support::{BIN, Node, run};
+
+const BIN_DIR: &str = "/usr/libexec/kubernetes/kubelet-plugins/credential-provider/exec/bin";
+const MAPPING: &str = "/var/lib/mirrorctl/credential-plugin.json";
+
+fn b64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// A service-account token as the kubelet passes it (signature not checked by the plugin).
+fn token(namespace: &str, service_account: &str, audience: &str, exp: u64) -> String {
+    let header = b64url(br#"{"alg":"RS256","kid":"test"}"#);
+    let claims = serde_json::json!({
+        "aud": [audience],
+        "exp": exp,
+        "iss": "https://kubernetes.default.svc",
+        "sub": format!("system:serviceaccount:{namespace}:{service_account}"),
+        "kubernetes.io": {
+            "namespace": namespace,
+            "serviceaccount": {"name": service_account, "uid": "8a1c3f0e-0000-4000-8000-000000000000"},
+            "pod": {"name": "app-0", "uid": "1b2c3d4e-0000-4000-8000-000000000000"}
+        }
+    });
+    format!(
+        "{header}.{}.c2lnbmF0dXJl",
+        b64url(claims.to_string().as_bytes())
+    )
+}
+
+const FUTURE: u64 = 4_102_444_800; // 2100-01-01
+
+struct Plugin {
+    node: Node,
+}
+
+impl Plugin {
+    /// Applies an inventory with grants for team-a and team-b under a temp root; the mapping
+    /// points at credential files under the same temp dir (node paths = real paths here,
+    /// because the plugin runs on the node, without --root).
+    fn new() -> Self {
+        let node = Node::new();
+        let creds = node.dir.path().join("creds");
+        for (team, user, pass) in [
+            ("a", "team-a-bot", "Secret-A-123"),
+            ("b", "team-b-bot", "Secret-B-456"),
+            ("ci", "ci-bot", "Secret-CI-789"),
+        ] {
+            std::fs::create_dir_all(creds.join(team)).expect("mkdir");
+            std::fs::write(creds.join(team).join("user"), format!("{user}\n")).expect("write");
+            std::fs::write(creds.join(team).join("pass"), format!("{pass}\n")).expect("write");
+        }
+        let c = creds.display();
+        node.inventory(&format!(
+            "version: 1
+target: {{kubelet: \"1.34\"}}
+registries:
+  docker.io:
+    mirrors: [{{url: \"https://mirror.example\", auth: {{provider: mirrorctl-credentials}}}}]
+    fallback: false
+credentialPlugin:
+  audience: mirrors.example
+  binary: {BIN}
+  requiredAnnotationKeys: [mirrors.example/pipeline]
+  grants:
+    - {{registry: docker.io, namespace: team-a, usernameFile: {c}/a/user, passwordFile: {c}/a/pass}}
+    - {{registry: docker.io, namespace: team-b, serviceAccount: puller, usernameFile: {c}/b/user, passwordFile: {c}/b/pass}}
+    - registry: docker.io
+      namespace: ci
+      annotations: {{mirrors.example/pipeline: release}}
+      usernameFile: {c}/ci/user
+      passwordFile: {c}/ci/pass
+"
+        ));
+        node.run("apply", &[]).status(2);
+        Plugin { node }
+    }
+
+    /// Runs the installed bin-dir executable, as the kubelet does.
+    fn exec(&self, request: &str) -> (i32, String, String) {
+        let mapping = self.node.path(MAPPING);
+        let mut child = Command::new(self.node.path(&format!("{BIN_DIR}/mirrorctl-credentials")))
+            .args(["credential-provider", "--mapping"])
+            .arg(mapping)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the bin-dir entry runs");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(request.as_bytes())
+            .expect("write");
+        let out = child.wait_with_output().expect("wait");
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        );
+        for secret in ["Secret-A-123", "Secret-B-456", "Secret-CI-789"] {
+            assert!(!stderr.contains(secret), "a secret on stderr: {stderr}");
+        }
+        (out.status.code().unwrap_or(-1), stdout, stderr)
+    }
+
+    fn ask(
+        &self,
+        image: &str,
+        token: Option<&str>,
+        annotations: Option<serde_json::Value>,
+    ) -> (i32, serde_json::Value, String) {
+        let mut request = serde_json::json!({
+            "apiVersion": "credentialprovider.kubelet.k8s.io/v1",
+            "kind": "CredentialProviderRequest",
+            "image": image,
+        });
+        if let Some(t) = token {
+            request["serviceAccountToken"] = t.into();
+        }
+        if let Some(a) = annotations {
+            request["serviceAccountAnnotations"] = a;
+        }
+        let (status, stdout, stderr) = self.exec(&request.to_string());
+        let json = serde_json::from_str(&stdout).unwrap_or(serde_json::Value::Null);
+        (status, json, stderr)
+    }
+}
+
+#[test]
+fn apply_installs_provider_entry_mapping_and_executable() {
+    let plugin = Plugin::new();
+    let node = &plugin.node;
+    let config = node.read("/etc/kubernetes/credential-providers.yaml");
+    for needle in [
+        "name: \"mirrorctl-credentials\"",
+        "- \"docker.io\"",
+        "- \"credential-provider\"",
+        "serviceAccountTokenAudience: \"mirrors.example\"",
+        "requireServiceAccount: true",
+        "cacheType: \"ServiceAccount\"",
+        "- \"mirrors.example/pipeline\"",
+    ] {
+        assert!(config.contains(needle), "{needle} in\n{config}");
+    }
+    assert_eq!(node.mode(MAPPING), 0o600);
+    assert_eq!(
+        node.mode(&format!("{BIN_DIR}/mirrorctl-credentials")),
+        0o755
+    );
+    let mapping = node.read(MAPPING);
+    assert!(
+        !mapping.contains("Secret-"),
+        "the mapping names files, never secrets"
+    );
+    node.run("apply", &[]).status(0);
+    let report = node.run("check", &["--output", "json"]).status(0).json();
+    let kinds: Vec<&str> = report["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter_map(|f| f["kind"].as_str())
+        .collect();
+    assert!(
+        kinds.contains(&"credentialPluginMapping") && kinds.contains(&"credentialPluginExec"),
+        "{kinds:?}"
+    );
+}
+
+#[test]
+fn each_team_gets_its_own_credentials_and_nobody_else_any() {
+    let plugin = Plugin::new();
+    let image = "docker.io/library/nginx";
+    let (status, a, note) = plugin.ask(
+        image,
+        Some(&token("team-a", "default", "mirrors.example", FUTURE)),
+        None,
+    );
+    assert_eq!(status, 0, "{note}");
+    assert_eq!(a["auth"]["docker.io"]["username"], "team-a-bot");
+    assert_eq!(a["auth"]["docker.io"]["password"], "Secret-A-123");
+    assert_eq!(a["kind"], "CredentialProviderResponse");
+    assert_eq!(a["apiVersion"], "credentialprovider.kubelet.k8s.io/v1");
+    assert_eq!(a["cacheKeyType"], "Registry");
+    assert_eq!(a["cacheDuration"], "5m");
+    let keys: Vec<&String> = a.as_object().expect("object").keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "apiVersion",
+            "auth",
+            "cacheDuration",
+            "cacheKeyType",
+            "kind"
+        ],
+        "exactly the schema's fields"
+    );
+    assert!(note.contains("credentials for team-a/default"), "{note}");
+
+    let (_, b, _) = plugin.ask(
+        "nginx:1.27",
+        Some(&token("team-b", "puller", "mirrors.example", FUTURE)),
+        None,
+    );
+    assert_eq!(b["auth"]["docker.io"]["username"], "team-b-bot");
+
+    let (status, wrong_sa, note) = plugin.ask(
+        image,
+        Some(&token("team-b", "default", "mirrors.example", FUTURE)),
+        None,
+    );
+    assert_eq!(status, 0);
+    assert_eq!(
+        wrong_sa["auth"],
+        serde_json::json!({}),
+        "team-b's grant is for the puller account only"
+    );
+    assert!(
+        note.contains("no grant for team-b/default: denied"),
+        "{note}"
+    );
+
+    let (_, unmapped, _) = plugin.ask(
+        image,
+        Some(&token("team-c", "default", "mirrors.example", FUTURE)),
+        None,
+    );
+    assert_eq!(unmapped["auth"], serde_json::json!({}));
+
+    let (_, other_registry, _) = plugin.ask(
+        "quay.io/org/app",
+        Some(&token("team-a", "default", "mirrors.example", FUTURE)),
+        None,
+    );
+    assert_eq!(
+        other_registry["auth"],
+        serde_json::json!({}),
+        "grants are per registry"
+    );
+
+    let ci = token("ci", "builder", "mirrors.example", FUTURE);
+    let (_, without, _) = plugin.ask(
+        image,
+        Some(&ci),
+        Some(serde_json::json!({"mirrors.example/pipeline": "test"})),
+    );
+    assert_eq!(
+        without["auth"],
+        serde_json::json!({}),
+        "the annotation value must match"
+    );
+    let (_, with, _) = plugin.ask(
+        image,
+        Some(&ci),
+        Some(serde_json::json!({"mirrors.example/pipeline": "release"})),
+    );
+    assert_eq!(with["auth"]["docker.io"]["username"], "ci-bot");
+}
+
+#[test]
+fn wrong_audience_expired_and_missing_tokens_are_denied() {
+    let plugin = Plugin::new();
+    let image = "docker.io/library/nginx";
+    let (status, r, note) = plugin.ask(
+        image,
+        Some(&token("team-a", "default", "someone-else", FUTURE)),
+        None,
+    );
+    assert_eq!((status, &r["auth"]), (0, &serde_json::json!({})));
+    assert!(
+        note.contains("not for audience `mirrors.example`"),
+        "{note}"
+    );
+    let (status, r, note) = plugin.ask(
+        image,
+        Some(&token("team-a", "default", "mirrors.example", 1_000_000)),
+        None,
+    );
+    assert_eq!((status, &r["auth"]), (0, &serde_json::json!({})));
+    assert!(note.contains("expired"), "{note}");
+    let (status, r, note) = plugin.ask(image, None, None);
+    assert_eq!((status, &r["auth"]), (0, &serde_json::json!({})));
+    assert!(note.contains("no service account token"), "{note}");
+}
+
+#[test]
+fn malformed_requests_fail_with_one_line() {
+    let plugin = Plugin::new();
+    let good = token("team-a", "default", "mirrors.example", FUTURE);
+    for (request, reason) in [
+        ("not json".to_string(), "malformed request"),
+        (format!(r#"{{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"nginx","serviceAccountToken":"{good}","extra":1}}"#), "unknown field `extra`"),
+        (r#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1beta1","kind":"CredentialProviderRequest","image":"nginx"}"#.to_string(), "unsupported apiVersion"),
+        (r#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"Other","image":"nginx"}"#.to_string(), "unexpected kind"),
+        (r#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"nginx","serviceAccountToken":"a.b"}"#.to_string(), "not a JWT"),
+        (r#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"nginx","serviceAccountToken":"a.!!!.c"}"#.to_string(), "not base64url"),
+    ] {
+        let (status, stdout, stderr) = plugin.exec(&request);
+        assert_eq!(status, 1, "{request}: {stderr}");
+        assert!(stdout.is_empty(), "no response on failure: {stdout}");
+        assert!(stderr.contains(reason), "{reason} in {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+    }
+}
+
+#[test]
+fn kubelet_1_33_answers_are_never_cached() {
+    let node = Node::new();
+    node.inventory(
+        "version: 1
+target: {kubelet: \"1.33\"}
+registries:
+  docker.io: {mirrors: [{url: \"https://m.example\"}], fallback: false}
+credentialPlugin:
+  audience: a
+  grants: [{registry: docker.io, namespace: team-a, usernameFile: /u, passwordFile: /p}]
+",
+    );
+    node.run("apply", &[]).status(2);
+    let mapping: serde_json::Value = serde_json::from_str(&node.read(MAPPING)).expect("json");
+    assert_eq!(mapping["cacheDuration"], "0s");
+    assert!(
+        !node
+            .read("/etc/kubernetes/credential-providers.yaml")
+            .contains("cacheType")
+    );
+}
+
+#[test]
+fn resolve_shows_the_grant_by_file_never_the_secret() {
+    let plugin = Plugin::new();
+    let inventory = plugin.node.inventory_path();
+    let inventory = inventory.to_str().expect("utf-8");
+    let out = run(
+        &["resolve", "nginx", "-i", inventory, "--namespace", "team-a"],
+        None,
+    );
+    out.status(0)
+        .stdout_has("credentialPlugin grants for team-a/default:")
+        .stdout_has("/creds/a/pass")
+        .stdout_has("runs    mirrorctl-credentials")
+        .nowhere("Secret-A-123");
+    run(
+        &[
+            "resolve",
+            "nginx",
+            "-i",
+            inventory,
+            "--namespace",
+            "team-b",
+            "--service-account",
+            "other",
+        ],
+        None,
+    )
+    .status(0)
+    .stdout_has("none: the plugin answers with no credentials");
+}
+
+#[test]
+fn lint_flags_plugin_credentials_that_reach_the_upstream() {
+    let node = Node::new();
+    node.inventory(
+        "version: 1
+target: {kubelet: \"1.34\"}
+registries:
+  docker.io: {mirrors: [{url: \"https://m.example\"}]}
+credentialPlugin:
+  audience: a
+  grants:
+    - {registry: docker.io, namespace: team-a, usernameFile: /u, passwordFile: /p}
+    - {registry: quay.io, namespace: team-a, usernameFile: /u, passwordFile: /p}
+",
+    );
+    let inventory = node.inventory_path();
+    let report = run(
+        &[
+            "lint",
+            "-i",
+            inventory.to_str().expect("utf-8"),
+            "--format",
+            "json",
+        ],
+        None,
+    )
+    .status(0)
+    .json();
+    let codes: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["code"].as_str())
+        .collect();
+    assert!(
+        codes.contains(&"X007") && codes.contains(&"P006"),
+        "{codes:?}"
+    );
+    node.inventory("version: 1\ntarget: {kubelet: \"1.32\"}\ncredentialPlugin:\n  audience: a\n  grants: [{registry: docker.io, namespace: a, usernameFile: /u, passwordFile: /p}]\n");
+    run(&["lint", "-i", inventory.to_str().expect("utf-8")], None)
+        .status(1)
+        .stdout_has("K007");
+}
