@@ -164,6 +164,12 @@ def table(results, readme):
     hf = {(n, c): load_hf(results, f"{n}-{c}") for n in sizes for c in COMMANDS}
     rss = {(n, c): load_rss(results, f"{n}-{c}") for n in sizes for c in COMMANDS}
     med = lambda n, c: (hf.get((n, c)) or {}).get("median")  # noqa: E731
+
+    def cell(n, c):
+        r = hf.get((n, c))
+        if not r:
+            return "–"
+        return fmt_time(r["median"]) + (" †" if r["runs"] == 1 else "")
     out = []
     w = out.append
     w(BEGIN)
@@ -174,9 +180,10 @@ def table(results, readme):
     w("")
     w("### Wall time")
     w("")
-    w(f"Median of at least {m['runs']} runs (hyperfine; apply of new files: 5 runs, 3 at 10,000, each "
-      "on a fresh root made by `--prepare`). Floor: `find ROOT -name hosts.toml -print0 | xargs -0 "
-      "sha256sum` over the same files.")
+    w(f"Median of hyperfine runs: at least {m['runs']} after 3 warmups for a command that takes "
+      "under 2 s, 3 for one that takes longer, 1 for one that takes over 30 s (marked †). "
+      "`apply` of new files: 5 runs (3 at 10,000), each on a fresh root made by `--prepare`. "
+      "Floor: `find ROOT -name hosts.toml -print0 | xargs -0 sha256sum` over the same files.")
     w("")
     eat = any(hf.get((n, "apply_new_eatmydata")) for n in sizes)
     head = "| registries | render | check, no-op | apply, no-op | apply, all new |"
@@ -189,12 +196,12 @@ def table(results, readme):
     w(head)
     w(sep)
     for n in sizes:
-        row = f"| {n:,} | {fmt_time(med(n, 'render'))} | {fmt_time(med(n, 'check'))} | " \
-              f"{fmt_time(med(n, 'apply_noop'))} | {fmt_time(med(n, 'apply_new'))} |"
+        row = f"| {n:,} | {cell(n, 'render')} | {cell(n, 'check')} | " \
+              f"{cell(n, 'apply_noop')} | {cell(n, 'apply_new')} |"
         if eat:
-            row += f" {fmt_time(med(n, 'apply_new_eatmydata'))} |"
+            row += f" {cell(n, 'apply_new_eatmydata')} |"
         ratio = med(n, "check") / med(n, "floor") if med(n, "check") and med(n, "floor") else None
-        row += f" {fmt_time(med(n, 'floor'))} | {fmt_ratio(ratio)} |"
+        row += f" {cell(n, 'floor')} | {fmt_ratio(ratio)} |"
         w(row)
     w("")
     w("### Peak RSS")

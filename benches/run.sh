@@ -82,23 +82,27 @@ hf() {
   hyperfine --style basic --export-json "$results/hf-$name.json" "$@" >&2
 }
 
-# rss NAME PREPARE COMMAND...: peak RSS (KiB) of 3 runs, one number a line; PREPARE runs first.
+# rss NAME COUNT PREPARE COMMAND...: peak RSS (KiB) of COUNT runs, one number a line; PREPARE
+# runs before each.
 rss() {
-  local name=$1 prepare=$2
-  shift 2
+  local name=$1 count=$2 prepare=$3
+  shift 3
   local i
-  for i in 1 2 3; do
+  for ((i = 0; i < count; i++)); do
     sh -c "$prepare"
     /usr/bin/time -f %M -o "$work/rss.tmp" "$@" >/dev/null 2>&1 || true
     tail -n 1 "$work/rss.tmp" >>"$results/rss-$name.txt"
   done
 }
 
-# expect STATUS COMMAND...: runs once, fails the benchmark on another exit status.
+# expect STATUS COMMAND...: runs once, fails the benchmark on another exit status; leaves the
+# wall time in $elapsed (seconds) so that a pathologically slow command is not run 13 times.
 expect() {
-  local want=$1 status=0
+  local want=$1 status=0 start
   shift
+  start=$(date +%s%N)
   "$@" >"$work/out.tmp" 2>"$work/err.tmp" || status=$?
+  elapsed=$((($(date +%s%N) - start) / 1000000000))
   if [[ $status != "$want" ]]; then
     cat "$work/err.tmp" >&2
     die "expected exit $want, got $status: $*"
@@ -106,6 +110,22 @@ expect() {
   if [[ -s $work/err.tmp ]]; then
     log "stderr of $* (the generated inventory should be warning-free):"
     head -n 5 "$work/err.tmp" >&2
+  fi
+}
+
+# budget SECONDS: hyperfine run counts for a command that took SECONDS once; sets $hf_runs
+# and $rss_runs. Fast commands get warmups and at least $runs runs; slow ones fewer.
+budget() {
+  if (($1 < 2)); then
+    hf_runs=(--warmup 3 --min-runs "$runs")
+    rss_runs=3
+  elif (($1 < 30)); then
+    hf_runs=(--warmup 1 --runs 3)
+    rss_runs=3
+  else
+    log "a single run took $1 s: measuring it once"
+    hf_runs=(--runs 1)
+    rss_runs=1
   fi
 }
 
@@ -118,33 +138,43 @@ for n in $sizes; do
   python3 "$here/gen_inventory.py" "$n" "$inv" --ansible-vars "$work/vars-$n.yml"
   steady=$work/steady-$n
   fresh=$work/fresh-$n
-  mkdir -p "$steady"
-  expect 2 "$bin" apply -i "$inv" --root "$steady"
-  expect 0 "$bin" check -i "$inv" --root "$steady"
-  expect 0 "$bin" apply -i "$inv" --root "$steady"
-  files=$(find "$steady" -name hosts.toml | wc -l)
-  [[ $files == "$n" ]] || die "$n registries but $files hosts.toml files"
   floor="find $steady -name hosts.toml -print0 | xargs -0 sha256sum"
   fresh_root="rm -rf $fresh && mkdir $fresh"
-  new_runs=5
-  ((n < 10000)) || new_runs=3
+  mkdir -p "$steady"
 
-  hf "$n-render" -N --warmup 3 --min-runs "$runs" "$bin render -i $inv"
-  hf "$n-check" -N --warmup 3 --min-runs "$runs" "$bin check -i $inv --root $steady"
-  hf "$n-apply_noop" -N --warmup 3 --min-runs "$runs" "$bin apply -i $inv --root $steady"
+  expect 2 "$bin" apply -i "$inv" --root "$steady"
+  t_new=$elapsed
+  files=$(find "$steady" -name hosts.toml | wc -l)
+  [[ $files == "$n" ]] || die "$n registries but $files hosts.toml files"
+
+  expect 0 "$bin" render -i "$inv"
+  budget "$elapsed"
+  hf "$n-render" -N "${hf_runs[@]}" "$bin render -i $inv"
+  rss "$n-render" "$rss_runs" true "$bin" render -i "$inv"
+
+  expect 0 "$bin" check -i "$inv" --root "$steady"
+  budget "$elapsed"
+  hf "$n-check" -N "${hf_runs[@]}" "$bin check -i $inv --root $steady"
+  rss "$n-check" "$rss_runs" true "$bin" check -i "$inv" --root "$steady"
+
+  expect 0 "$bin" apply -i "$inv" --root "$steady"
+  budget "$elapsed"
+  hf "$n-apply_noop" -N "${hf_runs[@]}" "$bin apply -i $inv --root $steady"
+  rss "$n-apply_noop" "$rss_runs" true "$bin" apply -i "$inv" --root "$steady"
+
   hf "$n-floor" --shell bash --warmup 3 --min-runs "$runs" "$floor"
+  rss "$n-floor" 3 true sh -c "$floor"
+
+  new_runs=5
+  ((n < 10000 && t_new < 30)) || new_runs=3
+  ((t_new < 120)) || new_runs=1
   hf "$n-apply_new" -N -i --runs "$new_runs" --prepare "sh -c '$fresh_root'" \
     "$bin apply -i $inv --root $fresh"
+  rss "$n-apply_new" "$(((new_runs + 1) / 2))" "$fresh_root" "$bin" apply -i "$inv" --root "$fresh"
   if $have_eatmydata; then
     hf "$n-apply_new_eatmydata" -N -i --runs "$new_runs" --prepare "sh -c '$fresh_root'" \
       "eatmydata $bin apply -i $inv --root $fresh"
   fi
-
-  rss "$n-render" true "$bin" render -i "$inv"
-  rss "$n-check" true "$bin" check -i "$inv" --root "$steady"
-  rss "$n-apply_noop" true "$bin" apply -i "$inv" --root "$steady"
-  rss "$n-apply_new" "$fresh_root" "$bin" apply -i "$inv" --root "$fresh"
-  rss "$n-floor" true sh -c "$floor"
 
   # The syscall check: a no-op apply must not write, rename, chmod, unlink or create anything
   # under the managed tree (the root's etc/); mtimes must not move.

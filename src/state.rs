@@ -30,6 +30,7 @@ pub struct Record {
     pub mode: String,
     /// What the file is for (`hostsToml`, `credentialProviderConfig`, …), so that a file the
     /// inventory no longer mentions is still deleted in the right order.
+    #[serde(default)]
     pub kind: String,
 }
 

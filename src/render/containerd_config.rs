@@ -262,7 +262,7 @@ fn conflicts(
         Severity::Warning
     };
     let effect = if fatal {
-        "containerd 1.x refuses to start when they are set together with `config_path`"
+        "with `config_path` set, containerd 1.x fails to load its CRI plugin (the daemon runs, the kubelet gets `unknown service runtime.v1.ImageService`)"
     } else {
         "they are deprecated (removal targeted for containerd 2.4) and conflict with hosts.toml"
     };
@@ -281,7 +281,8 @@ fn conflicts(
             let Some(config) = config.as_table_like() else {
                 continue;
             };
-            if config.get("tls").is_some_and(non_empty) {
+            // Even an empty `tls` table counts (measured with containerd 1.6.20).
+            if config.get("tls").is_some() {
                 findings.push(finding("C001", severity, &crate::inventory::path::key(&crate::inventory::path::key(&format!("{dotted}.configs"), host), "tls"), format!("legacy `registry.configs.\"{host}\".tls` in `{file}`: {effect}"), "move the CA and client settings into the inventory (`ca`, `client`, `skipVerify`) and delete the `tls` table"));
             }
             if config.get("auth").is_some_and(non_empty) {

@@ -17,9 +17,57 @@ die() {
   exit 1
 }
 
-# Replaces @WORK@ and @CRI_CERTS_DIR@ in a template.
+# Replaces @WORK@ in a template.
 fill() {
-  sed -e "s|@WORK@|$WORK|g" -e "s|@CRI_CERTS_DIR@|$WORK/s9/root/etc/containerd/certs.d|g" "$1" >"$2"
+  sed -e "s|@WORK@|$WORK|g" "$1" >"$2"
+}
+
+# containerd_config DIR OUT: the real `containerd config default` with the sandbox tweaks of
+# containerd.tweaks (@DIR@ = DIR, which receives root, state and sockets) written to OUT. Every
+# tweak must replace exactly one existing line: a default that moved or vanished fails the bench
+# instead of being silently added or ignored. config_path stays as the default has it ("").
+containerd_config() {
+  local dir=$1 out=$2
+  containerd config default >"$out.default" || die "containerd config default failed"
+  awk -v dir="$dir" '
+    # The value with every @DIR@ replaced, by index: dir is a path, not a regex replacement.
+    function expand(v,   i, r) {
+      r = ""
+      while ((i = index(v, "@DIR@")) > 0) { r = r substr(v, 1, i - 1) dir; v = substr(v, i + 5) }
+      return r v
+    }
+    FNR == NR {
+      if ($0 ~ /^[ \t]*(#|$)/) next
+      line = $0; table = ""
+      if (substr(line, 1, 1) == "[") {
+        i = index(line, "] "); table = substr(line, 2, i - 2); line = substr(line, i + 2)
+      }
+      i = index(line, " = ")
+      n++; T[n] = table; K[n] = substr(line, 1, i - 1); V[n] = expand(substr(line, i + 3)); hits[n] = 0
+      next
+    }
+    /^[ \t]*\[.*\][ \t]*$/ { current = $0; sub(/^[ \t]*\[/, "", current); sub(/\][ \t]*$/, "", current) }
+    {
+      if (match($0, /^[ \t]*[^ \t=]+ = /)) {
+        indent = $0; sub(/[^ \t].*$/, "", indent)
+        key = substr($0, length(indent) + 1); sub(/ = .*$/, "", key)
+        for (t = 1; t <= n; t++) {
+          if (T[t] == current && K[t] == key) { $0 = indent key " = " V[t]; hits[t]++ }
+        }
+      }
+      print
+    }
+    END {
+      for (t = 1; t <= n; t++) {
+        if (hits[t] != 1) {
+          printf "containerd.tweaks: [%s] %s matched %d lines of `containerd config default`, expected 1\n", T[t], K[t], hits[t] > "/dev/stderr"
+          bad = 1
+        }
+      }
+      exit bad
+    }
+  ' "$HERE/containerd.tweaks" "$out.default" >"$out" || die "cannot apply containerd.tweaks"
+  rm -f "$out.default"
 }
 
 # wait_for DESCRIPTION PID COMMAND...: polls COMMAND for up to 10 s while PID is alive.
@@ -148,7 +196,7 @@ bench_nginx() {
 bench_containerd() {
   local dir=$WORK/containerd
   mkdir -p "$dir/cni/bin" "$dir/cni/conf"
-  fill "$HERE/containerd.toml.in" "$dir/config.toml"
+  containerd_config "$dir" "$dir/config.toml"
   SOCK=$dir/containerd.sock
   start_server containerd containerd --config "$dir/config.toml"
   wait_for containerd "$LAST_PID" ctr --address "$SOCK" version
@@ -162,23 +210,27 @@ bench_start() {
   bench_containerd
 }
 
-# Stops every server this bench started, last started first: TERM, then KILL after 5 s.
+# stop_pid NAME PID: TERM, then KILL after 5 s; reaps PID (a child of this shell).
+stop_pid() {
+  local name=$1 pid=$2
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for _ in $(seq 100); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "bench: $name ($pid) ignored TERM; killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+}
+
+# Stops every server this bench started, last started first.
 bench_stop() {
-  local i entry name pid
+  local i entry
   for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do
     entry=${STARTED[i]}
-    name=${entry%%:*}
-    pid=${entry##*:}
-    kill -TERM "$pid" 2>/dev/null || continue
-    for _ in $(seq 50); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-      log "bench: $name ($pid) ignored TERM; killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
+    stop_pid "${entry%%:*}" "${entry##*:}"
   done
   STARTED=()
 }

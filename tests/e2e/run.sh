@@ -9,8 +9,8 @@
 # Environment: E2E_ONLY="1 7"  run only those scenarios
 #              E2E_KEEP=1      keep the temp dir (logs, inventories, rendered files)
 #              E2E_STRICT=1    a pending scenario fails the run
-# Exit status: 0 every scenario proven (or pending), 1 a scenario or the bench failed,
-#              77 a component is missing, 64 usage.
+# Exit status: 0 every scenario proven (or pending), 1 a scenario or the bench failed or the
+#              host's /etc/containerd changed, 77 a component is missing, 64 usage.
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -21,13 +21,27 @@ PATH=$PATH:/usr/sbin:/sbin
 missing_components() {
   local cmd
   [[ $(id -u) == 0 ]] || echo "root (uid 0)"
-  for cmd in unshare ip containerd ctr docker-registry nginx openssl curl timeout; do
+  for cmd in unshare ip containerd ctr docker-registry nginx openssl curl timeout mount umount mountpoint; do
     command -v "$cmd" >/dev/null 2>&1 || echo "$cmd"
   done
+  # Scenario 9 bind-mounts its node's /etc/containerd over this directory (inside the suite's
+  # mount namespace only); it must exist, as Debian's containerd package ships it.
+  [[ -d /etc/containerd ]] || echo "the directory /etc/containerd (a mountpoint for scenario 9)"
   /usr/bin/python3 -c 'import grpc' >/dev/null 2>&1 || echo "python3-grpcio (/usr/bin/python3 -c 'import grpc')"
   if command -v unshare >/dev/null 2>&1 && [[ $(id -u) == 0 ]] &&
     ! unshare --net --mount --pid --fork --propagation private --mount-proc true >/dev/null 2>&1; then
     echo "permission to create network, mount and PID namespaces (unshare)"
+  fi
+}
+
+# What the host sees of /etc/containerd, from outside the suite's namespaces: mounts on it and
+# every entry below it, with type, mode, owner, size and mtime.
+host_view() {
+  awk '$5 == "/etc/containerd" || index($5, "/etc/containerd/") == 1 { print "mount " $5 }' /proc/self/mountinfo
+  if [[ -e /etc/containerd ]]; then
+    find /etc/containerd -printf '%p %y %m %u:%g %s %T@\n' | sort
+  else
+    echo "/etc/containerd absent"
   fi
 }
 
@@ -39,7 +53,7 @@ case ${1:-} in
     exit 77
     ;;
   '' | -h | --help)
-    sed -n '2,14s/^# \{0,1\}//p' "$0" >&2
+    sed -n '2,13s/^# \{0,1\}//p' "$0" >&2
     exit 64
     ;;
 esac
@@ -56,8 +70,20 @@ if [[ -z ${MIRRORCTL_E2E_INSIDE:-} ]]; then
   fi
   # The suite re-runs itself as PID 1 of fresh namespaces: when it exits, the kernel ends every
   # process left in them; --kill-child sends it TERM (it cleans up) if unshare itself is killed.
-  MIRRORCTL_E2E_INSIDE=1 exec unshare --net --mount --pid --fork --propagation private \
-    --mount-proc --kill-child=SIGTERM -- bash "$HERE/run.sh" "$(realpath "$1")"
+  # In the foreground, not exec'd: this shell then checks that nothing of the suite's reached
+  # the host's /etc/containerd (scenario 9 mounts over it inside the namespace).
+  host_before=$(host_view)
+  rc=0
+  MIRRORCTL_E2E_INSIDE=1 unshare --net --mount --pid --fork --propagation private \
+    --mount-proc --kill-child=SIGTERM -- bash "$HERE/run.sh" "$(realpath "$1")" || rc=$?
+  host_after=$(host_view)
+  if [[ $host_after != "$host_before" ]]; then
+    echo "FAIL: the suite changed the host's /etc/containerd (its mounts and files must stay in its namespace)"
+    diff <(printf '%s\n' "$host_before") <(printf '%s\n' "$host_after") | sed 's/^/    /'
+    exit 1
+  fi
+  echo "host's /etc/containerd as before the suite: $(grep -c ' ' <<<"$host_after") entries, same mounts, modes, sizes and mtimes"
+  exit "$rc"
 fi
 
 MIRRORCTL=$1

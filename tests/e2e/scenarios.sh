@@ -395,38 +395,191 @@ EOF
   note "without auth in the inventory :6011 answered 401"
 }
 
+# --- scenario 9: the node's own containerd, its config_path set by `mirrorctl apply` ----------
+
+# The node's /etc/containerd is ROOT/etc/containerd, bind-mounted over the host's directory in the
+# suite's private mount namespace (nothing is created on the host: the mountpoint exists, as
+# Debian's containerd package ships it; run.sh checks the host's view after the suite). The
+# node's containerd then runs as a node runs it: without --config, reading
+# /etc/containerd/config.toml, with `config_path` the node path /etc/containerd/certs.d.
+NODE_PID=
+NODE_MOUNTED=
+
+node_mount() {
+  mount --bind "$1/etc/containerd" /etc/containerd || fail "cannot bind-mount $1/etc/containerd on /etc/containerd"
+  NODE_MOUNTED=1
+  if ! mountpoint -q /etc/containerd || ! cmp -s /etc/containerd/config.toml "$1/etc/containerd/config.toml"; then
+    fail "/etc/containerd is not the scenario's ROOT/etc/containerd after the bind mount"
+  fi
+}
+
+# node_containerd_start: as a node starts it, with no --config; output appended to DIR/containerd.log.
+node_containerd_start() {
+  printf -- '--- containerd started\n' >>"$DIR/containerd.log"
+  containerd >>"$DIR/containerd.log" 2>&1 &
+  NODE_PID=$!
+  wait_for "the node's containerd" "$NODE_PID" ctr --address "$SOCK" version
+}
+
+node_containerd_stop() {
+  [[ -n $NODE_PID ]] || return 0
+  stop_pid "the node's containerd" "$NODE_PID"
+  NODE_PID=
+}
+
+# The EXIT trap of the scenario's subshell: whether it passed or failed, containerd stops (by
+# PID) before the mount goes.
+# shellcheck disable=SC2317  # invoked by a trap
+node_cleanup() {
+  node_containerd_stop || true
+  if [[ -n $NODE_MOUNTED ]]; then
+    umount /etc/containerd || log "cannot unmount /etc/containerd"
+    NODE_MOUNTED=
+  fi
+}
+
+# cri_inventory NAME MIRROR_PORT...: docker.io through those mirrors only, and mirrorctl owning
+# config_path in /etc/containerd/config.toml.
+cri_inventory() {
+  local name=$1 port
+  shift
+  {
+    header | sed '/^registries:$/i containerd: {manageConfig: true, configFile: /etc/containerd/config.toml}'
+    printf '  docker.io:\n    mirrors:\n'
+    for port; do printf '      - url: %s:%s\n' "$M" "$port"; done
+    printf '    fallback: false\n'
+  } | inventory "$name"
+}
+
+# json_check INVENTORY ROOT: `mirrorctl check --output json`, which must exit 2; sets REPORT to
+# one line `restart: …` (the top-level list) and one per file: `PATH ACTION restart=SERVICE|null`.
+REPORT=
+json_check() {
+  local rc=0 out=$DIR/check.$((APPLY_N + 1)).json
+  "$MIRRORCTL" check -i "$1" --root "$2" --output json >"$out" 2>"$out.err" || rc=$?
+  [[ $rc == 2 ]] || { cat "$out" "$out.err"; fail "mirrorctl check --output json exited $rc, expected 2"; }
+  REPORT=$(/usr/bin/python3 -c '
+import json, sys
+report = json.load(open(sys.argv[1]))
+print("restart: " + json.dumps(report["restart"]))
+for f in report["files"]:
+    print("%s %s restart=%s" % (f["path"], f["action"], f["restart"] or "null"))
+' "$out") || { cat "$out"; fail "cannot read the JSON report of mirrorctl check"; }
+}
+
+# cri_pull OUT [--username U --password P]: PullImage of docker.io/library/e2e:1 over SOCK;
+# the image ref on stdout, errors in DIR/OUT.
+cri_pull() {
+  local out=$1
+  shift
+  /usr/bin/python3 "$HERE/cri_pull.py" "$SOCK" docker.io/library/e2e:1 --timeout 20 "$@" 2>"$DIR/$out"
+}
+
+MANIFEST_URI='/v2/library/e2e/manifests/1?ns=docker.io'
+
 scenario_9() {
-  local root=$DIR/root inv hosts ref digest
-  inv=$(inventory cri <<EOF
-$(header)
-  docker.io:
-    mirrors:
-      - url: $M:6011
-    fallback: false
-EOF
-  )
+  local root=$DIR/root inv hosts ref digest changes pid table line first
+  local config=$root/etc/containerd/config.toml orig=$DIR/config.toml.orig edited=$DIR/config.toml.edited
+  # pulled_digest and the CRI calls below use the node's socket, not the bench's.
+  local SOCK=$DIR/containerd/containerd.sock
+  mkdir -p "$root/etc/containerd" "$DIR/containerd/cni/bin" "$DIR/containerd/cni/conf"
+  containerd_config "$DIR/containerd" "$config"
+  cp -p "$config" "$orig"
+  grep -qx '      config_path = ""' "$orig" || fail "premise: containerd config default has no config_path = \"\""
+  trap node_cleanup EXIT
+  node_mount "$root"
+  node_containerd_start
+  note "node: ROOT/etc/containerd at /etc/containerd; containerd (no --config) on containerd config default + sandbox tweaks, config_path = \"\""
+
+  inv=$(cri_inventory cri 6011)
+  json_check "$inv" "$root"
+  if ! grep -qx 'restart: \["containerd"\]' <<<"$REPORT" ||
+    ! grep -qx '/etc/containerd/config.toml update restart=containerd' <<<"$REPORT"; then
+    fail "check --output json before apply: expected restart [containerd] and config.toml update: $REPORT"
+  fi
+  cmp -s "$config" "$orig" || fail "mirrorctl check changed config.toml"
+  note "check --output json: $(grep -x 'restart: .*' <<<"$REPORT"); $(grep '/config.toml ' <<<"$REPORT")"
   apply "$inv" "$root"
-  hosts=$(certs_dir "$root")/docker.io/hosts.toml
+  first=$DIR/apply.$((APPLY_N - 1)).out
+  grep -q 'restart containerd' "$first" || { cat "$first"; fail "apply did not name the containerd restart"; }
+  note "apply: exit 2, \"$(tail -n 1 "$first")\"; again: exit 0"
+
+  # Only the config_path line differs, in the table containerd 1.6 reads for version 2.
+  cp -p "$config" "$edited"
+  changes=$(diff "$orig" "$edited" || true)
+  if ! awk 'NR == 1 && /^[0-9]+c[0-9]+$/ { split($0, n, "c"); ok = n[1] == n[2] }
+            NR == 2 && $0 != "<       config_path = \"\"" { ok = 0 }
+            NR == 3 && $0 != "---" { ok = 0 }
+            NR == 4 && $0 != ">       config_path = \"/etc/containerd/certs.d\"" { ok = 0 }
+            END { exit !(ok && NR == 4) }' <<<"$changes"; then
+    printf -- '--- diff of config.toml\n%s\n' "$changes"
+    fail "apply changed more (or other) than the config_path line"
+  fi
+  table=$(awk -v n="${changes%%c*}" 'NR < n && /^ *\[/ { t = $0 } NR == n { sub(/^ */, "", t); print t; exit }' "$edited")
+  [[ $table == '[plugins."io.containerd.grpc.v1.cri".registry]' ]] ||
+    fail "config_path was set under $table, not [plugins.\"io.containerd.grpc.v1.cri\".registry]"
+  [[ $(stat -c %a "$edited") == "$(stat -c %a "$orig")" ]] || fail "config.toml mode changed"
+  note "diff config.toml: line ${changes%%c*} only, config_path = \"\" -> \"/etc/containerd/certs.d\", in $table"
+
+  # The restart is real: the containerd that was running before apply still ignores hosts.toml.
+  hosts=/etc/containerd/certs.d/docker.io/hosts.toml
+  cmp -s "$hosts" "$(certs_dir "$root")/docker.io/hosts.toml" || fail "$hosts is not the rendered file"
   if grep -qi authorization "$hosts"; then fail "hosts.toml must not carry credentials here"; fi
-  if /usr/bin/python3 "$HERE/cri_pull.py" "$SOCK" docker.io/library/e2e:1 >"$DIR/cri.noauth.out" 2>&1; then
+  if cri_pull cri.stale.err --username e2euser --password e2e-secret >/dev/null; then
+    fail "the containerd started before apply pulled docker.io; it must not know the mirror yet"
+  fi
+  grep -q 'registry-1.docker.io' "$DIR/cri.stale.err" ||
+    fail "the containerd started before apply did not fail on the upstream: $(cat "$DIR/cri.stale.err")"
+  note "not restarted yet, containerd still asks the upstream: $(grep -o 'failed to do request: .*' "$DIR/cri.stale.err")"
+  expect_silent 6011
+  pid=$NODE_PID
+  node_containerd_stop
+  node_containerd_start
+  note "containerd restarted ($pid -> $NODE_PID) with the edited /etc/containerd/config.toml"
+
+  if cri_pull cri.noauth.err >/dev/null; then
     fail "CRI PullImage without credentials succeeded; the mirror requires them"
   fi
-  [[ -n $(requests 6011 '/v2/library/e2e/manifests/1?ns=docker.io' | awk '$3 == 401') ]] ||
-    fail "CRI PullImage without credentials did not reach :6011 ($(cat "$DIR/cri.noauth.out"))"
-  note "without credentials: $(cat "$DIR/cri.noauth.out")"
+  [[ -n $(requests 6011 "$MANIFEST_URI" | awk '$3 == 401') ]] ||
+    fail "CRI PullImage without credentials did not reach :6011 ($(cat "$DIR/cri.noauth.err"))"
+  note "without credentials: $(cat "$DIR/cri.noauth.err")"
   reset_logs
-  if ! ref=$(/usr/bin/python3 "$HERE/cri_pull.py" "$SOCK" docker.io/library/e2e:1 \
-    --username e2euser --password e2e-secret 2>"$DIR/cri.auth.err"); then
+  if ! ref=$(cri_pull cri.auth.err --username e2euser --password e2e-secret); then
     cat "$DIR/cri.auth.err"
     fail "CRI PullImage with credentials (empty server_address) failed"
   fi
   [[ $ref == "$CONFIG_DIGEST" ]] || fail "PullImage answered image ref '$ref', expected $CONFIG_DIGEST"
   digest=$(pulled_digest k8s.io docker.io/library/e2e:1)
   [[ $digest == "$PUSHED_DIGEST" ]] || fail "CRI pulled '$digest', pushed $PUSHED_DIGEST"
-  requests 6011 '/v2/library/e2e/manifests/1?ns=docker.io' | grep -q ' 200 user=e2euser ' ||
+  requests 6011 "$MANIFEST_URI" | grep -q ' 200 user=e2euser ' ||
     fail "mirror :6011 did not serve the manifest to e2euser"
   note "PullImage(auth: e2euser, server_address: \"\") -> $ref, manifest $digest"
-  note "mirror :6011 logged: $(requests 6011 '/v2/library/e2e/manifests/1?ns=docker.io' | paste -sd'|')"
+  note "mirror :6011 logged: $(requests 6011 "$MANIFEST_URI" | sed -E 's/ [a-z]+="?-"?//g' | paste -sd'|')"
+
+  # A hosts.toml-only change (a mirror put in front) names no restart, and the running
+  # containerd follows it: containerd reads hosts.toml on every pull.
+  inv=$(cri_inventory cri-mirror-in-front 6002 6011)
+  json_check "$inv" "$root"
+  if ! grep -qx 'restart: \[\]' <<<"$REPORT" ||
+    ! grep -qx '/etc/containerd/config.toml unchanged restart=null' <<<"$REPORT"; then
+    fail "check --output json of a hosts.toml-only change: expected restart [] and config.toml unchanged: $REPORT"
+  fi
+  apply "$inv" "$root"
+  first=$DIR/apply.$((APPLY_N - 1)).out
+  if grep -qi restart "$first"; then cat "$first"; fail "a hosts.toml-only change named a restart"; fi
+  cmp -s "$config" "$edited" || fail "the hosts.toml-only change touched config.toml"
+  note "mirror :6002 put in front: check restart [], apply \"$(tail -n 1 "$first")\", config.toml untouched"
+  reset_logs
+  kill -0 "$NODE_PID" 2>/dev/null || fail "the node's containerd is gone"
+  if ! ref=$(cri_pull cri.front.err); then
+    cat "$DIR/cri.front.err"
+    fail "CRI PullImage after the hosts.toml-only change failed"
+  fi
+  [[ $ref == "$CONFIG_DIGEST" ]] || fail "PullImage answered image ref '$ref', expected $CONFIG_DIGEST"
+  line=$(requests 6002 "$MANIFEST_URI" | awk '$3 == 200' | head -n 1)
+  [[ -n $line ]] || fail "containerd ($NODE_PID, not restarted) did not follow hosts.toml to :6002"
+  expect_silent 6011
+  note "same containerd ($NODE_PID) -> $ref; mirror :6002 logged: $(sed -E 's/ [a-z]+="?-"?//g' <<<"$line")"
 }
 
 scenario_10() {
@@ -490,6 +643,6 @@ SCENARIOS=(
   "6|* as _default, a registry with a port|scenario_6"
   "7|fallback: false never contacts the upstream|scenario_7"
   "8|basic auth from files|scenario_8"
-  "9|CRI PullImage with kubelet-style credentials|scenario_9"
+  "9|CRI PullImage, config_path set by mirrorctl|scenario_9"
   "10|re-apply after the inventory changed|scenario_10"
 )
