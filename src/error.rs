@@ -36,6 +36,27 @@ pub struct Problem {
     pub hint: Option<String>,
 }
 
+impl Problem {
+    /// A finding with a hint, for lint rules and node checks.
+    pub fn hinted(
+        code: &'static str,
+        severity: Severity,
+        path: impl Into<String>,
+        location: impl Into<Option<(usize, usize)>>,
+        message: impl Into<String>,
+        hint: &str,
+    ) -> Problem {
+        Problem {
+            code,
+            severity,
+            path: path.into(),
+            location: location.into(),
+            message: message.into(),
+            hint: Some(hint.to_string()),
+        }
+    }
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.path.is_empty() {

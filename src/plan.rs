@@ -121,14 +121,10 @@ pub fn plan(desired: &DesiredState, root: &Path, state_dir: &str) -> Result<Plan
             fsx::refuse_symlink(dir, "directory")?;
         }
         let record = state.files.get(path);
-        let (action, before, drift, foreign) = match fsx::inspect(&disk)? {
-            Actual::Symlink => {
-                return Err(Error::Symlink {
-                    path: disk,
-                    expected: "file",
-                });
-            }
-            Actual::NotAFile => return Err(Error::NotAFile { path: disk }),
+        let actual = fsx::inspect(&disk)?;
+        let actual_kind = matches!(actual, Actual::Symlink);
+        let (action, before, drift, foreign) = match actual {
+            Actual::Symlink | Actual::NotAFile => return Err(refusal(actual_kind, disk)),
             Actual::Absent => (Action::Create, None, record.is_some(), false),
             Actual::File {
                 bytes,
@@ -136,9 +132,7 @@ pub fn plan(desired: &DesiredState, root: &Path, state_dir: &str) -> Result<Plan
                 uid,
                 gid,
             } => {
-                let drift = record.is_some_and(|r| {
-                    r.sha256 != sha256_hex(&bytes) || r.mode != format!("{mode:04o}")
-                });
+                let drift = record.is_some_and(|r| drifted(r, &bytes, mode));
                 let action = if bytes != want.contents {
                     Action::Update
                 } else if mode != want.mode {
@@ -170,15 +164,11 @@ pub fn plan(desired: &DesiredState, root: &Path, state_dir: &str) -> Result<Plan
             continue;
         }
         let disk = fsx::under_root(root, path);
-        match fsx::inspect(&disk)? {
+        let actual = fsx::inspect(&disk)?;
+        let actual_kind = matches!(actual, Actual::Symlink);
+        match actual {
             Actual::Absent => {}
-            Actual::Symlink => {
-                return Err(Error::Symlink {
-                    path: disk,
-                    expected: "file",
-                });
-            }
-            Actual::NotAFile => return Err(Error::NotAFile { path: disk }),
+            Actual::Symlink | Actual::NotAFile => return Err(refusal(actual_kind, disk)),
             Actual::File {
                 bytes,
                 mode,
@@ -186,8 +176,7 @@ pub fn plan(desired: &DesiredState, root: &Path, state_dir: &str) -> Result<Plan
                 gid,
             } => {
                 let record = &state.files[path];
-                let drift =
-                    record.sha256 != sha256_hex(&bytes) || record.mode != format!("{mode:04o}");
+                let drift = drifted(record, &bytes, mode);
                 changes.push(Change {
                     path: path.clone(),
                     action: Action::Delete,
@@ -211,4 +200,21 @@ pub fn plan(desired: &DesiredState, root: &Path, state_dir: &str) -> Result<Plan
         state,
         state_dir: state_dir.to_string(),
     })
+}
+
+/// A managed file whose bytes or mode differ from what mirrorctl last wrote.
+fn drifted(record: &crate::state::Record, bytes: &[u8], mode: u32) -> bool {
+    record.sha256 != sha256_hex(bytes) || record.mode != format!("{mode:04o}")
+}
+
+/// The error for a managed path that holds a symlink (`symlink`) or something other than a file.
+fn refusal(symlink: bool, disk: PathBuf) -> Error {
+    if symlink {
+        Error::Symlink {
+            path: disk,
+            expected: "file",
+        }
+    } else {
+        Error::NotAFile { path: disk }
+    }
 }

@@ -73,6 +73,27 @@ pub fn load_str(name: &str, text: &str) -> Result<Inventory, Error> {
 /// Every problem in `text`, sorted by position, and the inventory as far as it could be
 /// decoded (present even when it has problems, so that lint can look further).
 pub fn analyze(text: &str) -> (Option<Inventory>, Vec<Problem>) {
+    // yaml-rust2 reads a NUL as the end of the stream: a file whose tail a crash zeroed would
+    // load as a shorter inventory, and apply would prune what it lost.
+    if let Some(offset) = text.find('\0') {
+        let line = text[..offset].matches('\n').count() + 1;
+        return (
+            None,
+            vec![Problem {
+                code: "Y001",
+                severity: crate::error::Severity::Error,
+                path: String::new(),
+                location: Some((
+                    line,
+                    offset - text[..offset].rfind('\n').map_or(0, |i| i + 1) + 1,
+                )),
+                message: format!(
+                    "the inventory contains a NUL byte (at byte {offset}); is the file truncated or corrupt?"
+                ),
+                hint: None,
+            }],
+        );
+    }
     let (root, mut problems) = match yaml::parse(text) {
         Ok(parsed) => parsed,
         Err(problems) => return (None, problems),

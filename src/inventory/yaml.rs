@@ -37,6 +37,12 @@ impl Mark {
     }
 }
 
+impl From<Mark> for Option<(usize, usize)> {
+    fn from(mark: Mark) -> Self {
+        mark.pair()
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
     Plain,

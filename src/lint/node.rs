@@ -10,29 +10,11 @@ use crate::fsx;
 use crate::inventory::path::{index, key};
 use crate::inventory::{ClientCert, Inventory, Spanned, registry_dir_name};
 
-fn finding(
-    code: &'static str,
-    severity: Severity,
-    path: String,
-    location: Option<(usize, usize)>,
-    message: String,
-    hint: &str,
-) -> Problem {
-    Problem {
-        code,
-        severity,
-        path,
-        location,
-        message,
-        hint: Some(hint.to_string()),
-    }
-}
-
 /// `expect` names what the file must hold: `CERTIFICATE` or `PRIVATE KEY` (any kind).
 fn pem(root: &Path, file: &Spanned<String>, path: String, expect: &[&str], out: &mut Vec<Problem>) {
     let disk = fsx::under_root(root, &file.value);
     match fsx::read_limited(&disk, 1 << 20) {
-        Err(e) => out.push(finding("N001", Severity::Error, path, file.mark.pair(),
+        Err(e) => out.push(Problem::hinted("N001", Severity::Error, path, file.mark.pair(),
             format!("`{}` cannot be read ({e}): containerd fails every pull of this registry, with no fallback", file.value),
             "install the file before the hosts.toml that names it, or fix the path")),
         Ok(bytes) => {
@@ -41,7 +23,7 @@ fn pem(root: &Path, file: &Spanned<String>, path: String, expect: &[&str], out: 
                 text.lines().any(|l| l.starts_with("-----BEGIN ") && l.contains(kind) && l.ends_with("-----"))
             });
             if !found {
-                out.push(finding("N002", Severity::Error, path, file.mark.pair(),
+                out.push(Problem::hinted("N002", Severity::Error, path, file.mark.pair(),
                     format!("`{}` holds no PEM {} block", file.value, expect.join(" or ")),
                     "point at a PEM file (-----BEGIN …-----)"));
             }
@@ -97,10 +79,10 @@ pub fn check(inventory: &Inventory, root: &Path) -> Vec<Problem> {
     if !inventory.credential_providers.is_empty() {
         let bin_dir = fsx::under_root(root, &inventory.paths.credential_provider_bin_dir);
         if !bin_dir.is_dir() {
-            out.push(finding(
+            out.push(Problem::hinted(
                 "N004",
                 Severity::Error,
-                "paths.credentialProviderBinDir".into(),
+                "paths.credentialProviderBinDir",
                 None,
                 format!(
                     "the bin dir `{}` does not exist; the kubelet refuses to start without it",
@@ -114,7 +96,7 @@ pub fn check(inventory: &Inventory, root: &Path) -> Vec<Problem> {
                 let executable = std::fs::metadata(&binary)
                     .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
                 if !executable {
-                    out.push(finding("N003", Severity::Error, key(&index("credentialProviders", i), "name"), provider.name.mark.pair(),
+                    out.push(Problem::hinted("N003", Severity::Error, key(&index("credentialProviders", i), "name"), provider.name.mark.pair(),
                         format!("`{}/{}` is missing or not executable: the kubelet fails every pull this provider matches", inventory.paths.credential_provider_bin_dir, provider.name.value),
                         "install the provider binary under its name, mode 0755"));
                 }
@@ -153,7 +135,7 @@ pub fn check(inventory: &Inventory, root: &Path) -> Vec<Problem> {
                 let hosts = certs.join(&name).join("hosts.toml");
                 let empty = std::fs::metadata(&hosts).map_or(true, |m| m.len() == 0);
                 if empty {
-                    out.push(finding("R101", Severity::Warning, "registries.\"*\"".into(), None,
+                    out.push(Problem::hinted("R101", Severity::Warning, "registries.\"*\"", None,
                         format!("the directory `{}/{name}` has no hosts.toml, yet containerd picks it before `_default`: pulls from {name} skip the default mirror", inventory.paths.certs_dir),
                         "remove the directory, or give that registry its own entry"));
                 }

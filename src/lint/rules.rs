@@ -4,26 +4,8 @@
 use crate::error::{Problem, Severity};
 use crate::image_pattern;
 use crate::inventory::path::{index, key};
-use crate::inventory::{Auth, Inventory, yaml::Mark};
+use crate::inventory::{Auth, Inventory};
 use crate::version::Version;
-
-fn finding(
-    code: &'static str,
-    severity: Severity,
-    path: String,
-    mark: Mark,
-    message: String,
-    hint: &str,
-) -> Problem {
-    Problem {
-        code,
-        severity,
-        path,
-        location: mark.pair(),
-        message,
-        hint: Some(hint.to_string()),
-    }
-}
 
 pub fn check(inventory: &Inventory) -> Vec<Problem> {
     let mut out = Vec::new();
@@ -50,12 +32,12 @@ fn plugin(inventory: &Inventory, out: &mut Vec<Problem>) {
             })
             .collect();
         if steered.is_empty() {
-            out.push(finding("P006", Severity::Warning, key(&path, "registry"), grant.registry.mark,
+            out.push(Problem::hinted("P006", Severity::Warning, key(&path, "registry"), grant.registry.mark,
                 format!("no registry in the inventory matches `{}`: these credentials go straight to the upstream, not to a mirror", grant.registry.value),
                 "add the registry with its mirrors, or fix the pattern"));
         }
         for registry in steered.into_iter().filter(|r| r.fallback) {
-            out.push(finding("X007", Severity::Warning, key(&path, "registry"), grant.registry.mark,
+            out.push(Problem::hinted("X007", Severity::Warning, key(&path, "registry"), grant.registry.mark,
                 format!("{} has `fallback: true`: the namespace credentials this grant hands out are also offered to the upstream when a pull falls through the mirrors", registry.name),
                 "set `fallback: false` on the registry"));
         }
@@ -83,13 +65,13 @@ fn patterns(inventory: &Inventory, out: &mut Vec<Problem>) {
             let path = index(&key(&provider_path, "matchImages"), j);
             let text = &pattern.value;
             if text.contains("://") {
-                out.push(finding("K103", Severity::Warning, path.clone(), pattern.mark,
+                out.push(Problem::hinted("K103", Severity::Warning, path.clone(), pattern.mark,
                     format!("`{text}` carries a scheme; the kubelet prefixes https:// itself, so this pattern can never match an image"),
                     "write the registry as in image references, e.g. `docker.io`"));
                 continue;
             }
             if text.contains(['?', '#']) {
-                out.push(finding("K105", Severity::Warning, path.clone(), pattern.mark,
+                out.push(Problem::hinted("K105", Severity::Warning, path.clone(), pattern.mark,
                     format!("`{text}` contains `?` or `#`, which start a URL query or fragment for the kubelet's parser, not a glob"),
                     "only `*` works as a wildcard, one per host label"));
             }
@@ -99,7 +81,7 @@ fn patterns(inventory: &Inventory, out: &mut Vec<Problem>) {
             if let Some(port) = &parts.port
                 && port.parse::<u32>().map_or(true, |p| p == 0 || p > 65535)
             {
-                out.push(finding(
+                out.push(Problem::hinted(
                     "K102",
                     Severity::Warning,
                     path.clone(),
@@ -109,12 +91,12 @@ fn patterns(inventory: &Inventory, out: &mut Vec<Problem>) {
                 ));
             }
             if parts.host == "*" {
-                out.push(finding("K104", Severity::Warning, path.clone(), pattern.mark,
+                out.push(Problem::hinted("K104", Severity::Warning, path.clone(), pattern.mark,
                     format!("`{text}` matches only one-label hosts such as `localhost`: a `*` stands for exactly one label, and docker.io has two"),
                     "list the registries, or use one `*` per label (`*.io`, `*.*.example.com`)"));
             }
             if parts.host != parts.host.to_lowercase() {
-                out.push(finding("K106", Severity::Warning, path.clone(), pattern.mark,
+                out.push(Problem::hinted("K106", Severity::Warning, path.clone(), pattern.mark,
                     format!("`{text}` has uppercase letters; matching is case-sensitive and image hosts are written in lowercase"),
                     "write the pattern in lowercase"));
             }
@@ -124,7 +106,7 @@ fn patterns(inventory: &Inventory, out: &mut Vec<Problem>) {
                     .iter()
                     .any(|r| image_pattern::matches(text, &format!("{}/x", r.name)).is_ok());
                 if !names_registry && image_pattern::matches(text, &format!("{host}/x")).is_ok() {
-                    out.push(finding("X003", Severity::Warning, path.clone(), pattern.mark,
+                    out.push(Problem::hinted("X003", Severity::Warning, path.clone(), pattern.mark,
                         format!("`{text}` names the mirror host `{host}` (a mirror of {registry}), but the kubelet matches `matchImages` against image names, never mirrors: this provider never runs for {registry} images"),
                         "match the upstream registry the images are named after, e.g. the registry key"));
                     break;
@@ -135,8 +117,8 @@ fn patterns(inventory: &Inventory, out: &mut Vec<Problem>) {
             && inventory.target.kubelet.minor == 33
             && inventory.target.kubelet.major == 1
         {
-            out.push(finding("K107", Severity::Info, key(&provider_path, "tokenAttributes"), attrs.mark,
-                "kubelet 1.33 reads `tokenAttributes` only with the alpha feature gate KubeletServiceAccountTokenForCredentialProviders enabled".into(),
+            out.push(Problem::hinted("K107", Severity::Info, key(&provider_path, "tokenAttributes"), attrs.mark,
+                "kubelet 1.33 reads `tokenAttributes` only with the alpha feature gate KubeletServiceAccountTokenForCredentialProviders enabled",
                 "start the kubelet with --feature-gates=KubeletServiceAccountTokenForCredentialProviders=true"));
         }
     }
@@ -149,7 +131,7 @@ fn mirrors(inventory: &Inventory, out: &mut Vec<Problem>) {
         for (i, mirror) in registry.mirrors.iter().enumerate() {
             let mirror_path = index(&key(&path, "mirrors"), i);
             if mirror.url.value.starts_with("http://") && mirror.skip_verify == Some(true) {
-                out.push(finding(
+                out.push(Problem::hinted(
                     "M101",
                     Severity::Warning,
                     key(&mirror_path, "skipVerify"),
@@ -165,7 +147,7 @@ fn mirrors(inventory: &Inventory, out: &mut Vec<Problem>) {
                 && (!mirror.ca.is_empty() || !mirror.client.is_empty())
                 && inventory.target.containerd >= Version::new(1, 7, 16)
             {
-                out.push(finding("M102", Severity::Info, key(&mirror_path, "url"), mirror.url.mark,
+                out.push(Problem::hinted("M102", Severity::Info, key(&mirror_path, "url"), mirror.url.mark,
                     format!("containerd {} tries HTTPS first for an http:// host that has TLS settings, then falls back to HTTP", inventory.target.containerd),
                     "use https:// when the mirror speaks TLS"));
             }
@@ -186,8 +168,8 @@ fn mirrors(inventory: &Inventory, out: &mut Vec<Problem>) {
                 .as_ref()
                 .map(|s| s.value.clone())
                 .or_else(|| registry.default_endpoint())
-                .unwrap_or_else(|| "the image's own registry".into());
-            out.push(finding("X004", Severity::Warning, key(&key(&mirror_path, "auth"), "provider"), registry.mark,
+                .unwrap_or_else(|| "the image's own registry".to_string());
+            out.push(Problem::hinted("X004", Severity::Warning, key(&key(&mirror_path, "auth"), "provider"), registry.mark,
                 format!("the credentials the kubelet gets from `{provider}` for {} pulls are offered to every endpoint that challenges, the upstream {upstream} included, when a pull falls through the mirrors (`fallback: true`)", registry.name),
                 "set `fallback: false` to keep the mirror's credentials away from the upstream"));
         }

@@ -23,23 +23,6 @@ impl Edited {
     }
 }
 
-fn finding(
-    code: &'static str,
-    severity: Severity,
-    path: &str,
-    message: String,
-    hint: &str,
-) -> Problem {
-    Problem {
-        code,
-        severity,
-        path: path.to_string(),
-        location: None,
-        message,
-        hint: Some(hint.to_string()),
-    }
-}
-
 /// The table path that holds `config_path` for a config file `version`.
 pub fn registry_table(version: i64) -> Option<[&'static str; 3]> {
     match version {
@@ -80,10 +63,11 @@ pub fn edit(existing: &[u8], file: &str, containerd: Version, certs_dir: &str) -
     let text = match std::str::from_utf8(existing) {
         Ok(text) => text,
         Err(_) => {
-            findings.push(finding(
+            findings.push(Problem::hinted(
                 "C005",
                 Severity::Error,
                 "",
+                None,
                 format!("`{file}` is not UTF-8 text"),
                 "fix or remove the file; mirrorctl edits only valid TOML",
             ));
@@ -97,7 +81,7 @@ pub fn edit(existing: &[u8], file: &str, containerd: Version, certs_dir: &str) -
         Ok(doc) => doc,
         Err(e) => {
             let first = e.to_string().lines().next().unwrap_or_default().to_string();
-            findings.push(finding("C005", Severity::Error, "", format!("`{file}` is not valid TOML ({first}); containerd would not start with it either"), "fix the file; mirrorctl edits only valid TOML"));
+            findings.push(Problem::hinted("C005", Severity::Error, "", None, format!("`{file}` is not valid TOML ({first}); containerd would not start with it either"), "fix the file; mirrorctl edits only valid TOML"));
             return Edited {
                 contents: existing.to_vec(),
                 findings,
@@ -109,10 +93,11 @@ pub fn edit(existing: &[u8], file: &str, containerd: Version, certs_dir: &str) -
         Some(item) => match item.as_integer() {
             Some(v) => v,
             None => {
-                findings.push(finding(
+                findings.push(Problem::hinted(
                     "C006",
                     Severity::Error,
                     "version",
+                    None,
                     format!("`version` in `{file}` is not an integer"),
                     "write `version = 2` (containerd 1.x) or `version = 3` (2.x)",
                 ));
@@ -124,10 +109,11 @@ pub fn edit(existing: &[u8], file: &str, containerd: Version, certs_dir: &str) -
         },
     };
     let Some(table_path) = registry_table(version) else {
-        findings.push(finding(
+        findings.push(Problem::hinted(
             "C006",
             Severity::Error,
             "version",
+            None,
             format!("`{file}` has config version {version}, which no containerd reads"),
             "use version 2 (containerd 1.x) or 3 (2.x)",
         ));
@@ -147,17 +133,18 @@ pub fn edit(existing: &[u8], file: &str, containerd: Version, certs_dir: &str) -
         } else {
             "the target containerd does not read this version"
         };
-        findings.push(finding("C003", Severity::Warning, "version", format!("`{file}` is config version {version} but the target is containerd {containerd} (version {expected}): {what}"), "regenerate the file with the target's `containerd config default`, or fix `target.containerd`"));
+        findings.push(Problem::hinted("C003", Severity::Warning, "version", None, format!("`{file}` is config version {version} but the target is containerd {containerd} (version {expected}): {what}"), "regenerate the file with the target's `containerd config default`, or fix `target.containerd`"));
     }
     let dotted = table_path.iter().fold(String::new(), |path, k| {
         crate::inventory::path::key(&path, k)
     });
     let registry = navigate(&mut doc, &table_path);
     let Some(mut registry) = registry else {
-        findings.push(finding(
+        findings.push(Problem::hinted(
             "C006",
             Severity::Error,
             &dotted,
+            None,
             format!("`{dotted}` in `{file}` is not a table"),
             "make it a table; mirrorctl sets `config_path` inside it",
         ));
@@ -170,7 +157,7 @@ pub fn edit(existing: &[u8], file: &str, containerd: Version, certs_dir: &str) -
     if let Some(current) = registry.get("config_path").and_then(Item::as_str)
         && current.contains(':')
     {
-        findings.push(finding("C004", Severity::Warning, &format!("{dotted}.config_path"), format!("replacing the colon-separated `config_path = \"{current}\"` with the single directory `{certs_dir}`: from containerd 2.1 the transfer service that CRI pulls go through reads one directory only and silently ignores a list"), "keep every hosts.toml under one directory"));
+        findings.push(Problem::hinted("C004", Severity::Warning, format!("{dotted}.config_path"), None, format!("replacing the colon-separated `config_path = \"{current}\"` with the single directory `{certs_dir}`: from containerd 2.1 the transfer service that CRI pulls go through reads one directory only and silently ignores a list"), "keep every hosts.toml under one directory"));
     }
     let unchanged = registry.get("config_path").and_then(Item::as_str) == Some(certs_dir);
     if !unchanged {
@@ -274,7 +261,7 @@ fn conflicts(
             .as_table_like()
             .map(|t| t.iter().map(|(k, _)| k.to_string()).collect())
             .unwrap_or_default();
-        findings.push(finding("C001", severity, &format!("{dotted}.mirrors"), format!("legacy `registry.mirrors` ({}) in `{file}`: {effect}", names.join(", ")), "move each mirror into the inventory's `registries` and delete the `mirrors` table; mirrorctl never deletes your settings itself"));
+        findings.push(Problem::hinted("C001", severity, format!("{dotted}.mirrors"), None, format!("legacy `registry.mirrors` ({}) in `{file}`: {effect}", names.join(", ")), "move each mirror into the inventory's `registries` and delete the `mirrors` table; mirrorctl never deletes your settings itself"));
     }
     if let Some(configs) = table.get("configs").and_then(Item::as_table_like) {
         for (host, config) in configs.iter() {
@@ -283,10 +270,10 @@ fn conflicts(
             };
             // Even an empty `tls` table counts (measured with containerd 1.6.20).
             if config.get("tls").is_some() {
-                findings.push(finding("C001", severity, &crate::inventory::path::key(&crate::inventory::path::key(&format!("{dotted}.configs"), host), "tls"), format!("legacy `registry.configs.\"{host}\".tls` in `{file}`: {effect}"), "move the CA and client settings into the inventory (`ca`, `client`, `skipVerify`) and delete the `tls` table"));
+                findings.push(Problem::hinted("C001", severity, crate::inventory::path::key(&crate::inventory::path::key(&format!("{dotted}.configs"), host), "tls"), None, format!("legacy `registry.configs.\"{host}\".tls` in `{file}`: {effect}"), "move the CA and client settings into the inventory (`ca`, `client`, `skipVerify`) and delete the `tls` table"));
             }
             if config.get("auth").is_some_and(non_empty) {
-                findings.push(finding("C002", Severity::Warning, &crate::inventory::path::key(&crate::inventory::path::key(&format!("{dotted}.configs"), host), "auth"), format!("`registry.configs.\"{host}\".auth` in `{file}` is deprecated and used only when the kubelet sends no credentials, keyed by the host containerd contacts"), "use a kubelet credential provider or `auth.basicFrom`"));
+                findings.push(Problem::hinted("C002", Severity::Warning, crate::inventory::path::key(&crate::inventory::path::key(&format!("{dotted}.configs"), host), "auth"), None, format!("`registry.configs.\"{host}\".auth` in `{file}` is deprecated and used only when the kubelet sends no credentials, keyed by the host containerd contacts"), "use a kubelet credential provider or `auth.basicFrom`"));
             }
         }
     }

@@ -115,7 +115,15 @@ pub fn render(inventory: &Inventory, json: bool) -> String {
 /// Every string is written double-quoted with JSON escapes, which YAML reads the same way:
 /// no value can turn into a number, a boolean or a null.
 fn quoted(text: &str) -> String {
-    serde_json::Value::String(text.to_string()).to_string()
+    let json = serde_json::Value::String(text.to_string()).to_string();
+    // JSON leaves DEL, the C1 controls and U+FFFE/U+FFFF raw; YAML allows none of them in a
+    // stream. `\uXXXX` means the same in both.
+    json.chars()
+        .map(|c| match u32::from(c) {
+            0x7f..=0x9f | 0xfffe | 0xffff => format!("\\u{:04x}", u32::from(c)),
+            _ => c.to_string(),
+        })
+        .collect()
 }
 
 fn yaml_map_body(doc: &Doc, indent: usize, out: &mut String) {
