@@ -230,6 +230,17 @@ fn respond(mapping: &Mapping, auth: BTreeMap<String, AuthConfig>) -> String {
 }
 
 fn read_secret(path: &str) -> Result<String, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)
+        .map_err(|e| format!("cannot read the credential file `{path}`: {e}"))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        return Err(format!(
+            "the credential file `{path}` is readable by group or others (mode {:04o}); make it root-only: chmod 600",
+            mode & 0o7777
+        ));
+    }
     let bytes = crate::fsx::read_limited(Path::new(path), MAX_SECRET_BYTES)
         .map_err(|e| format!("cannot read the credential file `{path}`: {e}"))?;
     let text = String::from_utf8(bytes)

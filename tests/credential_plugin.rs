@@ -68,6 +68,13 @@ impl Plugin {
             std::fs::create_dir_all(creds.join(team)).expect("mkdir");
             std::fs::write(creds.join(team).join("user"), format!("{user}\n")).expect("write");
             std::fs::write(creds.join(team).join("pass"), format!("{pass}\n")).expect("write");
+            for file in ["user", "pass"] {
+                std::fs::set_permissions(
+                    creds.join(team).join(file),
+                    std::os::unix::fs::PermissionsExt::from_mode(0o600),
+                )
+                .expect("chmod");
+            }
         }
         let c = creds.display();
         node.inventory(&format!(
@@ -274,6 +281,25 @@ fn each_team_gets_its_own_credentials_and_nobody_else_any() {
         Some(serde_json::json!({"mirrors.example/pipeline": "release"})),
     );
     assert_eq!(with["auth"]["docker.io"]["username"], "ci-bot");
+}
+
+#[test]
+fn credential_files_readable_by_others_are_refused() {
+    let plugin = Plugin::new();
+    let pass = plugin.node.dir.path().join("creds/a/pass");
+    std::fs::set_permissions(&pass, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+        .expect("chmod");
+    let (status, response, note) = plugin.ask(
+        "nginx",
+        Some(&token("team-a", "default", "mirrors.example", FUTURE)),
+        None,
+    );
+    assert_eq!(status, 1, "{note}");
+    assert_eq!(response, serde_json::Value::Null);
+    assert!(
+        note.contains("readable by group or others (mode 0644)"),
+        "{note}"
+    );
 }
 
 #[test]

@@ -24,9 +24,9 @@ missing_components() {
   for cmd in unshare ip containerd ctr docker-registry nginx openssl curl timeout mount umount mountpoint; do
     command -v "$cmd" >/dev/null 2>&1 || echo "$cmd"
   done
-  # Scenario 9 bind-mounts its node's /etc/containerd over this directory (inside the suite's
-  # mount namespace only); it must exist, as Debian's containerd package ships it.
-  [[ -d /etc/containerd ]] || echo "the directory /etc/containerd (a mountpoint for scenario 9)"
+  # Scenarios 9 and 11 bind-mount their node's /etc/containerd over this directory (inside the
+  # suite's mount namespace only); it must exist, as Debian's containerd package ships it.
+  [[ -d /etc/containerd ]] || echo "the directory /etc/containerd (a mountpoint for scenarios 9 and 11)"
   /usr/bin/python3 -c 'import grpc' >/dev/null 2>&1 || echo "python3-grpcio (/usr/bin/python3 -c 'import grpc')"
   if command -v unshare >/dev/null 2>&1 && [[ $(id -u) == 0 ]] &&
     ! unshare --net --mount --pid --fork --propagation private --mount-proc true >/dev/null 2>&1; then
@@ -71,7 +71,7 @@ if [[ -z ${MIRRORCTL_E2E_INSIDE:-} ]]; then
   # The suite re-runs itself as PID 1 of fresh namespaces: when it exits, the kernel ends every
   # process left in them; --kill-child sends it TERM (it cleans up) if unshare itself is killed.
   # In the foreground, not exec'd: this shell then checks that nothing of the suite's reached
-  # the host's /etc/containerd (scenario 9 mounts over it inside the namespace).
+  # the host's /etc/containerd (scenarios 9 and 11 mount over it inside the namespace).
   host_before=$(host_view)
   rc=0
   MIRRORCTL_E2E_INSIDE=1 unshare --net --mount --pid --fork --propagation private \

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
-# The scenarios of issue 3 and the checks they share. Sourced by run.sh after bench.sh; each
-# scenario runs in its own subshell with errexit on, SCENARIO (its number) and DIR (its own
-# directory under WORK) set, and ends by exiting: 0 proven, 1 failed, 42 pending.
+# The scenarios of issue 3 (and of issue 9: 11) and the checks they share. Sourced by run.sh after
+# bench.sh; each scenario runs in its own subshell with errexit on, SCENARIO (its number) and DIR
+# (its own directory under WORK) set, and ends by exiting: 0 proven, 1 failed, 42 pending.
 
 PENDING_EXIT=42
 
@@ -413,10 +413,11 @@ node_mount() {
   fi
 }
 
-# node_containerd_start: as a node starts it, with no --config; output appended to DIR/containerd.log.
+# node_containerd_start [VAR=VALUE...]: as a node starts it, with no --config, with those
+# variables added to its environment; output appended to DIR/containerd.log.
 node_containerd_start() {
   printf -- '--- containerd started\n' >>"$DIR/containerd.log"
-  containerd >>"$DIR/containerd.log" 2>&1 &
+  env "$@" containerd >>"$DIR/containerd.log" 2>&1 &
   NODE_PID=$!
   wait_for "the node's containerd" "$NODE_PID" ctr --address "$SOCK" version
 }
@@ -632,6 +633,263 @@ EOF
   note "quay.io is no longer steered to :6013: its directory is gone and _default/ now applies"
 }
 
+# --- scenario 11: namespace-scoped credentials, mirrorctl as the kubelet's credential provider --
+
+# The node paths apply writes for credentialPlugin (the inventory leaves them at their defaults).
+PLUGIN_CONFIG=/etc/kubernetes/credential-providers.yaml
+PLUGIN_BIN_DIR=/usr/libexec/kubernetes/kubelet-plugins/credential-provider/exec/bin
+PLUGIN_NAME=mirrorctl-credentials
+PLUGIN_AUDIENCE=mirrors.e2e.example
+# The mirror that accepts team-a only, and the forward-proxy stand-in (see nginx.conf.in).
+TEAMS_PORT=6014
+PROXY_PORT=3128
+
+b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+
+# sa_token NS SA: a service-account token for PLUGIN_AUDIENCE as the kubelet requests it for a
+# pod (header.payload.signature, base64url; the claims of a bound token, valid for 10 minutes).
+# The signature is random bytes: the plugin does not verify it (README, credentialPlugin).
+sa_token() {
+  local ns=$1 sa=$2 now
+  now=$(date +%s)
+  printf '%s.%s.%s' \
+    "$(printf '{"alg":"RS256","kid":"mirrorctl-e2e"}' | b64url)" \
+    "$(printf '{"aud":["%s"],"exp":%d,"iat":%d,"nbf":%d,"iss":"https://kubernetes.default.svc.cluster.local","sub":"system:serviceaccount:%s:%s","kubernetes.io":{"namespace":"%s","serviceaccount":{"name":"%s","uid":"5f0c1a2b-0000-4000-8000-00000000000a"},"pod":{"name":"app-0","uid":"6e1d2b3c-0000-4000-8000-00000000000b"}}}' \
+      "$PLUGIN_AUDIENCE" $((now + 600)) "$now" "$now" "$ns" "$sa" "$ns" "$sa" | b64url)" \
+    "$(head -c 256 /dev/urandom | b64url)"
+}
+
+# provider_args CONFIG NAME: the `args` of provider NAME in a CredentialProviderConfig, one per
+# line. Reads the form mirrorctl renders (block YAML, every scalar a double-quoted JSON string);
+# anything else fails.
+provider_args() {
+  /usr/bin/python3 - "$1" "$2" <<'EOF'
+import json, sys
+name, current, in_args, args = sys.argv[2], None, False, None
+for line in open(sys.argv[1]):
+    text = line.strip()
+    if text.startswith("- name: "):
+        current, in_args = json.loads(text[len("- name: "):]), False
+    elif current == name and text == "args:":
+        in_args, args = True, []
+    elif in_args and text.startswith("- "):
+        args.append(json.loads(text[2:]))
+    else:
+        in_args = False
+if not args:
+    sys.exit("no args for provider %s in %s" % (name, sys.argv[1]))
+print("\n".join(args))
+EOF
+}
+
+# plugin_ask LABEL NS SA: runs the installed bin-dir executable (PLUGIN_EXEC, PLUGIN_ARGS) as the
+# kubelet runs it: argv = the provider's args, a CredentialProviderRequest on stdin, a minimal
+# environment, the kubelet's 1-minute limit. Files DIR/plugin.LABEL.{request,json,err}. Checks
+# the exit status, the single stderr line and the response's exact schema; sets ANSWER (what
+# it decided, for notes), ANSWER_USER and ANSWER_PASS (auth["docker.io"], empty when auth is {}).
+ANSWER='' ANSWER_USER='' ANSWER_PASS=''
+plugin_ask() {
+  local label=$1 ns=$2 sa=$3 rc=0 fields
+  local req=$DIR/plugin.$label.request out=$DIR/plugin.$label.json err=$DIR/plugin.$label.err
+  printf '{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"docker.io/library/e2e","serviceAccountToken":"%s"}' \
+    "$(sa_token "$ns" "$sa")" >"$req"
+  timeout 60 env -i PATH=/usr/bin:/bin "$PLUGIN_EXEC" "${PLUGIN_ARGS[@]}" <"$req" >"$out" 2>"$err" || rc=$?
+  [[ $rc == 0 ]] || { cat "$err"; fail "the plugin exited $rc for $ns/$sa"; }
+  [[ $(wc -l <"$err") == 1 ]] || { cat "$err"; fail "the plugin wrote $(wc -l <"$err") lines on stderr for $ns/$sa, expected 1"; }
+  fields=$(/usr/bin/python3 - "$out" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+keys = sorted(r)
+if keys != ["apiVersion", "auth", "cacheDuration", "cacheKeyType", "kind"]:
+    sys.exit("response fields %s, expected exactly apiVersion, auth, cacheDuration, cacheKeyType, kind" % keys)
+if (r["apiVersion"], r["kind"]) != ("credentialprovider.kubelet.k8s.io/v1", "CredentialProviderResponse"):
+    sys.exit("response is %s %s" % (r["apiVersion"], r["kind"]))
+auth = r["auth"]
+if sorted(auth) not in ([], ["docker.io"]):
+    sys.exit("auth keys %s, expected none or docker.io" % sorted(auth))
+entry = auth.get("docker.io", {"username": "", "password": ""})
+if sorted(entry) != ["password", "username"]:
+    sys.exit("auth[docker.io] fields %s" % sorted(entry))
+print("cacheKeyType %s, cacheDuration %s, auth {%s}" % (r["cacheKeyType"], r["cacheDuration"], ", ".join(sorted(auth))))
+print(entry["username"])
+print(entry["password"])
+EOF
+  ) || { cat "$out"; fail "the plugin's response for $ns/$sa is not a strict CredentialProviderResponse"; }
+  # Not `read`: $( ) dropped the empty lines of an empty auth.
+  mapfile -t fields <<<"$fields"
+  ANSWER=${fields[0]} ANSWER_USER=${fields[1]-} ANSWER_PASS=${fields[2]-}
+}
+
+# teams_requests STATUS: the manifest requests mirror TEAMS_PORT answered with STATUS.
+teams_requests() { requests "$TEAMS_PORT" "$MANIFEST_URI" | awk -v s="$1" '$3 == s'; }
+
+# plugin_inventory NAME FALLBACK CREDS: docker.io through the team mirror only, mirrorctl owning
+# config_path, and the credential plugin (this mirrorctl) granting docker.io to team-a and team-b.
+plugin_inventory() {
+  local creds=$3
+  inventory "$1" <<EOF
+$(header | sed '/^registries:$/i containerd: {manageConfig: true, configFile: /etc/containerd/config.toml}')
+  docker.io:
+    mirrors:
+      - url: $M:$TEAMS_PORT
+        auth: {provider: $PLUGIN_NAME}
+    fallback: $2
+credentialPlugin:
+  audience: $PLUGIN_AUDIENCE
+  binary: $MIRRORCTL
+  grants:
+    - {registry: docker.io, namespace: team-a, usernameFile: $creds/team-a/username, passwordFile: $creds/team-a/password}
+    - {registry: docker.io, namespace: team-b, usernameFile: $creds/team-b/username, passwordFile: $creds/team-b/password}
+EOF
+}
+
+scenario_11() {
+  local root=$DIR/root creds=$DIR/creds inv team pass_a pass_b status exec mapping i ref digest line
+  local config=$root/etc/containerd/config.toml first leaks
+  # pulled_digest and the CRI calls below use the node's socket, not the bench's.
+  local SOCK=$DIR/containerd/containerd.sock PLUGIN_EXEC
+  local -a PLUGIN_ARGS secrets outputs
+  # Fresh secrets per run, so a match anywhere can only be a leak of this run's files.
+  pass_a=team-a-$(openssl rand -hex 16)
+  pass_b=team-b-$(openssl rand -hex 16)
+  mkdir -m 700 "$creds"
+  for team in team-a team-b; do
+    mkdir -m 700 "$creds/$team"
+    printf '%s-bot\n' "$team" >"$creds/$team/username"
+  done
+  printf '%s\n' "$pass_a" >"$creds/team-a/password"
+  printf '%s\n' "$pass_b" >"$creds/team-b/password"
+  chmod 600 "$creds"/*/*
+  # The mirror knows team-a only; team-b's credentials are real files the plugin hands out.
+  printf 'team-a-bot:%s\n' "$(openssl passwd -apr1 -stdin <<<"$pass_a")" >"$WORK/nginx/htpasswd.teams"
+  status=$(http_status "$M:$TEAMS_PORT/v2/")/$(curl -K - -s -o /dev/null -w '%{http_code}' "$M:$TEAMS_PORT/v2/" <<<"user = \"team-b-bot:$pass_b\"" || true)/$(curl -K - -s -o /dev/null -w '%{http_code}' "$M:$TEAMS_PORT/v2/" <<<"user = \"team-a-bot:$pass_a\"" || true)
+  [[ $status == 401/401/200 ]] || fail "premise: :$TEAMS_PORT answered $status to none/team-b/team-a, expected 401/401/200"
+  note "premise: mirror :$TEAMS_PORT (basic auth, htpasswd with team-a-bot only) answers none/team-b/team-a with $status"
+
+  mkdir -p "$root/etc/containerd" "$DIR/containerd/cni/bin" "$DIR/containerd/cni/conf"
+  containerd_config "$DIR/containerd" "$config"
+  trap node_cleanup EXIT
+  inv=$(plugin_inventory plugin false "$creds")
+  apply "$inv" "$root"
+  first=$DIR/apply.$((APPLY_N - 1)).out
+  grep -q 'restart containerd and kubelet' "$first" ||
+    { cat "$first"; fail "apply did not name the containerd and kubelet restarts"; }
+  "$MIRRORCTL" lint -i "$inv" >"$DIR/lint.out" 2>&1 || { cat "$DIR/lint.out"; fail "mirrorctl lint failed"; }
+  if grep -qE 'X004|X007' "$DIR/lint.out"; then cat "$DIR/lint.out"; fail "lint warns that the credentials reach the upstream with fallback: false"; fi
+  note "apply: exit 2, \"$(grep -m1 'files changed' "$first")\"; again: exit 0; lint: $(tail -n 1 "$DIR/lint.out" | sed 's/^.*: //')"
+
+  # What the kubelet would load: the provider entry, its executable, and the plugin's mapping.
+  [[ $(stat -c %a "$root$PLUGIN_CONFIG") == 600 ]] || fail "$PLUGIN_CONFIG has mode $(stat -c %a "$root$PLUGIN_CONFIG")"
+  for line in "name: \"$PLUGIN_NAME\"" '- "docker.io"' "serviceAccountTokenAudience: \"$PLUGIN_AUDIENCE\"" \
+    'requireServiceAccount: true' 'cacheType: "ServiceAccount"'; do
+    grep -qF -- "$line" "$root$PLUGIN_CONFIG" || { cat "$root$PLUGIN_CONFIG"; fail "$PLUGIN_CONFIG lacks $line"; }
+  done
+  exec=$root$PLUGIN_BIN_DIR/$PLUGIN_NAME
+  [[ -x $exec && $(stat -c %a "$exec") == 755 ]] || fail "$PLUGIN_BIN_DIR/$PLUGIN_NAME is not an executable (mode 755)"
+  grep -qxF "exec '$MIRRORCTL' \"\$@\"" "$exec" || { cat "$exec"; fail "the bin-dir entry does not exec $MIRRORCTL"; }
+  mapfile -t PLUGIN_ARGS < <(provider_args "$root$PLUGIN_CONFIG" "$PLUGIN_NAME")
+  note "rendered provider $PLUGIN_NAME: matchImages docker.io, audience $PLUGIN_AUDIENCE, cacheType ServiceAccount; args: ${PLUGIN_ARGS[*]}"
+  # --mapping names a node path; under --root apply wrote the file at ROOT/<path>, so the
+  # plugin, run here without --root, is given that file: the one argument rewritten.
+  mapping=
+  for ((i = 1; i < ${#PLUGIN_ARGS[@]}; i++)); do
+    if [[ ${PLUGIN_ARGS[i - 1]} == --mapping ]]; then
+      mapping=${PLUGIN_ARGS[i]}
+      PLUGIN_ARGS[i]=$root$mapping
+    fi
+  done
+  [[ -n $mapping && -f $root$mapping ]] || fail "the provider's args name no --mapping file that apply wrote"
+  [[ $(stat -c %a "$root$mapping") == 600 ]] || fail "the mapping has mode $(stat -c %a "$root$mapping"), expected 600"
+  PLUGIN_EXEC=$exec
+  note "the kubelet's exec: $PLUGIN_BIN_DIR/$PLUGIN_NAME ${PLUGIN_ARGS[*]/#$root/ROOT} (mapping mode 600; ROOT/ for the node path under --root)"
+
+  plugin_ask team-a team-a default
+  [[ $ANSWER_USER == team-a-bot && $ANSWER_PASS == "$pass_a" ]] ||
+    fail "team-a's answer carries user '$ANSWER_USER' and not team-a's password ($ANSWER)"
+  local user_a=$ANSWER_USER secret_a=$ANSWER_PASS
+  note "team-a/default -> $ANSWER, user team-a-bot; stderr: $(cat "$DIR/plugin.team-a.err")"
+  plugin_ask team-b team-b default
+  [[ $ANSWER_USER == team-b-bot && $ANSWER_PASS == "$pass_b" ]] ||
+    fail "team-b's answer carries user '$ANSWER_USER' and not team-b's password ($ANSWER)"
+  local user_b=$ANSWER_USER secret_b=$ANSWER_PASS
+  note "team-b/default -> $ANSWER, user team-b-bot"
+  plugin_ask team-c team-c default
+  [[ -z $ANSWER_USER && -z $ANSWER_PASS && $ANSWER == *'auth {}' ]] || fail "the unmapped team-c got credentials ($ANSWER)"
+  note "team-c/default (no grant) -> $ANSWER; stderr: $(cat "$DIR/plugin.team-c.err")"
+  "$MIRRORCTL" resolve docker.io/library/e2e:1 -i "$inv" --namespace team-a >"$DIR/resolve.out" 2>&1 ||
+    { cat "$DIR/resolve.out"; fail "mirrorctl resolve --namespace team-a failed"; }
+  grep -qF "password from $creds/team-a/password" "$DIR/resolve.out" ||
+    { cat "$DIR/resolve.out"; fail "resolve --namespace team-a does not name team-a's password file"; }
+
+  # The node's containerd reads /etc/containerd/config.toml, where apply set config_path. Every
+  # request it makes to a host that is not loopback goes to the proxy stand-in, whose log is
+  # then the upstream's access log (and any other endpoint's).
+  node_mount "$root"
+  node_containerd_start HTTPS_PROXY="$M:$PROXY_PORT" HTTP_PROXY="$M:$PROXY_PORT"
+  grep -qx '      config_path = "/etc/containerd/certs.d"' /etc/containerd/config.toml ||
+    fail "apply did not set config_path in /etc/containerd/config.toml"
+  note "node containerd ($NODE_PID) on /etc/containerd/config.toml with config_path set by apply; HTTPS_PROXY=:$PROXY_PORT"
+
+  # PullImage as the kubelet sends it: the answer's username/password, server_address empty.
+  if cri_pull cri.team-b.err --username "$user_b" --password "$secret_b" >/dev/null; then
+    fail "CRI PullImage with team-b's answer succeeded; the mirror accepts team-a only"
+  fi
+  teams_requests 401 | grep -q ' user=team-b-bot ' ||
+    fail "mirror :$TEAMS_PORT did not refuse team-b-bot ($(cat "$DIR/cri.team-b.err"))"
+  note "team-b's answer: $(sed 's/^.*failed to resolve reference [^:]*: //' "$DIR/cri.team-b.err"); :$TEAMS_PORT refused team-b-bot"
+  if cri_pull cri.team-c.err >/dev/null; then
+    fail "CRI PullImage without credentials (team-c's empty auth) succeeded"
+  fi
+  teams_requests 401 | grep -q ' user=- ' || fail "mirror :$TEAMS_PORT did not answer 401 to the pull without credentials"
+  note "team-c's empty auth, no credentials: 401 at :$TEAMS_PORT"
+  if ! ref=$(cri_pull cri.team-a.err --username "$user_a" --password "$secret_a"); then
+    cat "$DIR/cri.team-a.err"
+    fail "CRI PullImage with team-a's answer (empty server_address) failed"
+  fi
+  [[ $ref == "$CONFIG_DIGEST" ]] || fail "PullImage answered image ref '$ref', expected $CONFIG_DIGEST"
+  digest=$(pulled_digest k8s.io docker.io/library/e2e:1)
+  [[ $digest == "$PUSHED_DIGEST" ]] || fail "CRI pulled '$digest', pushed $PUSHED_DIGEST"
+  line=$(teams_requests 200 | grep ' user=team-a-bot ' | head -n 1)
+  [[ -n $line ]] || fail "mirror :$TEAMS_PORT did not serve the manifest to team-a-bot"
+  note "team-a's answer: PullImage(auth: team-a-bot, server_address: \"\") -> $ref, manifest $digest"
+  # containerd asks the one mirror twice per pull (as [host] and as server) and retries refused
+  # credentials; counted, not listed.
+  note "mirror :$TEAMS_PORT logged for the manifest: $(requests "$TEAMS_PORT" "$MANIFEST_URI" | awk '{ print $1, $3, $4 }' |
+    sort | uniq -c | awk '{ printf "%s%s %s %s x%d", sep, $2, $3, ($4 == "user=-" ? "(no credentials)" : $4), $1; sep = ", " }')"
+  expect_silent "$PROXY_PORT"
+  if grep -q 'registry-1.docker.io' "$DIR/containerd.log"; then
+    grep 'registry-1.docker.io' "$DIR/containerd.log" | tail -n 3
+    fail "containerd's log names registry-1.docker.io: it tried the upstream"
+  fi
+  note "fallback: false: no request left for any host but :$TEAMS_PORT (proxy log empty, registry-1.docker.io never in containerd's log)"
+
+  # Control: with fallback: true (a hosts.toml-only change the same containerd follows), team-b's
+  # refused pull goes on to the upstream through the proxy: the silence above is fallback: false.
+  inv=$(plugin_inventory plugin-fallback true "$creds")
+  apply "$inv" "$root"
+  reset_logs
+  if cri_pull cri.fallback.err --username "$user_b" --password "$secret_b" >/dev/null; then
+    fail "CRI PullImage with team-b's answer succeeded with fallback: true"
+  fi
+  line=$(grep -m1 '^"CONNECT registry-1.docker.io:443 ' "$(mirror_log "$PROXY_PORT")" || true)
+  [[ -n $line ]] || fail "control: with fallback: true the proxy saw no CONNECT to registry-1.docker.io ($(cat "$DIR/cri.fallback.err"))"
+  note "control, fallback: true: team-b refused at :$TEAMS_PORT, then the upstream was asked: proxy logged $line"
+
+  # The secrets (and the Basic form of each user:password) appear in none of mirrorctl's
+  # outputs, logs or files: apply, lint, resolve, the plugin's stderr, everything under ROOT.
+  # Only the plugin's stdout carries them: it is the answer to the kubelet.
+  secrets=("$pass_a" "$pass_b" "$(printf 'team-a-bot:%s' "$pass_a" | base64 -w0)" "$(printf 'team-b-bot:%s' "$pass_b" | base64 -w0)")
+  grep -qF "$pass_a" "$DIR/plugin.team-a.json" || fail "self-check: team-a's password not found in the plugin's answer"
+  mapfile -t outputs < <(find "$DIR" -maxdepth 1 \( -name 'apply.*.out' -o -name 'plugin.*.err' -o -name lint.out -o -name resolve.out \) | sort)
+  mapfile -t -O "${#outputs[@]}" outputs < <(find "$root" -type f | sort)
+  leaks=$(grep -lF -f <(printf '%s\n' "${secrets[@]}") -- "${outputs[@]}" | sed "s|^$DIR/||" | paste -sd' ' || true)
+  [[ -z $leaks ]] || fail "a secret appears in: $leaks"
+  note "no password (nor base64 user:password) in ${#outputs[@]} outputs and files of mirrorctl: $(printf '%s\n' "${outputs[@]}" | grep -c '/apply\.') apply, $(printf '%s\n' "${outputs[@]}" | grep -c '/plugin\.') plugin stderr, lint, resolve, $(find "$root" -type f | wc -l) files under ROOT"
+  if grep -qF -e "$pass_a" -e "$pass_b" "$DIR/containerd.log"; then
+    note "(containerd's own log holds a password)"
+  fi
+}
+
 # Read by run.sh: number|name|function.
 # shellcheck disable=SC2034
 SCENARIOS=(
@@ -645,4 +903,5 @@ SCENARIOS=(
   "8|basic auth from files|scenario_8"
   "9|CRI PullImage, config_path set by mirrorctl|scenario_9"
   "10|re-apply after the inventory changed|scenario_10"
+  "11|namespace-scoped credentials from the kubelet credential plugin|scenario_11"
 )
