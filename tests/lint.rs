@@ -73,6 +73,7 @@ registries:
       - url: https://mirror.example
         ca: /etc/pki/missing.pem
         client: {cert: /etc/pki/node.crt, key: /etc/pki/node.key}
+        auth: {basicFrom: {usernameFile: /etc/mirrorctl/user, passwordFile: /etc/mirrorctl/pass}}
   \"*\":
     mirrors: [{url: \"https://cache.example\"}]
 credentialProviders:
@@ -85,6 +86,18 @@ credentialProviders:
         "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
     );
     node.write("/etc/pki/node.key", "not a key\n");
+    node.write("/etc/mirrorctl/user", "u\n");
+    fs::set_permissions(
+        node.path("/etc/mirrorctl/user"),
+        fs::Permissions::from_mode(0o600),
+    )
+    .expect("chmod");
+    node.write("/etc/mirrorctl/pass", "p\n");
+    fs::set_permissions(
+        node.path("/etc/mirrorctl/pass"),
+        fs::Permissions::from_mode(0o644),
+    )
+    .expect("chmod");
     node.write("/etc/containerd/certs.d/quay.io/ca.crt", "stray");
     let bin = "/usr/libexec/kubernetes/kubelet-plugins/credential-provider/exec/bin";
     node.write(&format!("{bin}/corp"), "#!/bin/sh\n");
@@ -123,6 +136,10 @@ credentialProviders:
         ("N002", "registries.\"docker.io\".mirrors[0].client[0].key"),
         ("N003", "credentialProviders[1].name"),
         ("R101", "registries.\"*\""),
+        (
+            "N005",
+            "registries.\"docker.io\".mirrors[0].auth.basicFrom.passwordFile",
+        ),
     ] {
         assert!(
             codes.contains(&(expected.0.into(), expected.1.into())),
@@ -140,6 +157,12 @@ credentialProviders:
             .iter()
             .any(|(c, p)| c == "N002" && p.ends_with(".cert")),
         "the cert is PEM"
+    );
+    assert!(
+        !codes
+            .iter()
+            .any(|(c, p)| c == "N005" && p.ends_with("usernameFile")),
+        "the user file is 0600"
     );
     // Without --root, lint stays offline.
     run(&["lint", "-i", inventory.to_str().expect("utf-8")], None).status(0);

@@ -56,42 +56,46 @@ const IMAGES: [&str; 44] = [
 
 #[test]
 fn resolve_table() {
-    let text = std::fs::read_to_string(fixtures().join("resolve/inventory.yaml")).expect("fixture");
-    let inventory = inventory::load_str("inventory.yaml", &text).expect("valid");
     let mut table = String::new();
-    for image in IMAGES {
-        table.push_str(&format!("{image:?}\n"));
-        match resolve::resolve(&inventory, image) {
-            Err(why) => table.push_str(&format!("  invalid: {why}\n")),
-            Ok(r) => {
-                table.push_str(&format!("  name {} dir {}\n", r.image.name, r.directory));
-                let endpoints: Vec<String> = r
-                    .endpoints
-                    .iter()
-                    .map(|e| {
-                        format!(
-                            "{} {}{}",
-                            e.role,
-                            e.url,
-                            if e.used { "" } else { " (skipped)" }
-                        )
-                    })
-                    .collect();
-                table.push_str(&format!("  endpoints: {}\n", endpoints.join(" -> ")));
-                let runs: Vec<&str> = r
-                    .providers
-                    .iter()
-                    .filter(|p| p.runs)
-                    .map(|p| p.name.as_str())
-                    .collect();
-                table.push_str(&format!(
-                    "  providers: {}\n",
-                    if runs.is_empty() {
-                        "none".into()
-                    } else {
-                        runs.join(", ")
-                    }
-                ));
+    for fixture in ["inventory.yaml", "no-default.yaml"] {
+        let text =
+            std::fs::read_to_string(fixtures().join("resolve").join(fixture)).expect("fixture");
+        let inventory = inventory::load_str(fixture, &text).expect("valid");
+        table.push_str(&format!("######## {fixture}\n"));
+        for image in IMAGES {
+            table.push_str(&format!("{image:?}\n"));
+            match resolve::resolve(&inventory, image) {
+                Err(why) => table.push_str(&format!("  invalid: {why}\n")),
+                Ok(r) => {
+                    table.push_str(&format!("  name {} dir {}\n", r.image.name, r.directory));
+                    let endpoints: Vec<String> = r
+                        .endpoints
+                        .iter()
+                        .map(|e| {
+                            format!(
+                                "{} {}{}",
+                                e.role,
+                                e.url,
+                                if e.used { "" } else { " (skipped)" }
+                            )
+                        })
+                        .collect();
+                    table.push_str(&format!("  endpoints: {}\n", endpoints.join(" -> ")));
+                    let runs: Vec<&str> = r
+                        .providers
+                        .iter()
+                        .filter(|p| p.runs)
+                        .map(|p| p.name.as_str())
+                        .collect();
+                    table.push_str(&format!(
+                        "  providers: {}\n",
+                        if runs.is_empty() {
+                            "none".into()
+                        } else {
+                            runs.join(", ")
+                        }
+                    ));
+                }
             }
         }
     }

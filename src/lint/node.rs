@@ -31,8 +31,101 @@ fn pem(root: &Path, file: &Spanned<String>, path: String, expect: &[&str], out: 
     }
 }
 
+/// A credential file: present, and readable by its owner only. `refused` when the reader (the
+/// credential plugin) refuses a file others can read, rather than merely being unwise.
+fn secret_file(
+    root: &Path,
+    file: &Spanned<String>,
+    path: String,
+    refused: bool,
+    out: &mut Vec<Problem>,
+) {
+    match std::fs::metadata(fsx::under_root(root, &file.value)) {
+        Err(e) => out.push(Problem::hinted(
+            "N005",
+            Severity::Error,
+            path,
+            file.mark,
+            format!("the credential file `{}` cannot be read ({e})", file.value),
+            "create it, mode 0600, owned by root",
+        )),
+        Ok(meta) if meta.permissions().mode() & 0o077 != 0 => out.push(Problem::hinted(
+            "N005",
+            if refused {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
+            path,
+            file.mark,
+            format!(
+                "the credential file `{}` is readable by group or others (mode {:04o}){}",
+                file.value,
+                meta.permissions().mode() & 0o7777,
+                if refused {
+                    ": the plugin refuses it"
+                } else {
+                    ""
+                }
+            ),
+            "chmod 600",
+        )),
+        Ok(_) => {}
+    }
+}
+
 pub fn check(inventory: &Inventory, root: &Path) -> Vec<Problem> {
     let mut out = Vec::new();
+    for registry in &inventory.registries {
+        for (i, mirror) in registry.mirrors.iter().enumerate() {
+            if let Some(crate::inventory::Auth::BasicFrom {
+                username_file,
+                password_file,
+            }) = &mirror.auth
+            {
+                let auth_path = key(
+                    &key(
+                        &index(&key(&key("registries", &registry.name), "mirrors"), i),
+                        "auth",
+                    ),
+                    "basicFrom",
+                );
+                secret_file(
+                    root,
+                    username_file,
+                    key(&auth_path, "usernameFile"),
+                    false,
+                    &mut out,
+                );
+                secret_file(
+                    root,
+                    password_file,
+                    key(&auth_path, "passwordFile"),
+                    false,
+                    &mut out,
+                );
+            }
+        }
+    }
+    if let Some(plugin) = &inventory.credential_plugin {
+        for (i, grant) in plugin.grants.iter().enumerate() {
+            let grant_path = index("credentialPlugin.grants", i);
+            secret_file(
+                root,
+                &grant.username_file,
+                key(&grant_path, "usernameFile"),
+                true,
+                &mut out,
+            );
+            secret_file(
+                root,
+                &grant.password_file,
+                key(&grant_path, "passwordFile"),
+                true,
+                &mut out,
+            );
+        }
+    }
     for registry in &inventory.registries {
         let path = key("registries", &registry.name);
         for (i, mirror) in registry.mirrors.iter().enumerate() {
