@@ -1,13 +1,15 @@
 //! The only writer: executes a [`Plan`] with atomic writes, in an order that never lets
-//! containerd see a hosts.toml naming a missing file, and keeps the ownership record true.
+//! containerd see a hosts.toml naming a missing file, and keeps the ownership record true even
+//! when the run is killed at any moment: intent is recorded before the first write, the truth
+//! after the last.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::error::Error;
 use crate::fsx;
 use crate::plan::{Action, Change, Plan, sha256_hex};
-use crate::state::{Record, State};
+use crate::state::{Pending, Record, State};
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
@@ -23,6 +25,8 @@ pub struct Applied {
     pub stale_temps_removed: usize,
 }
 
+/// The record of what `change` leaves on disk once done; `None` for files mirrorctl does not
+/// own and for deletes.
 fn record(change: &Change) -> Option<(String, Record)> {
     if !change.kind.owned() {
         return None;
@@ -34,6 +38,7 @@ fn record(change: &Change) -> Option<(String, Record)> {
             sha256: sha256_hex(&after.contents),
             mode: format!("{:04o}", after.mode),
             kind: change.kind.name().to_string(),
+            pending: None,
         },
     ))
 }
@@ -60,18 +65,34 @@ pub fn preflight(plan: &Plan, options: Options) -> Result<(), Error> {
     )))
 }
 
+fn parent(path: &str) -> Option<&str> {
+    path.rsplit_once('/')
+        .map(|(d, _)| d)
+        .filter(|d| !d.is_empty())
+}
+
+/// The record once every change is done: desired files recorded, deletes gone, and recorded
+/// paths that are absent and no longer wanted dropped.
+fn final_files(plan: &Plan) -> BTreeMap<String, Record> {
+    plan.changes.iter().filter_map(record).collect()
+}
+
 pub fn apply(plan: &Plan, options: Options) -> Result<Applied, Error> {
     preflight(plan, options)?;
     let root = plan.root.as_path();
     let mut applied = Applied::default();
 
-    // Temp files of a killed run, in every directory this run may touch.
-    let dirs: BTreeSet<&str> = plan
+    // Temp files of a killed run: beside every file this run or an earlier one may have
+    // written, and beside the record itself.
+    let mut dirs: BTreeSet<String> = plan
         .changes
         .iter()
-        .filter_map(|c| c.path.rsplit_once('/').map(|(d, _)| d))
+        .map(|c| c.path.as_str())
+        .chain(plan.state.files.keys().map(String::as_str))
+        .filter_map(parent)
+        .map(str::to_string)
         .collect();
-    let changed = plan.changed();
+    dirs.insert(plan.state_dir.clone());
     for dir in &dirs {
         for temp in fsx::stale_temps(&fsx::under_root(root, dir)) {
             fsx::remove_file(&temp)?;
@@ -79,35 +100,44 @@ pub fn apply(plan: &Plan, options: Options) -> Result<Applied, Error> {
         }
     }
 
-    let desired_state = {
-        let mut state = State {
-            version: 1,
-            files: plan.changes.iter().filter_map(record).collect(),
-            dirs: plan.state.dirs.clone(),
-        };
-        state.files.retain(|path, _| {
-            plan.changes
-                .iter()
-                .any(|c| &c.path == path && c.action != Action::Delete)
-        });
-        state
+    let mut state = State {
+        version: 1,
+        files: plan.state.files.clone(),
+        dirs: plan.state.dirs.clone(),
     };
-    if !changed {
-        if desired_state != plan.state {
-            desired_state.save(root, &plan.state_dir)?;
-        }
-        return Ok(applied);
-    }
+    // What the record on disk says; the final save is skipped only when it already agrees.
+    let mut on_disk = plan.state.clone();
 
-    // Record intent first: a crash after a create must not leave an unowned file behind.
-    let mut state = plan.state.clone();
-    state.version = 1;
-    for change in &plan.changes {
-        if let Some((path, rec)) = record(change) {
-            state.files.entry(path).or_insert(rec);
+    if plan.changed() {
+        // Intent: every file about to be written is recorded with its new content pending,
+        // and every directory about to be created is recorded, before the first write.
+        for change in &plan.changes {
+            if let Some((path, new)) = record(change).filter(|_| change.is_change()) {
+                let pending = Pending {
+                    sha256: new.sha256.clone(),
+                    mode: new.mode.clone(),
+                };
+                let entry = state.files.entry(path).or_insert(new);
+                entry.pending = Some(pending);
+            }
+            if change.action == Action::Create {
+                let mut dir = parent(&change.path);
+                while let Some(d) = dir {
+                    if fsx::under_root(root, d).exists() {
+                        break;
+                    }
+                    state.dirs.insert(d.to_string());
+                    dir = parent(d);
+                }
+            }
         }
+        state.save(root, &plan.state_dir).map_err(|e| {
+            Error::Partial(format!(
+                "{e}\n  while recording the run's intent; nothing was changed"
+            ))
+        })?;
+        on_disk = state.clone();
     }
-    state.save(root, &plan.state_dir)?;
 
     let mut writes: Vec<&Change> = plan
         .changes
@@ -124,7 +154,7 @@ pub fn apply(plan: &Plan, options: Options) -> Result<Applied, Error> {
 
     let mut failure = None;
     for change in writes.iter().chain(deletes.iter()) {
-        match execute(root, change, &mut state) {
+        match execute(root, change) {
             Ok(()) => applied.written.push(change.path.clone()),
             Err(e) => {
                 failure = Some((change.path.clone(), e));
@@ -133,27 +163,42 @@ pub fn apply(plan: &Plan, options: Options) -> Result<Applied, Error> {
         }
     }
 
+    // The truth: done changes recorded as done; what was not done keeps its intent record,
+    // so the next run neither loses track of it nor calls it drift.
+    let done: BTreeSet<&str> = applied.written.iter().map(String::as_str).collect();
+    let mut files = final_files(plan);
+    for change in &plan.changes {
+        if !done.contains(change.path.as_str()) && change.is_change() {
+            match state.files.get(&change.path) {
+                Some(intent) => {
+                    files.insert(change.path.clone(), intent.clone());
+                }
+                None => {
+                    files.remove(&change.path);
+                }
+            }
+        }
+    }
+    state.files = files;
+
     if failure.is_none() {
         // Directories mirrorctl created and no longer needs, deepest first.
-        let dirs: Vec<String> = state.dirs.iter().rev().cloned().collect();
-        for dir in dirs {
-            let still_wanted = state
-                .files
-                .keys()
-                .any(|f| f.starts_with(&format!("{dir}/")));
-            if still_wanted {
+        let created: Vec<String> = state.dirs.iter().rev().cloned().collect();
+        for dir in created {
+            let prefix = format!("{dir}/");
+            if state.files.keys().any(|f| f.starts_with(&prefix)) {
                 continue;
             }
-            match fsx::remove_dir_if_empty(&fsx::under_root(root, &dir)) {
+            let disk = fsx::under_root(root, &dir);
+            match fsx::remove_dir_if_empty(&disk) {
                 Ok(true) => {
                     state.dirs.remove(&dir);
                     applied.removed_dirs.push(dir);
                 }
-                Ok(false) => {
-                    if !fsx::under_root(root, &dir).is_dir() {
-                        state.dirs.remove(&dir);
-                    }
+                Ok(false) if !disk.is_dir() => {
+                    state.dirs.remove(&dir);
                 }
+                Ok(false) => {}
                 Err(e) => {
                     failure = Some((dir.clone(), e));
                     break;
@@ -162,63 +207,67 @@ pub fn apply(plan: &Plan, options: Options) -> Result<Applied, Error> {
         }
     }
 
-    state.save(root, &plan.state_dir)?;
-    match failure {
-        None => Ok(applied),
-        Some((path, error)) => {
-            let done = &applied.written;
-            let not_done: Vec<&str> = writes
-                .iter()
-                .chain(deletes.iter())
-                .map(|c| c.path.as_str())
-                .filter(|p| !done.iter().any(|d| d == p))
-                .collect();
-            Err(Error::Partial(format!(
-                "{error}\n  while applying `{path}`; every file holds either its old or its new complete content\n  done: {}\n  not done: {}",
-                if done.is_empty() {
-                    "nothing".into()
-                } else {
-                    done.join(", ")
-                },
+    let saved = if state != on_disk {
+        state.save(root, &plan.state_dir)
+    } else {
+        Ok(())
+    };
+    let listing = |failure: &str| {
+        let written = &applied.written;
+        let not_done: Vec<&str> = writes
+            .iter()
+            .chain(deletes.iter())
+            .map(|c| c.path.as_str())
+            .filter(|p| !written.iter().any(|d| d == p))
+            .collect();
+        format!(
+            "{failure}; every file holds either its old or its new complete content\n  done: {}\n  not done: {}",
+            if written.is_empty() {
+                "nothing".into()
+            } else {
+                written.join(", ")
+            },
+            if not_done.is_empty() {
+                "nothing".into()
+            } else {
                 not_done.join(", ")
-            )))
-        }
+            }
+        )
+    };
+    match (failure, saved) {
+        (None, Ok(())) => Ok(applied),
+        (Some((path, error)), _) => Err(Error::Partial(format!(
+            "{error}\n  {}",
+            listing(&format!("while applying `{path}`"))
+        ))),
+        (None, Err(error)) => Err(Error::Partial(format!(
+            "{error}\n  {}",
+            listing(
+                "while saving the ownership record after the files were written (the next run completes it)"
+            )
+        ))),
     }
 }
 
-fn execute(root: &Path, change: &Change, state: &mut State) -> Result<(), Error> {
+fn execute(root: &Path, change: &Change) -> Result<(), Error> {
     let disk = fsx::under_root(root, &change.path);
     match change.action {
         Action::Create | Action::Update => {
             let Some(after) = &change.after else {
                 return Ok(());
             };
-            if let Some((node_dir, _)) = change.path.rsplit_once('/') {
-                let created = fsx::create_dirs(&fsx::under_root(root, node_dir))?;
-                for dir in created {
-                    if let Ok(rel) = dir.strip_prefix(root) {
-                        state.dirs.insert(format!("/{}", rel.display()));
-                    }
-                }
+            if let Some(node_dir) = parent(&change.path) {
+                fsx::create_dirs(&fsx::under_root(root, node_dir))?;
             }
             let owner = change.before.as_ref().map(|b| b.owner);
             fsx::write_atomic(&disk, &after.contents, after.mode, owner)?;
-            if let Some((path, rec)) = record(change) {
-                state.files.insert(path, rec);
-            }
         }
         Action::Chmod => {
             if let Some(after) = &change.after {
                 fsx::chmod(&disk, after.mode)?;
-                if let Some((path, rec)) = record(change) {
-                    state.files.insert(path, rec);
-                }
             }
         }
-        Action::Delete => {
-            fsx::remove_file(&disk)?;
-            state.files.remove(&change.path);
-        }
+        Action::Delete => fsx::remove_file(&disk)?,
         Action::Unchanged => {}
     }
     Ok(())

@@ -270,7 +270,8 @@ fn run_plan(
     for warning in lint::warnings(&inventory) {
         eprintln!("{}[{}] {warning}", warning.severity.name(), warning.code);
     }
-    let root = &args.plan.root;
+    let root = &std::path::absolute(&args.plan.root)
+        .map_err(|e| Error::io("resolve the root", &args.plan.root, e))?;
     let secrets = Secrets::load(&inventory, root)?;
     let mut desired = render::render(&inventory, &secrets);
     add_containerd_config(&inventory, root, &mut desired)?;

@@ -36,6 +36,21 @@ pub struct Problem {
     pub hint: Option<String>,
 }
 
+/// Longest message kept: a value of megabytes quoted in an error helps nobody.
+const MAX_MESSAGE: usize = 1024;
+
+/// `message`, cut at [`MAX_MESSAGE`] bytes (on a character boundary) with a note.
+pub fn clip(message: String) -> String {
+    if message.len() <= MAX_MESSAGE {
+        return message;
+    }
+    let mut end = MAX_MESSAGE;
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes cut)", &message[..end], message.len() - end)
+}
+
 impl Problem {
     /// A finding with a hint, for lint rules and node checks.
     pub fn hinted(
@@ -51,7 +66,7 @@ impl Problem {
             severity,
             path: path.into(),
             location: location.into(),
-            message: message.into(),
+            message: clip(message.into()),
             hint: Some(hint.to_string()),
         }
     }

@@ -93,7 +93,7 @@ pub fn refuse_symlink(path: &Path, expected: &'static str) -> Result<(), Error> 
 pub fn create_dirs(dir: &Path) -> Result<Vec<PathBuf>, Error> {
     refuse_symlink(dir, "directory")?;
     let mut missing = Vec::new();
-    let mut cursor = Some(dir);
+    let mut cursor = Some(dir).filter(|d| !d.as_os_str().is_empty());
     while let Some(d) = cursor {
         match fs::symlink_metadata(d) {
             Ok(meta) if meta.is_dir() || meta.file_type().is_symlink() => break,
@@ -107,7 +107,7 @@ pub fn create_dirs(dir: &Path) -> Result<Vec<PathBuf>, Error> {
             Err(e) if e.kind() == io::ErrorKind::NotFound => missing.push(d.to_path_buf()),
             Err(e) => return Err(Error::io("inspect", d, e)),
         }
-        cursor = d.parent();
+        cursor = d.parent().filter(|p| !p.as_os_str().is_empty());
     }
     missing.reverse();
     for d in &missing {

@@ -125,7 +125,13 @@ pub fn plan(desired: &DesiredState, root: &Path, state_dir: &str) -> Result<Plan
         let actual_kind = matches!(actual, Actual::Symlink);
         let (action, before, drift, foreign) = match actual {
             Actual::Symlink | Actual::NotAFile => return Err(refusal(actual_kind, disk)),
-            Actual::Absent => (Action::Create, None, record.is_some(), false),
+            // A file whose write a killed run never finished was not removed by hand.
+            Actual::Absent => (
+                Action::Create,
+                None,
+                record.is_some_and(|r| r.pending.is_none()),
+                false,
+            ),
             Actual::File {
                 bytes,
                 mode,
@@ -204,7 +210,7 @@ pub fn plan(desired: &DesiredState, root: &Path, state_dir: &str) -> Result<Plan
 
 /// A managed file whose bytes or mode differ from what mirrorctl last wrote.
 fn drifted(record: &crate::state::Record, bytes: &[u8], mode: u32) -> bool {
-    record.sha256 != sha256_hex(bytes) || record.mode != format!("{mode:04o}")
+    !record.matches(&sha256_hex(bytes), &format!("{mode:04o}"))
 }
 
 /// The error for a managed path that holds a symlink (`symlink`) or something other than a file.

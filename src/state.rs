@@ -32,6 +32,29 @@ pub struct Record {
     /// inventory no longer mentions is still deleted in the right order.
     #[serde(default)]
     pub kind: String,
+    /// Written into the record before a run writes the file, cleared after: a run killed in
+    /// between leaves either content, and neither counts as drift.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<Pending>,
+}
+
+/// The content a run was about to write.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pending {
+    pub sha256: String,
+    pub mode: String,
+}
+
+impl Record {
+    /// Whether `sha256` and `mode` are what mirrorctl wrote (or was writing) there.
+    pub fn matches(&self, sha256: &str, mode: &str) -> bool {
+        (self.sha256 == sha256 && self.mode == mode)
+            || self
+                .pending
+                .as_ref()
+                .is_some_and(|p| p.sha256 == sha256 && p.mode == mode)
+    }
 }
 
 impl State {

@@ -3,6 +3,7 @@
 
 mod cli;
 mod containerd_config;
+mod crash;
 mod credential_plugin;
 mod docs;
 mod e2e;

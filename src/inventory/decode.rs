@@ -45,7 +45,7 @@ impl Decoder {
             severity: Severity::Error,
             path: path.to_string(),
             location: mark.pair(),
-            message: message.into(),
+            message: crate::error::clip(message.into()),
             hint: None,
         });
     }

@@ -54,7 +54,7 @@ impl Checker<'_> {
             severity: Severity::Error,
             path: path.to_string(),
             location: mark.and_then(Mark::pair),
-            message: message.into(),
+            message: crate::error::clip(message.into()),
             hint: None,
         });
     }

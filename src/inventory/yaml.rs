@@ -200,7 +200,7 @@ fn problem(code: &'static str, location: Option<(usize, usize)>, message: String
         severity: Severity::Error,
         path: String::new(),
         location,
-        message,
+        message: crate::error::clip(message),
         hint: None,
     }
 }

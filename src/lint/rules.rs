@@ -100,12 +100,12 @@ fn patterns(inventory: &Inventory, out: &mut Vec<Problem>) {
                     format!("`{text}` has uppercase letters; matching is case-sensitive and image hosts are written in lowercase"),
                     "write the pattern in lowercase"));
             }
-            for (registry, host) in &mirror_hosts {
-                let names_registry = inventory
-                    .registries
-                    .iter()
-                    .any(|r| image_pattern::matches(text, &format!("{}/x", r.name)).is_ok());
-                if !names_registry && image_pattern::matches(text, &format!("{host}/x")).is_ok() {
+            let names_registry = inventory
+                .registries
+                .iter()
+                .any(|r| image_pattern::matches(text, &format!("{}/x", r.name)).is_ok());
+            for (registry, host) in mirror_hosts.iter().filter(|_| !names_registry) {
+                if image_pattern::matches(text, &format!("{host}/x")).is_ok() {
                     out.push(Problem::hinted("X003", Severity::Warning, path.clone(), pattern.mark,
                         format!("`{text}` names the mirror host `{host}` (a mirror of {registry}), but the kubelet matches `matchImages` against image names, never mirrors: this provider never runs for {registry} images"),
                         "match the upstream registry the images are named after, e.g. the registry key"));
