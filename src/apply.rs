@@ -105,8 +105,8 @@ pub fn apply(plan: &Plan, options: Options) -> Result<Applied, Error> {
         files: plan.state.files.clone(),
         dirs: plan.state.dirs.clone(),
     };
-    // What the record on disk says; the final save is skipped only when it already agrees.
-    let mut on_disk = plan.state.clone();
+    // Whether the record on disk is the intent saved below rather than `plan.state`.
+    let mut intent_saved = false;
 
     if plan.changed() {
         // Intent: every file about to be written is recorded with its new content pending,
@@ -136,7 +136,7 @@ pub fn apply(plan: &Plan, options: Options) -> Result<Applied, Error> {
                 "{e}\n  while recording the run's intent; nothing was changed"
             ))
         })?;
-        on_disk = state.clone();
+        intent_saved = true;
     }
 
     let mut writes: Vec<&Change> = plan
@@ -186,7 +186,16 @@ pub fn apply(plan: &Plan, options: Options) -> Result<Applied, Error> {
         let created: Vec<String> = state.dirs.iter().rev().cloned().collect();
         for dir in created {
             let prefix = format!("{dir}/");
-            if state.files.keys().any(|f| f.starts_with(&prefix)) {
+            // The first recorded path at or after the prefix tells whether any lies below it.
+            let holds_files = state
+                .files
+                .range::<str, _>((
+                    std::ops::Bound::Included(prefix.as_str()),
+                    std::ops::Bound::Unbounded,
+                ))
+                .next()
+                .is_some_and(|(f, _)| f.starts_with(&prefix));
+            if holds_files {
                 continue;
             }
             let disk = fsx::under_root(root, &dir);
@@ -207,7 +216,7 @@ pub fn apply(plan: &Plan, options: Options) -> Result<Applied, Error> {
         }
     }
 
-    let saved = if state != on_disk {
+    let saved = if intent_saved || state != plan.state {
         state.save(root, &plan.state_dir)
     } else {
         Ok(())

@@ -275,14 +275,16 @@ fn run_plan(
     let secrets = Secrets::load(&inventory, root)?;
     let mut desired = render::render(&inventory, &secrets);
     add_containerd_config(&inventory, root, &mut desired)?;
-    let state_dir = &inventory.paths.state_dir;
+    let state_dir = &inventory.paths.state_dir.clone();
+    // From here on only the desired files matter: the inventory's memory goes back.
+    drop(inventory);
     let _lock = if check {
         None
     } else {
         let timeout = Duration::from_secs_f64(args.lock_timeout.clamp(0.0, 86_400.0));
         Some(lock::Lock::acquire(root, state_dir, timeout)?)
     };
-    let plan = plan::plan(&desired, root, state_dir)?;
+    let plan = plan::plan(desired, root, state_dir)?;
     if !check {
         apply::preflight(&plan, apply::Options { adopt: args.adopt })?;
     }
@@ -291,7 +293,7 @@ fn run_plan(
             if !check {
                 apply::apply(&plan, apply::Options { adopt: args.adopt })?;
             }
-            let value = report::json(&plan, check, show_diff, &desired);
+            let value = report::json(&plan, check, show_diff);
             out.print(&format!("{value:#}\n"))?;
         }
         Output::Text => {
@@ -302,7 +304,7 @@ fn run_plan(
                 apply::apply(&plan, apply::Options { adopt: args.adopt })?;
             }
             if !(show_diff && check) {
-                out.print(&report::text(&plan, check, &desired))?;
+                out.print(&report::text(&plan, check))?;
             }
         }
     }
@@ -443,6 +445,7 @@ fn run_render(args: RenderArgs, out: &mut Stdout) -> Result<bool, Error> {
     let inventory = load(&args.inventory)?;
     if args.out == "-" {
         let desired = render::render(&inventory, &Secrets::placeholders(&inventory));
+        // In chunks: a fleet-sized render never holds its whole output.
         let mut text = String::new();
         for (path, file) in &desired.files {
             text.push_str(&format!("# ==> {path} ({:04o}) <==\n", file.mode));
@@ -451,8 +454,12 @@ fn run_render(args: RenderArgs, out: &mut Stdout) -> Result<bool, Error> {
                 &String::from_utf8_lossy(&file.contents),
             ));
             text.push('\n');
+            if text.len() > 1 << 16 {
+                out.print(&text)?;
+                text.clear();
+            }
         }
-        if let Some(hash) = report::kubelet_config_hash(&desired) {
+        if let Some(hash) = report::kubelet_config_hash(desired.files.values()) {
             text.push_str(&format!(
                 "# kubelet credential provider config hash: {hash}\n"
             ));

@@ -35,6 +35,7 @@ impl Action {
 /// A file as found on disk before the run.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Before {
+    /// Empty for an unchanged file (whose bytes are `after.contents`).
     pub bytes: Vec<u8>,
     pub mode: u32,
     pub owner: (u32, u32),
@@ -110,17 +111,17 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// Compares `desired` with what is under `root`, using the ownership record in `state_dir`.
-pub fn plan(desired: &DesiredState, root: &Path, state_dir: &str) -> Result<Plan, Error> {
+pub fn plan(desired: DesiredState, root: &Path, state_dir: &str) -> Result<Plan, Error> {
     let state = State::load(root, state_dir)?;
     let mut changes = Vec::with_capacity(desired.files.len());
-    for (path, want) in &desired.files {
-        let disk = fsx::under_root(root, path);
+    for (path, want) in desired.files {
+        let disk = fsx::under_root(root, &path);
         if let Some(dir) = disk.parent()
             && want.kind == FileKind::HostsToml
         {
             fsx::refuse_symlink(dir, "directory")?;
         }
-        let record = state.files.get(path);
+        let record = state.files.get(&path);
         let actual = fsx::inspect(&disk)?;
         let actual_kind = matches!(actual, Actual::Symlink);
         let (action, before, drift, foreign) = match actual {
@@ -147,6 +148,13 @@ pub fn plan(desired: &DesiredState, root: &Path, state_dir: &str) -> Result<Plan
                     Action::Unchanged
                 };
                 let foreign = want.kind.owned() && record.is_none() && action != Action::Unchanged;
+                // An unchanged file's bytes are the desired ones: keeping them twice would
+                // double the memory of a fleet-sized check for nothing.
+                let bytes = if action == Action::Unchanged {
+                    Vec::new()
+                } else {
+                    bytes
+                };
                 let before = Before {
                     bytes,
                     mode,
@@ -156,17 +164,22 @@ pub fn plan(desired: &DesiredState, root: &Path, state_dir: &str) -> Result<Plan
             }
         };
         changes.push(Change {
-            path: path.clone(),
+            path,
             action,
             kind: want.kind,
             before,
-            after: Some(want.clone()),
+            after: Some(want),
             drift,
             foreign,
         });
     }
+    // The desired files, in path order; deletes are appended after them.
+    let desired = changes.len();
     for path in state.files.keys() {
-        if desired.files.contains_key(path) {
+        if changes[..desired]
+            .binary_search_by(|c| c.path.as_str().cmp(path))
+            .is_ok()
+        {
             continue;
         }
         let disk = fsx::under_root(root, path);

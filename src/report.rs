@@ -8,7 +8,7 @@ use similar::TextDiff;
 
 use crate::plan::{Action, Change, Plan, sha256_hex};
 use crate::redact::redact;
-use crate::render::{DesiredState, FileKind, Service};
+use crate::render::{DesiredFile, FileKind, Service};
 
 /// Services to restart so that the changes in `plan` take effect.
 pub fn restarts(plan: &Plan) -> Vec<Service> {
@@ -25,14 +25,18 @@ pub fn restarts(plan: &Plan) -> Vec<Service> {
 
 /// The hash a kubelet (1.34+) exports as `kubelet_credential_provider_config_info{hash=…}`:
 /// sha256 over each file's length (big-endian u64) followed by its bytes.
-pub fn kubelet_config_hash(desired: &DesiredState) -> Option<String> {
-    let file = desired
-        .files
-        .values()
+pub fn kubelet_config_hash<'a>(files: impl IntoIterator<Item = &'a DesiredFile>) -> Option<String> {
+    let file = files
+        .into_iter()
         .find(|f| f.kind == FileKind::CredentialProviderConfig)?;
     let mut framed = (file.contents.len() as u64).to_be_bytes().to_vec();
     framed.extend_from_slice(&file.contents);
     Some(format!("sha256:{}", sha256_hex(&framed)))
+}
+
+/// [`kubelet_config_hash`] of what a plan leaves on disk.
+fn plan_hash(plan: &Plan) -> Option<String> {
+    kubelet_config_hash(plan.changes.iter().filter_map(|c| c.after.as_ref()))
 }
 
 fn shown(change: &Change, bytes: &[u8]) -> String {
@@ -40,7 +44,7 @@ fn shown(change: &Change, bytes: &[u8]) -> String {
 }
 
 /// One line per change, then a summary line.
-pub fn text(plan: &Plan, check: bool, desired: &DesiredState) -> String {
+pub fn text(plan: &Plan, check: bool) -> String {
     let mut out = String::new();
     let mut unchanged = 0;
     for change in &plan.changes {
@@ -90,7 +94,7 @@ pub fn text(plan: &Plan, check: bool, desired: &DesiredState) -> String {
         );
     }
     out.push('\n');
-    if let Some(hash) = kubelet_config_hash(desired) {
+    if let Some(hash) = plan_hash(plan) {
         let _ = writeln!(out, "kubelet credential provider config hash: {hash}");
     }
     out
@@ -158,7 +162,7 @@ fn mode(m: Option<u32>) -> Value {
 }
 
 /// The documented JSON report (see docs/json-output.md).
-pub fn json(plan: &Plan, check: bool, with_content: bool, desired: &DesiredState) -> Value {
+pub fn json(plan: &Plan, check: bool, with_content: bool) -> Value {
     let files: Vec<Value> = plan
         .changes
         .iter()
@@ -167,7 +171,10 @@ pub fn json(plan: &Plan, check: bool, with_content: bool, desired: &DesiredState
                 "path": change.path,
                 "action": change.action.name(),
                 "kind": change.kind.name(),
-                "sha256Before": change.before.as_ref().map(|b| sha256_hex(&b.bytes)),
+                "sha256Before": change.before.as_ref().map(|b| match (&change.after, change.action) {
+                    (Some(after), Action::Unchanged) => sha256_hex(&after.contents),
+                    _ => sha256_hex(&b.bytes),
+                }),
                 "sha256After": change.after.as_ref().map(|a| sha256_hex(&a.contents)),
                 "modeBefore": mode(change.before.as_ref().map(|b| b.mode)),
                 "mode": mode(change.after.as_ref().map(|a| a.mode)),
@@ -189,6 +196,6 @@ pub fn json(plan: &Plan, check: bool, with_content: bool, desired: &DesiredState
         "root": plan.root.display().to_string(),
         "files": files,
         "restart": restarts(plan).iter().map(|s| s.name()).collect::<Vec<_>>(),
-        "kubeletCredentialProviderConfigHash": kubelet_config_hash(desired),
+        "kubeletCredentialProviderConfigHash": plan_hash(plan),
     })
 }

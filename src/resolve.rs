@@ -249,7 +249,7 @@ fn endpoint(mirror: &Mirror, role: &'static str, by_digest: bool) -> Endpoint {
         .map(|h| (h.name.value.clone(), h.values.join(", ")))
         .collect();
     let mut provider = None;
-    match &mirror.auth {
+    match mirror.auth.as_deref() {
         Some(Auth::BasicFrom {
             username_file,
             password_file,

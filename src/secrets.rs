@@ -37,7 +37,7 @@ impl Secrets {
                 let Some(Auth::BasicFrom {
                     username_file,
                     password_file,
-                }) = &mirror.auth
+                }) = mirror.auth.as_deref()
                 else {
                     continue;
                 };
@@ -74,7 +74,7 @@ impl Secrets {
         let mut basic = HashMap::new();
         for (r, registry) in inventory.registries.iter().enumerate() {
             for (m, mirror) in registry.mirrors.iter().enumerate() {
-                if let Some(Auth::BasicFrom { password_file, .. }) = &mirror.auth {
+                if let Some(Auth::BasicFrom { password_file, .. }) = mirror.auth.as_deref() {
                     basic.insert(
                         (r, m),
                         format!("Basic <read at apply time from {}>", password_file.value),

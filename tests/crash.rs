@@ -728,7 +728,7 @@ fn a_directory_created_by_an_interrupted_run_is_recorded_and_removed_with_its_re
     let inv = inventory::load_str("inventory.yaml", &text).expect("valid");
     let desired = render::render(&inv, &Secrets::placeholders(&inv));
     let root = node.root();
-    let planned = plan::plan(&desired, &root, &inv.paths.state_dir).expect("plan");
+    let planned = plan::plan(desired, &root, &inv.paths.state_dir).expect("plan");
     node.write(&format!("{CERTS}/zz.example"), "a file in the way");
     let error =
         apply::apply(&planned, apply::Options::default()).expect_err("zz.example is blocked");

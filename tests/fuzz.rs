@@ -370,7 +370,7 @@ fn endpoint_round_trip(path: &str, table: &toml::Table, mirror: &Mirror, text: &
             header.name.value
         );
     }
-    if let Some(Auth::BasicFrom { .. }) = &mirror.auth {
+    if let Some(Auth::BasicFrom { .. }) = mirror.auth.as_deref() {
         let authorization = headers
             .and_then(|h| h.get("Authorization"))
             .and_then(toml::Value::as_str)

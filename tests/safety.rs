@@ -295,3 +295,28 @@ fn concurrent_applies_never_interleave() {
         check.status(0);
     }
 }
+
+/// Regression: planning a delete for every recorded file the inventory no longer wants once
+/// looked the desired paths up in a list it was appending deletes to, and deleted registries
+/// both inventories want.
+#[test]
+fn switching_to_an_overlapping_inventory_keeps_the_shared_registries() {
+    let node = Node::new();
+    let first: Vec<String> = (0..20).map(|i| format!("r{i}.example")).collect();
+    let second: Vec<String> = (7..27).map(|i| format!("r{i}.example")).collect();
+    let first_names: Vec<&str> = first.iter().map(String::as_str).collect();
+    let second_names: Vec<&str> = second.iter().map(String::as_str).collect();
+    node.inventory(&inventory(&first_names));
+    node.run("apply", &[]).status(2);
+    node.inventory(&inventory(&second_names));
+    node.run("apply", &[]).status(2);
+    node.run("check", &[]).status(0);
+    let mut expected: Vec<String> = second.iter().map(|r| hosts(r)).collect();
+    expected.sort();
+    let on_disk: Vec<String> = node
+        .files()
+        .into_iter()
+        .filter(|f| f.ends_with("/hosts.toml"))
+        .collect();
+    assert_eq!(on_disk, expected);
+}

@@ -9,6 +9,9 @@ use crate::version::Version;
 
 pub struct Decoder {
     pub problems: Vec<Problem>,
+    /// Registries decoded while parsing (see [`Decoder::stream_registry`]).
+    streamed: Option<Vec<Registry>>,
+    streamed_names: std::collections::HashSet<String>,
 }
 
 /// A mapping's entries; the first occurrence of a key wins (duplicates are already reported).
@@ -36,6 +39,8 @@ impl Decoder {
     pub fn new() -> Self {
         Decoder {
             problems: Vec::new(),
+            streamed: None,
+            streamed_names: std::collections::HashSet::new(),
         }
     }
 
@@ -486,53 +491,75 @@ impl Decoder {
             self.wrong_type("registries", node, "a mapping of registry name to settings");
             return Vec::new();
         };
+        if let Some(decoded) = self.streamed.take() {
+            return decoded;
+        }
         let mut registries = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for (k, v) in entries {
             let Some(name) = scalar_text(k) else { continue };
-            if !seen.insert(name) {
-                continue;
+            if seen.insert(name)
+                && let Some(registry) = self.registry(name, k.mark, v)
+            {
+                registries.push(registry);
             }
-            let path = key("registries", name);
-            let Some(map) = self.mapping(v, &path, &["mirrors", "fallback", "server"]) else {
-                continue;
-            };
-            let declared_mirrors = match map.get("mirrors").map(|n| &n.value) {
-                Some(Value::Sequence(items)) => items.len(),
-                Some(_) => 1,
-                None => 0,
-            };
-            let mirrors = match self.required(&map, &path, v.mark, "mirrors") {
-                Some(node) => {
-                    let mirrors_path = key(&path, "mirrors");
-                    match self.sequence(node, &mirrors_path) {
-                        Some(items) => items
-                            .iter()
-                            .enumerate()
-                            .filter_map(|(i, item)| self.mirror(item, &index(&mirrors_path, i)))
-                            .collect(),
-                        None => Vec::new(),
-                    }
-                }
-                None => Vec::new(),
-            };
-            let fallback = map
-                .get("fallback")
-                .and_then(|n| self.bool(n, &key(&path, "fallback")))
-                .unwrap_or(true);
-            let server = map
-                .get("server")
-                .and_then(|n| self.string(n, &key(&path, "server")));
-            registries.push(Registry {
-                name: name.to_string(),
-                mark: k.mark,
-                mirrors,
-                declared_mirrors,
-                fallback,
-                server,
-            });
         }
         registries
+    }
+
+    /// One registry entry. The parser hands these over one at a time as they complete
+    /// ([`Decoder::stream_registry`]), so that a 10,000-registry inventory never holds its
+    /// whole YAML tree in memory.
+    pub fn registry(&mut self, name: &str, mark: Mark, v: &Node) -> Option<Registry> {
+        let path = key("registries", name);
+        let map = self.mapping(v, &path, &["mirrors", "fallback", "server"])?;
+        let declared_mirrors = match map.get("mirrors").map(|n| &n.value) {
+            Some(Value::Sequence(items)) => items.len(),
+            Some(_) => 1,
+            None => 0,
+        };
+        let mirrors = match self.required(&map, &path, v.mark, "mirrors") {
+            Some(node) => {
+                let mirrors_path = key(&path, "mirrors");
+                match self.sequence(node, &mirrors_path) {
+                    Some(items) => items
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, item)| self.mirror(item, &index(&mirrors_path, i)))
+                        .collect(),
+                    None => Vec::new(),
+                }
+            }
+            None => Vec::new(),
+        };
+        let fallback = map
+            .get("fallback")
+            .and_then(|n| self.bool(n, &key(&path, "fallback")))
+            .unwrap_or(true);
+        let server = map
+            .get("server")
+            .and_then(|n| self.string(n, &key(&path, "server")));
+        Some(Registry {
+            name: name.to_string(),
+            mark,
+            mirrors,
+            declared_mirrors,
+            fallback,
+            server,
+        })
+    }
+
+    /// Decodes a registry entry as soon as the parser completes it (first occurrence of a
+    /// name wins, as everywhere); [`Decoder::registries`] then returns these.
+    pub fn stream_registry(&mut self, name: &str, mark: Mark, value: &Node) {
+        let seen = self.streamed_names.insert(name.to_string());
+        let decoded = if seen {
+            self.registry(name, mark, value)
+        } else {
+            None
+        };
+        let list = self.streamed.get_or_insert_with(Vec::new);
+        list.extend(decoded);
     }
 
     fn mirror(&mut self, node: &Node, path: &str) -> Option<Mirror> {
@@ -585,7 +612,8 @@ impl Decoder {
             .and_then(|n| self.string(n, &key(path, "dialTimeout")));
         let auth = map
             .get("auth")
-            .and_then(|n| self.auth(n, &key(path, "auth")));
+            .and_then(|n| self.auth(n, &key(path, "auth")))
+            .map(Box::new);
         Some(Mirror {
             url: url?,
             mark: node.mark,

@@ -94,11 +94,24 @@ pub fn analyze(text: &str) -> (Option<Inventory>, Vec<Problem>) {
             }],
         );
     }
-    let (root, mut problems) = match yaml::parse(text) {
+    let mut decoder = decode::Decoder::new();
+    let mut stream = |key: &yaml::Node, value: yaml::Node| {
+        if let yaml::Value::Scalar { text, .. } = &key.value {
+            decoder.stream_registry(text, key.mark, &value);
+        }
+        yaml::Node {
+            value: yaml::Value::Scalar {
+                text: String::new(),
+                style: yaml::Style::Plain,
+            },
+            mark: value.mark,
+            size: 1,
+        }
+    };
+    let (root, mut problems) = match yaml::parse_with(text, Some(&mut stream)) {
         Ok(parsed) => parsed,
         Err(problems) => return (None, problems),
     };
-    let mut decoder = decode::Decoder::new();
     let inventory = decoder.inventory(&root);
     problems.append(&mut decoder.problems);
     if let Some(inventory) = &inventory {

@@ -185,7 +185,7 @@ pub struct Mirror {
     pub override_path: Option<bool>,
     pub headers: Vec<Header>,
     pub dial_timeout: Option<Spanned<String>>,
-    pub auth: Option<Auth>,
+    pub auth: Option<Box<Auth>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

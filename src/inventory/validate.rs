@@ -273,7 +273,7 @@ impl Checker<'_> {
                 );
             }
         }
-        match &mirror.auth {
+        match mirror.auth.as_deref() {
             Some(Auth::Provider(name))
                 if !self
                     .inventory
@@ -555,7 +555,7 @@ impl Checker<'_> {
                 continue;
             }
             for (i, mirror) in registry.mirrors.iter().enumerate() {
-                let Some(Auth::Provider(name)) = &mirror.auth else {
+                let Some(Auth::Provider(name)) = mirror.auth.as_deref() else {
                     continue;
                 };
                 let Some(provider) = self

@@ -20,20 +20,21 @@ pub const MAX_NODES: usize = 4_000_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Mark {
-    pub line: usize,
-    pub col: usize,
+    pub line: u32,
+    pub col: u32,
 }
 
 impl Mark {
     fn of(marker: Marker) -> Self {
+        let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         Mark {
-            line: marker.line(),
-            col: marker.col() + 1,
+            line: clamp(marker.line()),
+            col: clamp(marker.col() + 1),
         }
     }
 
     pub fn pair(self) -> Option<(usize, usize)> {
-        Some((self.line, self.col))
+        Some((self.line as usize, self.col as usize))
     }
 }
 
@@ -130,7 +131,12 @@ enum Frame {
     },
 }
 
-struct Builder {
+/// Called with each `registries` entry (key, value) as it completes; returns what the tree
+/// keeps in its place.
+pub type RegistryHook<'h> = &'h mut dyn FnMut(&Node, Node) -> Node;
+
+struct Builder<'h> {
+    hook: Option<RegistryHook<'h>>,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Node>,
     nodes: usize,
@@ -144,6 +150,16 @@ struct Builder {
 /// document can still be reported in the same run. The first occurrence of a key is the one
 /// the tree's readers see.
 pub fn parse(source: &str) -> Result<(Node, Vec<Problem>), Vec<Problem>> {
+    parse_with(source, None)
+}
+
+/// [`parse`], handing each entry of the top-level `registries` mapping to `hook` as soon as
+/// it is complete and keeping only what the hook returns: memory then grows with one registry,
+/// not with the whole inventory.
+pub fn parse_with(
+    source: &str,
+    hook: Option<RegistryHook<'_>>,
+) -> Result<(Node, Vec<Problem>), Vec<Problem>> {
     if source.len() > MAX_INPUT_BYTES {
         return Err(vec![fatal(
             None,
@@ -155,6 +171,7 @@ pub fn parse(source: &str) -> Result<(Node, Vec<Problem>), Vec<Problem>> {
     }
     let mut parser = Parser::new_from_str(source);
     let mut builder = Builder {
+        hook,
         stack: Vec::new(),
         anchors: HashMap::new(),
         nodes: 0,
@@ -205,7 +222,7 @@ fn problem(code: &'static str, location: Option<(usize, usize)>, message: String
     }
 }
 
-impl Builder {
+impl Builder<'_> {
     /// Returns `Ok(true)` at the end of the stream.
     fn event(&mut self, event: Event, mark: Mark) -> Result<bool, Problem> {
         match event {
@@ -329,10 +346,22 @@ impl Builder {
         Ok(())
     }
 
-    fn attach(&mut self, node: Node, anchor: usize) {
+    fn attach(&mut self, mut node: Node, anchor: usize) {
         if anchor != 0 {
             self.anchors.insert(anchor, node.clone());
         }
+        if let Some(hook) = self.hook.as_mut()
+            && let [
+                Frame::Mapping { key: Some(top), .. },
+                Frame::Mapping {
+                    key: Some(name), ..
+                },
+            ] = self.stack.as_slice()
+            && matches!(&top.value, Value::Scalar { text, .. } if text == "registries")
+        {
+            node = hook(name, node);
+        }
+
         match self.stack.last_mut() {
             None => self.root = Some(node),
             Some(Frame::Sequence { items, .. }) => items.push(node),

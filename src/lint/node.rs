@@ -81,7 +81,7 @@ pub fn check(inventory: &Inventory, root: &Path) -> Vec<Problem> {
             if let Some(crate::inventory::Auth::BasicFrom {
                 username_file,
                 password_file,
-            }) = &mirror.auth
+            }) = mirror.auth.as_deref()
             {
                 let auth_path = key(
                     &key(

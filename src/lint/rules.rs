@@ -151,7 +151,7 @@ fn mirrors(inventory: &Inventory, out: &mut Vec<Problem>) {
                     format!("containerd {} tries HTTPS first for an http:// host that has TLS settings, then falls back to HTTP", inventory.target.containerd),
                     "use https:// when the mirror speaks TLS"));
             }
-            if let Some(Auth::Provider(name)) = &mirror.auth
+            if let Some(Auth::Provider(name)) = mirror.auth.as_deref()
                 && inventory
                     .credential_providers
                     .iter()

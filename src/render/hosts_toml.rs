@@ -138,7 +138,7 @@ fn settings(
             (h.name.value.as_str(), v)
         })
         .collect();
-    if let Some(Auth::BasicFrom { .. }) = &mirror.auth
+    if let Some(Auth::BasicFrom { .. }) = mirror.auth.as_deref()
         && let Some(basic) = secrets.basic_header(registry_index, index)
     {
         headers.push(("Authorization", Value::from(basic)));
