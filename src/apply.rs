@@ -82,13 +82,21 @@ pub fn apply(plan: &Plan, options: Options) -> Result<Applied, Error> {
     let root = plan.root.as_path();
     let mut applied = Applied::default();
 
-    // Temp files of a killed run: beside every file this run or an earlier one may have
-    // written, and beside the record itself.
+    // Temp files of a killed run: beside every file this run writes, beside every file the
+    // record says a run was writing (a killed run leaves its intent there), and beside the
+    // record itself. A no-op run looks in one directory, not in thousands.
     let mut dirs: BTreeSet<String> = plan
         .changes
         .iter()
+        .filter(|c| c.is_change())
         .map(|c| c.path.as_str())
-        .chain(plan.state.files.keys().map(String::as_str))
+        .chain(
+            plan.state
+                .files
+                .iter()
+                .filter(|(_, r)| r.pending.is_some())
+                .map(|(p, _)| p.as_str()),
+        )
         .filter_map(parent)
         .map(str::to_string)
         .collect();
@@ -152,15 +160,32 @@ pub fn apply(plan: &Plan, options: Options) -> Result<Applied, Error> {
         .collect();
     deletes.sort_by_key(|c| (std::cmp::Reverse(c.kind.rank()), c.path.clone()));
 
+    // Directory fsyncs are batched, but never across ranks: a file another names is durable
+    // before the file that names it is written, and after it is deleted.
+    let mut dirty = fsx::Dirty::default();
     let mut failure = None;
+    let mut rank = None;
     for change in writes.iter().chain(deletes.iter()) {
-        match execute(root, change) {
+        let step = (change.action == Action::Delete, change.kind.rank());
+        if rank.is_some_and(|r| r != step)
+            && let Err(e) = dirty.sync()
+        {
+            failure = Some((change.path.clone(), e));
+            break;
+        }
+        rank = Some(step);
+        match execute(root, change, &mut dirty) {
             Ok(()) => applied.written.push(change.path.clone()),
             Err(e) => {
                 failure = Some((change.path.clone(), e));
                 break;
             }
         }
+    }
+    if let Err(e) = dirty.sync()
+        && failure.is_none()
+    {
+        failure = Some(("the written directories".to_string(), e));
     }
 
     // The truth: done changes recorded as done; what was not done keeps its intent record,
@@ -258,7 +283,7 @@ pub fn apply(plan: &Plan, options: Options) -> Result<Applied, Error> {
     }
 }
 
-fn execute(root: &Path, change: &Change) -> Result<(), Error> {
+fn execute(root: &Path, change: &Change, dirty: &mut fsx::Dirty) -> Result<(), Error> {
     let disk = fsx::under_root(root, &change.path);
     match change.action {
         Action::Create | Action::Update => {
@@ -266,17 +291,17 @@ fn execute(root: &Path, change: &Change) -> Result<(), Error> {
                 return Ok(());
             };
             if let Some(node_dir) = parent(&change.path) {
-                fsx::create_dirs(&fsx::under_root(root, node_dir))?;
+                fsx::create_dirs_deferred(&fsx::under_root(root, node_dir), dirty)?;
             }
             let owner = change.before.as_ref().map(|b| b.owner);
-            fsx::write_atomic(&disk, &after.contents, after.mode, owner)?;
+            fsx::write_atomic_deferred(&disk, &after.contents, after.mode, owner, dirty)?;
         }
         Action::Chmod => {
             if let Some(after) = &change.after {
                 fsx::chmod(&disk, after.mode)?;
             }
         }
-        Action::Delete => fsx::remove_file(&disk)?,
+        Action::Delete => fsx::remove_file_deferred(&disk, dirty)?,
         Action::Unchanged => {}
     }
     Ok(())

@@ -91,6 +91,36 @@ pub fn refuse_symlink(path: &Path, expected: &'static str) -> Result<(), Error> 
 /// parent so the new entry survives a crash. Returns the directories it created, outermost
 /// first. The last component must not be a symlink.
 pub fn create_dirs(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let mut dirty = Dirty::default();
+    let created = create_dirs_deferred(dir, &mut dirty)?;
+    dirty.sync()?;
+    Ok(created)
+}
+
+/// Directories whose entries changed and still need an fsync to make the change durable.
+/// Syncing each once at the end of a run, rather than after every entry, saves thousands of
+/// fsyncs when a fleet-sized inventory lands on an empty node.
+#[derive(Debug, Default)]
+pub struct Dirty(std::collections::BTreeSet<PathBuf>);
+
+impl Dirty {
+    pub fn add(&mut self, dir: &Path) {
+        self.0.insert(dir.to_path_buf());
+    }
+
+    /// fsyncs every directory, deepest first, so a parent is synced after its children.
+    pub fn sync(&mut self) -> Result<(), Error> {
+        let mut dirs: Vec<PathBuf> = std::mem::take(&mut self.0).into_iter().collect();
+        dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+        for dir in dirs {
+            sync_dir(&dir)?;
+        }
+        Ok(())
+    }
+}
+
+/// [`create_dirs`], leaving the fsync of each new entry's parent to `dirty`.
+pub fn create_dirs_deferred(dir: &Path, dirty: &mut Dirty) -> Result<Vec<PathBuf>, Error> {
     refuse_symlink(dir, "directory")?;
     let mut missing = Vec::new();
     let mut cursor = Some(dir).filter(|d| !d.as_os_str().is_empty());
@@ -119,7 +149,7 @@ pub fn create_dirs(dir: &Path) -> Result<Vec<PathBuf>, Error> {
         fs::set_permissions(d, Permissions::from_mode(0o755))
             .map_err(|e| Error::io("set the mode of", d, e))?;
         if let Some(parent) = d.parent() {
-            sync_dir(parent)?;
+            dirty.add(parent);
         }
     }
     Ok(missing)
@@ -149,6 +179,20 @@ pub fn write_atomic(
     mode: u32,
     owner: Option<(u32, u32)>,
 ) -> Result<(), Error> {
+    let mut dirty = Dirty::default();
+    write_atomic_deferred(path, contents, mode, owner, &mut dirty)?;
+    dirty.sync()
+}
+
+/// [`write_atomic`], leaving the fsync of the directory (which makes the rename durable) to
+/// `dirty`. Until then a crash leaves the old or the new complete file, never a torn one.
+pub fn write_atomic_deferred(
+    path: &Path,
+    contents: &[u8],
+    mode: u32,
+    owner: Option<(u32, u32)>,
+    dirty: &mut Dirty,
+) -> Result<(), Error> {
     let dir = path.parent().unwrap_or(Path::new("/"));
     let temp = temp_path(path);
     let result = (|| {
@@ -176,7 +220,8 @@ pub fn write_atomic(
         let _ = fs::remove_file(&temp);
         return result;
     }
-    sync_dir(dir)
+    dirty.add(dir);
+    Ok(())
 }
 
 pub fn chmod(path: &Path, mode: u32) -> Result<(), Error> {
@@ -186,13 +231,21 @@ pub fn chmod(path: &Path, mode: u32) -> Result<(), Error> {
 }
 
 pub fn remove_file(path: &Path) -> Result<(), Error> {
+    let mut dirty = Dirty::default();
+    remove_file_deferred(path, &mut dirty)?;
+    dirty.sync()
+}
+
+/// [`remove_file`], leaving the fsync of the directory to `dirty`.
+pub fn remove_file_deferred(path: &Path, dirty: &mut Dirty) -> Result<(), Error> {
     refuse_symlink(path, "file")?;
     match fs::remove_file(path) {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(Error::io("remove", path, e)),
     }
-    sync_dir(path.parent().unwrap_or(Path::new("/")))
+    dirty.add(path.parent().unwrap_or(Path::new("/")));
+    Ok(())
 }
 
 /// Removes `dir` only when it is an empty real directory. Returns whether it did.

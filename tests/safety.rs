@@ -211,6 +211,20 @@ fn a_second_writer_waits_then_names_the_lock_holder() {
     node.run("apply", &["--lock-timeout", "0.3"]).status(0);
 }
 
+/// Marks `path` in the ownership record as being written, as a run's intent save does before
+/// its first write: what a run killed mid-write leaves behind.
+pub fn mark_pending(node: &Node, path: &str) {
+    let state_path = "/var/lib/mirrorctl/state.json";
+    let mut state: serde_json::Value = serde_json::from_str(&node.read(state_path)).expect("state");
+    let record = &mut state["files"][path];
+    record["pending"] =
+        serde_json::json!({"sha256": "0".repeat(64), "mode": record["mode"].clone()});
+    node.write(
+        state_path,
+        &serde_json::to_string_pretty(&state).expect("json"),
+    );
+}
+
 #[test]
 fn temp_files_of_a_killed_run_are_removed() {
     let node = Node::new();
@@ -218,8 +232,15 @@ fn temp_files_of_a_killed_run_are_removed() {
     node.run("apply", &[]).status(2);
     let temp = "/etc/containerd/certs.d/docker.io/.hosts.toml.99999.mirrorctl-tmp";
     node.write(temp, "half a fi");
+    mark_pending(&node, &hosts("docker.io"));
     node.run("apply", &[]).status(0);
     assert!(!node.exists(temp));
+    assert!(
+        !node
+            .read("/var/lib/mirrorctl/state.json")
+            .contains("pending"),
+        "the record is settled"
+    );
 }
 
 #[test]
