@@ -3,7 +3,7 @@
 //! when the run is killed at any moment: intent is recorded before the first write, the truth
 //! after the last.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use crate::error::Error;
@@ -69,12 +69,6 @@ fn parent(path: &str) -> Option<&str> {
     path.rsplit_once('/')
         .map(|(d, _)| d)
         .filter(|d| !d.is_empty())
-}
-
-/// The record once every change is done: desired files recorded, deletes gone, and recorded
-/// paths that are absent and no longer wanted dropped.
-fn final_files(plan: &Plan) -> BTreeMap<String, Record> {
-    plan.changes.iter().filter_map(record).collect()
 }
 
 pub fn apply(plan: &Plan, options: Options) -> Result<Applied, Error> {
@@ -190,21 +184,26 @@ pub fn apply(plan: &Plan, options: Options) -> Result<Applied, Error> {
 
     // The truth: done changes recorded as done; what was not done keeps its intent record,
     // so the next run neither loses track of it nor calls it drift.
+    // Edited in place: a second map of every record would double a fleet's record in memory.
     let done: BTreeSet<&str> = applied.written.iter().map(String::as_str).collect();
-    let mut files = final_files(plan);
+    state.files.retain(|path, _| {
+        plan.changes
+            .binary_search_by(|c| c.path.as_str().cmp(path))
+            .is_ok()
+    });
     for change in &plan.changes {
-        if !done.contains(change.path.as_str()) && change.is_change() {
-            match state.files.get(&change.path) {
-                Some(intent) => {
-                    files.insert(change.path.clone(), intent.clone());
-                }
-                None => {
-                    files.remove(&change.path);
-                }
+        if change.is_change() && !done.contains(change.path.as_str()) {
+            continue;
+        }
+        match record(change) {
+            Some((path, settled)) => {
+                state.files.insert(path, settled);
+            }
+            None => {
+                state.files.remove(&change.path);
             }
         }
     }
-    state.files = files;
 
     if failure.is_none() {
         // Directories mirrorctl created and no longer needs, deepest first.

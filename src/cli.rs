@@ -266,14 +266,15 @@ fn run_plan(
     show_diff: bool,
     out: &mut Stdout,
 ) -> Result<bool, Error> {
-    let inventory = load(&args.plan.inventory)?;
+    let mut inventory = load(&args.plan.inventory)?;
     for warning in lint::warnings(&inventory) {
         eprintln!("{}[{}] {warning}", warning.severity.name(), warning.code);
     }
     let root = &std::path::absolute(&args.plan.root)
         .map_err(|e| Error::io("resolve the root", &args.plan.root, e))?;
     let secrets = Secrets::load(&inventory, root)?;
-    let mut desired = render::render(&inventory, &secrets);
+    let mut desired = render::render_consuming(&mut inventory, &secrets);
+    drop(secrets);
     add_containerd_config(&inventory, root, &mut desired)?;
     let state_dir = &inventory.paths.state_dir.clone();
     // From here on only the desired files matter: the inventory's memory goes back.

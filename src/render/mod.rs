@@ -122,26 +122,54 @@ pub struct DesiredState {
 pub fn render(inventory: &Inventory, secrets: &Secrets) -> DesiredState {
     let mut files = BTreeMap::new();
     for (index, registry) in inventory.registries.iter().enumerate() {
-        let (contents, secret) = hosts_toml::render(registry, index, secrets);
-        let path = format!(
-            "{}/{}/hosts.toml",
-            inventory.paths.certs_dir,
-            registry.dir_name()
-        );
-        files.insert(
-            path,
-            DesiredFile {
-                contents: contents.into_bytes(),
-                mode: if secret {
-                    0o600
-                } else {
-                    inventory.modes.hosts_toml
-                },
-                secret,
-                kind: FileKind::HostsToml,
-            },
-        );
+        let (path, file) = hosts_file(inventory, registry, index, secrets);
+        files.insert(path, file);
     }
+    render_rest(inventory, files)
+}
+
+/// [`render`], taking the registries out of `inventory` and dropping each once its file is
+/// rendered: a fleet-sized inventory and its rendered files are never both whole in memory.
+pub fn render_consuming(inventory: &mut Inventory, secrets: &Secrets) -> DesiredState {
+    let registries = std::mem::take(&mut inventory.registries);
+    let mut files = BTreeMap::new();
+    for (index, registry) in registries.into_iter().enumerate() {
+        let (path, file) = hosts_file(inventory, &registry, index, secrets);
+        files.insert(path, file);
+    }
+    render_rest(inventory, files)
+}
+
+fn hosts_file(
+    inventory: &Inventory,
+    registry: &crate::inventory::Registry,
+    index: usize,
+    secrets: &Secrets,
+) -> (String, DesiredFile) {
+    let (contents, secret) = hosts_toml::render(registry, index, secrets);
+    // Formatting leaves up to twice the length in capacity; ten thousand files keep it.
+    let mut contents = contents.into_bytes();
+    contents.shrink_to_fit();
+    let path = format!(
+        "{}/{}/hosts.toml",
+        inventory.paths.certs_dir,
+        registry.dir_name()
+    );
+    let file = DesiredFile {
+        contents,
+        mode: if secret {
+            0o600
+        } else {
+            inventory.modes.hosts_toml
+        },
+        secret,
+        kind: FileKind::HostsToml,
+    };
+    (path, file)
+}
+
+/// Everything but the hosts.toml files.
+fn render_rest(inventory: &Inventory, mut files: BTreeMap<String, DesiredFile>) -> DesiredState {
     if !inventory.credential_providers.is_empty() {
         let path = &inventory.paths.credential_provider_config;
         files.insert(
