@@ -129,7 +129,9 @@ def fmt_time(seconds):
         return f"{seconds:.2f} s"
     if seconds >= 0.01:
         return f"{seconds * 1000:.0f} ms"
-    return f"{seconds * 1000:.1f} ms"
+    if seconds >= 0.001:
+        return f"{seconds * 1000:.1f} ms"
+    return f"{seconds * 1e6:.0f} µs"
 
 
 def fmt_rss(kib):
@@ -182,7 +184,8 @@ def table(results, readme):
     w("")
     w(f"Median of hyperfine runs: at least {m['runs']} after 3 warmups for a command that takes "
       "under 2 s, 3 for one that takes longer, 1 for one that takes over 30 s (marked †). "
-      "`apply` of new files: 5 runs (3 at 10,000), each on a fresh root made by `--prepare`. "
+      "`apply` of new files: 5 runs (3 at 10,000), each on a fresh root made by `--prepare` "
+      "(the previous root moved aside, then `sync`). "
       "Floor: `find ROOT -name hosts.toml -print0 | xargs -0 sha256sum` over the same files.")
     w("")
     eat = any(hf.get((n, "apply_new_eatmydata")) for n in sizes)
@@ -281,29 +284,39 @@ def table(results, readme):
     w("")
 
     # Where apply's time goes
+    perf = os.path.join(results, "perf-trace-apply_new-1000.txt")
     strace_c = os.path.join(results, "strace-c-apply_new-1000.txt")
-    if os.path.exists(strace_c):
+    rows, tool = None, None
+    if os.path.exists(perf):
+        rows, tool = parse_perf_trace(perf), "`perf trace -s`"
+    elif os.path.exists(strace_c):
+        rows, tool = parse_strace_c(strace_c), "`strace -f -c -w` (inflated by tracing)"
+    if rows:
         w("### `apply` of 1,000 new files: where the time goes")
         w("")
-        rows = parse_strace_c(strace_c)
         total = sum(r["seconds"] for r in rows)
         fsync = sum(r["seconds"] for r in rows if r["name"] in ("fsync", "fdatasync"))
         fsync_calls = sum(r["calls"] for r in rows if r["name"] in ("fsync", "fdatasync"))
-        w(f"`strace -f -c -w` (wall-clock time inside each syscall, under strace) of one run on a "
-          f"fresh root: {fsync_calls:,} fsync calls take {fsync:.2f} s of {total:.2f} s spent in "
-          f"syscalls ({100 * fsync / total if total else 0:.0f}%).")
+        w(f"{tool} of one run on a fresh root, wall-clock time inside each syscall: "
+          f"{fsync_calls:,} fsync calls ({fsync_calls / 1000:.1f} per new file) take "
+          f"{fmt_time(fsync)} of the {fmt_time(total)} spent in syscalls "
+          f"({100 * fsync / total if total else 0:.0f}%).")
         w("")
         w("| syscall | time | share | calls |")
         w("|---|---:|---:|---:|")
         for r in rows[:8]:
             w(f"| {r['name']} | {fmt_time(r['seconds'])} | {100 * r['seconds'] / total:.1f}% | {r['calls']:,} |")
         w("")
-        n_new, n_eat = med(1000, "apply_new"), med(1000, "apply_new_eatmydata")
-        if n_new and n_eat:
-            w(f"Without fsync (`eatmydata`, which turns fsync into a no-op — for comparison only; "
-              f"mirrorctl keeps every fsync) the same apply takes {fmt_time(n_eat)} instead of "
-              f"{fmt_time(n_new)}: durability is {100 * (1 - n_eat / n_new):.0f}% of the wall time.")
-            w("")
+    n_new, n_eat = med(1000, "apply_new"), med(1000, "apply_new_eatmydata")
+    if n_new and n_eat:
+        if n_eat < n_new:
+            w(f"With fsync turned into a no-op (`eatmydata`; for comparison only, mirrorctl keeps "
+              f"every fsync) the same apply takes {fmt_time(n_eat)} instead of {fmt_time(n_new)}: "
+              f"durability is {100 * (1 - n_eat / n_new):.0f}% of the wall time.")
+        else:
+            w(f"Under `eatmydata` the same apply took {fmt_time(n_eat)}, not less than "
+              f"{fmt_time(n_new)}: in this run the filesystem, not fsync, set the pace.")
+        w("")
 
     # Ansible
     if ansible[0] and ansible[1]:
@@ -316,7 +329,7 @@ def table(results, readme):
         w("")
         w(f"{version}; `ansible-playbook -i localhost, -c local benches/ansible/hosts.yml` "
           f"(a `file` and a `template` task per registry, Kubespray style, no fact gathering), "
-          f"`LC_ALL=C.UTF-8`; median of {ansible[0]['runs']} runs each. Its files are "
+          f"`LC_ALL=C.UTF-8`; median of {ansible[0]['runs']} run{'s' if ansible[0]['runs'] != 1 else ''} each. Its files are "
           f"{'byte-identical to mirrorctl’s, modes included' if identical else '**NOT identical to mirrorctl’s**'}.")
         w("")
         w("| run | Ansible | per registry | mirrorctl | per registry | speedup |")
@@ -348,6 +361,19 @@ def table(results, readme):
             text = text.rstrip("\n") + "\n\n" + section
         with open(readme, "w", encoding="utf-8") as f:
             f.write(text)
+
+
+def parse_perf_trace(path):
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            parts = line.split()
+            # syscall calls errors total min avg max stddev  (times in msec)
+            if len(parts) >= 8 and parts[1].isdigit() and re.match(r"^\d+\.\d+$", parts[3]):
+                rows.append({"name": parts[0], "seconds": float(parts[3]) / 1000,
+                             "calls": int(parts[1])})
+    rows.sort(key=lambda r: -r["seconds"])
+    return rows
 
 
 def parse_strace_c(path):

@@ -4,8 +4,8 @@
 # and, with BENCH_ANSIBLE=1, the Ansible template loop at 100 registries. Writes the results
 # section of benches/README.md. Not part of `cargo test` or CI: it takes minutes.
 #
-#   benches/run.sh                      # about 3 minutes
-#   BENCH_ANSIBLE=1 benches/run.sh      # plus the Ansible loop: 10 minutes or more
+#   benches/run.sh                      # about 5 minutes
+#   BENCH_ANSIBLE=1 benches/run.sh      # plus the Ansible loop: about 10 minutes
 #
 # Environment:
 #   BENCH_ANSIBLE=1        also time the Ansible loop (ansible-core: pip install ansible-core)
@@ -18,7 +18,7 @@
 #   MIRRORCTL=PATH         benchmark this binary instead of building one
 #   BENCH_README=PATH      write the results here (default benches/README.md; "-" = stdout only)
 #
-# Needs (Debian): hyperfine time strace python3; optional: eatmydata, ansible-core.
+# Needs (Debian): hyperfine time strace python3; optional: eatmydata, linux-perf, ansible-core.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -47,7 +47,8 @@ if [[ ${BENCH_ANSIBLE:-} == 1 ]]; then
 fi
 
 work=$(mktemp -d "${BENCH_DIR:-/var/tmp}/mirrorctl-bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+# On failure the directory stays, for a look at what went wrong.
+trap 'if (($? == 0)); then rm -rf "$work"; else echo "bench: left $work" >&2; fi' EXIT
 results=$work/results
 mkdir -p "$results"
 fs_type=$(df --output=fstype "$work" | tail -n 1)
@@ -129,6 +130,17 @@ budget() {
   fi
 }
 
+# fresh.sh DIR: an empty DIR for an apply of new files. The previous one is moved aside, not
+# deleted (the filesystem would still be busy with the deletion during the timed run), and
+# everything is synced so that each run starts from a quiet filesystem.
+mkdir -p "$work/trash"
+cat >"$work/fresh.sh" <<EOF
+#!/bin/sh
+[ -d "\$1" ] && mv "\$1" "$work/trash/\$(date +%s%N)"
+mkdir "\$1"
+sync
+EOF
+
 # Every call that could change the managed tree; `?`: a name this architecture lacks is fine.
 traced=?write,?pwrite64,?writev,?pwritev,?pwritev2,?rename,?renameat,?renameat2,?chmod,?fchmod,?fchmodat,?fchmodat2,?chown,?fchown,?fchownat,?lchown,?unlink,?unlinkat,?rmdir,?mkdir,?mkdirat,?link,?linkat,?symlink,?symlinkat,?truncate,?ftruncate,?utimensat,?fsync,?fdatasync,?open,?openat,?openat2,?creat
 
@@ -139,7 +151,7 @@ for n in $sizes; do
   steady=$work/steady-$n
   fresh=$work/fresh-$n
   floor="find $steady -name hosts.toml -print0 | xargs -0 sha256sum"
-  fresh_root="rm -rf $fresh && mkdir $fresh"
+  fresh_root="sh $work/fresh.sh $fresh"
   mkdir -p "$steady"
 
   expect 2 "$bin" apply -i "$inv" --root "$steady"
@@ -168,11 +180,11 @@ for n in $sizes; do
   new_runs=5
   ((n < 10000 && t_new < 30)) || new_runs=3
   ((t_new < 120)) || new_runs=1
-  hf "$n-apply_new" -N -i --runs "$new_runs" --prepare "sh -c '$fresh_root'" \
+  hf "$n-apply_new" -N -i --runs "$new_runs" --prepare "$fresh_root" \
     "$bin apply -i $inv --root $fresh"
   rss "$n-apply_new" "$(((new_runs + 1) / 2))" "$fresh_root" "$bin" apply -i "$inv" --root "$fresh"
   if $have_eatmydata; then
-    hf "$n-apply_new_eatmydata" -N -i --runs "$new_runs" --prepare "sh -c '$fresh_root'" \
+    hf "$n-apply_new_eatmydata" -N -i --runs "$new_runs" --prepare "$fresh_root" \
       "eatmydata $bin apply -i $inv --root $fresh"
   fi
 
@@ -191,12 +203,21 @@ for n in $sizes; do
     echo false >"$results/mtimes-$n.txt"
   fi
 
-  # Where the time of an apply of new files goes: wall-clock time per syscall.
+  # Where the time of an apply of new files goes: wall-clock time per syscall, with perf trace
+  # (low overhead) or else strace.
   if [[ $n == 1000 ]]; then
     sh -c "$fresh_root"
-    strace -f -c -w -qq -o "$results/strace-c-apply_new-$n.txt" \
-      "$bin" apply -i "$inv" --root "$fresh" >/dev/null || true
+    perf trace -s -o "$results/perf-trace-apply_new-$n.txt" \
+      "$bin" apply -i "$inv" --root "$fresh" >/dev/null 2>&1 || true
+    if ! grep -qs fsync "$results/perf-trace-apply_new-$n.txt"; then
+      rm -f "$results/perf-trace-apply_new-$n.txt"
+      sh -c "$fresh_root"
+      strace -f -c -w -qq -o "$results/strace-c-apply_new-$n.txt" \
+        "$bin" apply -i "$inv" --root "$fresh" >/dev/null || true
+    fi
   fi
+  rm -rf "$work/trash" "$fresh"
+  mkdir "$work/trash"
 done
 
 if [[ ${BENCH_ANSIBLE:-} == 1 ]]; then
@@ -207,7 +228,9 @@ if [[ ${BENCH_ANSIBLE:-} == 1 ]]; then
   # Ansible refuses to start under LC_ALL=C; modules run with the Python ansible itself runs on.
   export LC_ALL=C.UTF-8 ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=false
   export ANSIBLE_HOME=$work/ansible-home ANSIBLE_LOCAL_TEMP=$work/ansible-tmp
-  python=$(ansible --version | sed -n 's/^ *python version = .*(\(.*\))$/\1/p')
+  # Not `ansible --version | head`: ansible dies of the broken pipe.
+  ansible --version >"$work/ansible-version.txt"
+  python=$(sed -n 's/^ *python version = .*(\(.*\))$/\1/p' "$work/ansible-version.txt")
   [[ -n $python ]] || die "cannot find the Python ansible runs on (ansible --version)"
   aroot=$work/ansible-root
   play="ansible-playbook -i localhost, -c local $here/ansible/hosts.yml -e root=$aroot -e @$work/vars-$n.yml -e ansible_python_interpreter=$python"
@@ -225,8 +248,8 @@ if [[ ${BENCH_ANSIBLE:-} == 1 ]]; then
   (cd "$work/steady-$n/etc" && find . -printf '%P %m\n' | sort) >"$work/mirrorctl-modes.txt"
   cmp -s "$work/ansible-modes.txt" "$work/mirrorctl-modes.txt" || same=false
   echo "$same" >"$results/ansible-identical.txt"
-  ansible --version | head -n 1 >"$results/ansible-version.txt"
-  hf "ansible-first" -N --runs "$ansible_runs" --prepare "rm -rf $aroot" "$play"
+  head -n 1 "$work/ansible-version.txt" >"$results/ansible-version.txt"
+  hf "ansible-first" -N --runs "$ansible_runs" --prepare "sh -c 'rm -rf $aroot && sync'" "$play"
   hf "ansible-noop" -N --runs "$ansible_runs" "$play"
   hf "ansible-floor" --shell bash --warmup 3 --min-runs "$runs" \
     "find $aroot -name hosts.toml -print0 | xargs -0 sha256sum"
@@ -234,7 +257,7 @@ fi
 
 {
   echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
-  echo "cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+  echo "cpu=$(sed -n '/^model name/{s/^[^:]*: //p;q}' /proc/cpuinfo)"
   echo "cores=$(nproc)"
   echo "memory=$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
   echo "kernel=$(uname -r)"

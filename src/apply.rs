@@ -156,30 +156,15 @@ pub fn apply(plan: &Plan, options: Options) -> Result<Applied, Error> {
 
     // Directory fsyncs are batched, but never across ranks: a file another names is durable
     // before the file that names it is written, and after it is deleted.
-    let mut dirty = fsx::Dirty::default();
+    let ordered: Vec<&Change> = writes.iter().chain(deletes.iter()).copied().collect();
     let mut failure = None;
-    let mut rank = None;
-    for change in writes.iter().chain(deletes.iter()) {
-        let step = (change.action == Action::Delete, change.kind.rank());
-        if rank.is_some_and(|r| r != step)
-            && let Err(e) = dirty.sync()
-        {
-            failure = Some((change.path.clone(), e));
+    for batch in ordered.chunk_by(|a, b| step(a) == step(b)) {
+        let (done, error) = execute_batch(root, batch);
+        applied.written.extend(done);
+        if let Some(error) = error {
+            failure = Some(error);
             break;
         }
-        rank = Some(step);
-        match execute(root, change, &mut dirty) {
-            Ok(()) => applied.written.push(change.path.clone()),
-            Err(e) => {
-                failure = Some((change.path.clone(), e));
-                break;
-            }
-        }
-    }
-    if let Err(e) = dirty.sync()
-        && failure.is_none()
-    {
-        failure = Some(("the written directories".to_string(), e));
     }
 
     // The truth: done changes recorded as done; what was not done keeps its intent record,
@@ -280,6 +265,95 @@ pub fn apply(plan: &Plan, options: Options) -> Result<Applied, Error> {
             )
         ))),
     }
+}
+
+/// Changes of one step run together; steps run in order (dependencies first).
+fn step(change: &Change) -> (bool, u8) {
+    (change.action == Action::Delete, change.kind.rank())
+}
+
+/// Threads for a large batch: each file's fsync waits on the disk, and concurrent fsyncs
+/// share journal commits, so a fleet's first apply is bound by commits, not by one queue.
+const WRITERS: usize = 8;
+
+/// Runs one step's changes (in parallel when there are many), then makes the directories
+/// they touched durable. Returns the paths done and the first failure.
+fn execute_batch(root: &Path, batch: &[&Change]) -> (Vec<String>, Option<(String, Error)>) {
+    if batch.len() < 2 * WRITERS {
+        let mut dirty = fsx::Dirty::default();
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for change in batch {
+            let outcome = execute(root, change, &mut dirty);
+            let failed = outcome.is_err();
+            outcomes.push(Some(outcome));
+            if failed {
+                break;
+            }
+        }
+        outcomes.resize_with(batch.len(), || None);
+        let synced = dirty.sync();
+        return settle(batch, outcomes, synced);
+    }
+    {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let slots: Vec<std::sync::Mutex<Option<Result<(), Error>>>> =
+            batch.iter().map(|_| std::sync::Mutex::new(None)).collect();
+        let dirties: Vec<fsx::Dirty> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..WRITERS)
+                .map(|_| {
+                    scope.spawn(|| {
+                        use std::sync::atomic::Ordering::SeqCst;
+                        let mut dirty = fsx::Dirty::default();
+                        while !stop.load(SeqCst) {
+                            let i = next.fetch_add(1, SeqCst);
+                            let Some(change) = batch.get(i) else { break };
+                            let outcome = execute(root, change, &mut dirty);
+                            if outcome.is_err() {
+                                stop.store(true, SeqCst);
+                            }
+                            if let Ok(mut slot) = slots[i].lock() {
+                                *slot = Some(outcome);
+                            }
+                        }
+                        dirty
+                    })
+                })
+                .collect();
+            workers.into_iter().filter_map(|w| w.join().ok()).collect()
+        });
+        let mut dirty = fsx::Dirty::default();
+        for other in dirties {
+            dirty.merge(other);
+        }
+        let synced = dirty.sync();
+        let outcomes = slots
+            .into_iter()
+            .map(|slot| slot.into_inner().ok().flatten())
+            .collect();
+        settle(batch, outcomes, synced)
+    }
+}
+
+/// The paths done, in batch order, and the first failure (a change's, or the final fsync's).
+fn settle(
+    batch: &[&Change],
+    outcomes: Vec<Option<Result<(), Error>>>,
+    synced: Result<(), Error>,
+) -> (Vec<String>, Option<(String, Error)>) {
+    let mut done = Vec::new();
+    let mut failure = None;
+    for (change, outcome) in batch.iter().zip(outcomes) {
+        match outcome {
+            Some(Ok(())) => done.push(change.path.clone()),
+            Some(Err(e)) if failure.is_none() => failure = Some((change.path.clone(), e)),
+            _ => {}
+        }
+    }
+    if let (Err(e), None) = (synced, &failure) {
+        failure = Some(("the directories written".to_string(), e));
+    }
+    (done, failure)
 }
 
 fn execute(root: &Path, change: &Change, dirty: &mut fsx::Dirty) -> Result<(), Error> {

@@ -105,7 +105,16 @@ pub struct Dirty(std::collections::BTreeSet<PathBuf>);
 
 impl Dirty {
     pub fn add(&mut self, dir: &Path) {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
         self.0.insert(dir.to_path_buf());
+    }
+
+    pub fn merge(&mut self, other: Dirty) {
+        self.0.extend(other.0);
     }
 
     /// fsyncs every directory, deepest first, so a parent is synced after its children.
