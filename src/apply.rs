@@ -141,22 +141,11 @@ pub fn apply(plan: &Plan, options: Options) -> Result<Applied, Error> {
         intent_saved = true;
     }
 
-    let mut writes: Vec<&Change> = plan
-        .changes
-        .iter()
-        .filter(|c| matches!(c.action, Action::Create | Action::Update | Action::Chmod))
-        .collect();
-    writes.sort_by_key(|c| (c.kind.rank(), c.path.clone()));
-    let mut deletes: Vec<&Change> = plan
-        .changes
-        .iter()
-        .filter(|c| c.action == Action::Delete)
-        .collect();
-    deletes.sort_by_key(|c| (std::cmp::Reverse(c.kind.rank()), c.path.clone()));
-
-    // Directory fsyncs are batched, but never across ranks: a file another names is durable
-    // before the file that names it is written, and after it is deleted.
-    let ordered: Vec<&Change> = writes.iter().chain(deletes.iter()).copied().collect();
+    // Writes before deletes; dependencies written first and deleted last. Directory fsyncs
+    // are batched within a step, never across: a file another names is durable before the
+    // file that names it is written, and after it is deleted.
+    let mut ordered: Vec<&Change> = plan.changes.iter().filter(|c| c.is_change()).collect();
+    ordered.sort_by(|a, b| step(a).cmp(&step(b)).then_with(|| a.path.cmp(&b.path)));
     let mut failure = None;
     for batch in ordered.chunk_by(|a, b| step(a) == step(b)) {
         let (done, error) = execute_batch(root, batch);
@@ -232,11 +221,10 @@ pub fn apply(plan: &Plan, options: Options) -> Result<Applied, Error> {
     };
     let listing = |failure: &str| {
         let written = &applied.written;
-        let not_done: Vec<&str> = writes
+        let not_done: Vec<&str> = ordered
             .iter()
-            .chain(deletes.iter())
             .map(|c| c.path.as_str())
-            .filter(|p| !written.iter().any(|d| d == p))
+            .filter(|p| !done.contains(p))
             .collect();
         format!(
             "{failure}; every file holds either its old or its new complete content\n  done: {}\n  not done: {}",
@@ -267,9 +255,12 @@ pub fn apply(plan: &Plan, options: Options) -> Result<Applied, Error> {
     }
 }
 
-/// Changes of one step run together; steps run in order (dependencies first).
+/// The step a change runs in; steps run in ascending order: writes by rank, then deletes by
+/// descending rank.
 fn step(change: &Change) -> (bool, u8) {
-    (change.action == Action::Delete, change.kind.rank())
+    let delete = change.action == Action::Delete;
+    let rank = change.kind.rank();
+    (delete, if delete { u8::MAX - rank } else { rank })
 }
 
 /// Threads for a large batch: each file's fsync waits on the disk, and concurrent fsyncs

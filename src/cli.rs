@@ -407,17 +407,7 @@ fn add_containerd_config(
     }
     let node_path = &inventory.containerd.config_file;
     let disk = crate::fsx::under_root(root, node_path);
-    let current = match crate::fsx::inspect(&disk)? {
-        crate::fsx::Actual::Absent => None,
-        crate::fsx::Actual::File { bytes, mode, .. } => Some((bytes, mode)),
-        crate::fsx::Actual::Symlink => {
-            return Err(Error::Symlink {
-                path: disk,
-                expected: "file",
-            });
-        }
-        crate::fsx::Actual::NotAFile => return Err(Error::NotAFile { path: disk }),
-    };
+    let current = plan::existing(disk)?.map(|b| (b.bytes, b.mode));
     let (file, findings) = render::containerd_config::desired(
         inventory,
         current.as_ref().map(|(b, m)| (b.as_slice(), *m)),

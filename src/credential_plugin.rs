@@ -22,7 +22,6 @@ use crate::version::Version;
 
 pub const API_VERSION: &str = "credentialprovider.kubelet.k8s.io/v1";
 const MAX_REQUEST_BYTES: u64 = 1 << 20;
-const MAX_SECRET_BYTES: u64 = 64 << 10;
 
 /// The plugin's mapping file, written by `apply` (0600) and read on every request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -241,20 +240,8 @@ fn read_secret(path: &str) -> Result<String, String> {
             mode & 0o7777
         ));
     }
-    let bytes = crate::fsx::read_limited(Path::new(path), MAX_SECRET_BYTES)
-        .map_err(|e| format!("cannot read the credential file `{path}`: {e}"))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| format!("the credential file `{path}` is not UTF-8 text"))?;
-    let value = text
-        .strip_suffix("\r\n")
-        .or_else(|| text.strip_suffix('\n'))
-        .unwrap_or(&text);
-    if value.is_empty() || value.chars().any(char::is_control) {
-        return Err(format!(
-            "the credential file `{path}` is empty or holds more than one line"
-        ));
-    }
-    Ok(value.to_string())
+    crate::secrets::read_secret_file(Path::new(path))
+        .map_err(|reason| format!("the credential file `{path}` {reason}"))
 }
 
 /// The JSON payload of a JWT, without verifying its signature (see the module docs).

@@ -52,6 +52,23 @@ pub fn clip(message: String) -> String {
 }
 
 impl Problem {
+    /// An error, its message clipped.
+    pub fn error(
+        code: &'static str,
+        path: impl Into<String>,
+        location: impl Into<Option<(usize, usize)>>,
+        message: impl Into<String>,
+    ) -> Problem {
+        Problem {
+            code,
+            severity: Severity::Error,
+            path: path.into(),
+            location: location.into(),
+            message: clip(message.into()),
+            hint: None,
+        }
+    }
+
     /// A finding with a hint, for lint rules and node checks.
     pub fn hinted(
         code: &'static str,

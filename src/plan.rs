@@ -122,27 +122,19 @@ pub fn plan(desired: DesiredState, root: &Path, state_dir: &str) -> Result<Plan,
             fsx::refuse_symlink(dir, "directory")?;
         }
         let record = state.files.get(&path);
-        let actual = fsx::inspect(&disk)?;
-        let actual_kind = matches!(actual, Actual::Symlink);
-        let (action, before, drift, foreign) = match actual {
-            Actual::Symlink | Actual::NotAFile => return Err(refusal(actual_kind, disk)),
+        let (action, before, drift, foreign) = match existing(disk)? {
             // A file whose write a killed run never finished was not removed by hand.
-            Actual::Absent => (
+            None => (
                 Action::Create,
                 None,
                 record.is_some_and(|r| r.pending.is_none()),
                 false,
             ),
-            Actual::File {
-                bytes,
-                mode,
-                uid,
-                gid,
-            } => {
-                let drift = record.is_some_and(|r| drifted(r, &bytes, mode));
-                let action = if bytes != want.contents {
+            Some(mut before) => {
+                let drift = record.is_some_and(|r| drifted(r, &before.bytes, before.mode));
+                let action = if before.bytes != want.contents {
                     Action::Update
-                } else if mode != want.mode {
+                } else if before.mode != want.mode {
                     Action::Chmod
                 } else {
                     Action::Unchanged
@@ -150,16 +142,9 @@ pub fn plan(desired: DesiredState, root: &Path, state_dir: &str) -> Result<Plan,
                 let foreign = want.kind.owned() && record.is_none() && action != Action::Unchanged;
                 // An unchanged file's bytes are the desired ones: keeping them twice would
                 // double the memory of a fleet-sized check for nothing.
-                let bytes = if action == Action::Unchanged {
-                    Vec::new()
-                } else {
-                    bytes
-                };
-                let before = Before {
-                    bytes,
-                    mode,
-                    owner: (uid, gid),
-                };
+                if action == Action::Unchanged {
+                    before.bytes = Vec::new();
+                }
                 (action, Some(before), drift, foreign)
             }
         };
@@ -182,35 +167,19 @@ pub fn plan(desired: DesiredState, root: &Path, state_dir: &str) -> Result<Plan,
         {
             continue;
         }
-        let disk = fsx::under_root(root, path);
-        let actual = fsx::inspect(&disk)?;
-        let actual_kind = matches!(actual, Actual::Symlink);
-        match actual {
-            Actual::Absent => {}
-            Actual::Symlink | Actual::NotAFile => return Err(refusal(actual_kind, disk)),
-            Actual::File {
-                bytes,
-                mode,
-                uid,
-                gid,
-            } => {
-                let record = &state.files[path];
-                let drift = drifted(record, &bytes, mode);
-                changes.push(Change {
-                    path: path.clone(),
-                    action: Action::Delete,
-                    kind: FileKind::from_name(&record.kind).unwrap_or(FileKind::HostsToml),
-                    before: Some(Before {
-                        bytes,
-                        mode,
-                        owner: (uid, gid),
-                    }),
-                    after: None,
-                    drift,
-                    foreign: false,
-                });
-            }
-        }
+        let Some(before) = existing(fsx::under_root(root, path))? else {
+            continue;
+        };
+        let record = &state.files[path];
+        changes.push(Change {
+            path: path.clone(),
+            action: Action::Delete,
+            kind: FileKind::from_name(&record.kind).unwrap_or(FileKind::HostsToml),
+            drift: drifted(record, &before.bytes, before.mode),
+            before: Some(before),
+            after: None,
+            foreign: false,
+        });
     }
     changes.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Plan {
@@ -226,14 +195,25 @@ fn drifted(record: &crate::state::Record, bytes: &[u8], mode: u32) -> bool {
     !record.matches(&sha256_hex(bytes), &format!("{mode:04o}"))
 }
 
-/// The error for a managed path that holds a symlink (`symlink`) or something other than a file.
-fn refusal(symlink: bool, disk: PathBuf) -> Error {
-    if symlink {
-        Error::Symlink {
+/// What is at a managed path: `None` when absent. A symlink or anything but a regular file is
+/// refused, never followed or replaced.
+pub fn existing(disk: PathBuf) -> Result<Option<Before>, Error> {
+    match fsx::inspect(&disk)? {
+        Actual::Absent => Ok(None),
+        Actual::File {
+            bytes,
+            mode,
+            uid,
+            gid,
+        } => Ok(Some(Before {
+            bytes,
+            mode,
+            owner: (uid, gid),
+        })),
+        Actual::Symlink => Err(Error::Symlink {
             path: disk,
             expected: "file",
-        }
-    } else {
-        Error::NotAFile { path: disk }
+        }),
+        Actual::NotAFile => Err(Error::NotAFile { path: disk }),
     }
 }

@@ -7,7 +7,9 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 
 use crate::image_pattern::{self, ImageName};
-use crate::inventory::{Auth, ClientCert, Inventory, Mirror, Registry, registry_dir_name};
+use crate::inventory::{
+    Auth, ClientCert, Inventory, Mirror, Registry, default_endpoint, registry_dir_name,
+};
 use crate::render::hosts_toml::infer_override_path;
 
 #[derive(Debug)]
@@ -79,61 +81,42 @@ pub fn resolve_as(
 ) -> Result<Resolution, String> {
     let image = image_pattern::normalize_image(reference)?;
     let by_digest = image.digest.is_some();
-    let port_dir = registry_dir_name(&image.registry);
-    let find = |dir: &str| {
-        inventory
-            .registries
-            .iter()
-            .find(|r| r.name != "*" && r.dir_name() == dir)
-    };
+    // mirrorctl writes one directory per entry, named from the registry (`host_port_` with a
+    // port), so the entry decides; without one, containerd falls back to `_default`.
+    let dir = registry_dir_name(&image.registry);
+    let entry = |name: &str| inventory.registries.iter().find(|r| r.name == name);
     let (registry, directory, why): (Option<&Registry>, String, String) =
-        if port_dir != image.registry && find(&port_dir).is_some() {
-            (
-                find(&port_dir),
-                port_dir.clone(),
-                format!("`{port_dir}` is the first candidate for a registry with a port"),
-            )
-        } else if let Some(r) = inventory
-            .registries
-            .iter()
-            .find(|r| r.name == image.registry)
-        {
-            (
+        match (entry(&image.registry), entry("*")) {
+            (Some(r), _) if dir != image.registry => (
                 Some(r),
-                r.dir_name(),
+                dir.clone(),
+                format!("`{dir}` is the first candidate for a registry with a port"),
+            ),
+            (Some(r), _) => (
+                Some(r),
+                dir,
                 format!("the inventory has an entry for {}", image.registry),
-            )
-        } else if let Some(r) = inventory.registries.iter().find(|r| r.name == "*") {
-            (
+            ),
+            (None, Some(r)) => (
                 Some(r),
                 "_default".into(),
                 format!(
                     "no entry for {}, so containerd falls back to `_default` (\"*\")",
                     image.registry
                 ),
-            )
-        } else {
-            (
+            ),
+            (None, None) => (
                 None,
-                port_dir,
+                dir,
                 format!(
                     "no entry for {} and no \"*\": containerd pulls straight from the registry",
                     image.registry
                 ),
-            )
+            ),
         };
 
     let mut endpoints = Vec::new();
-    let upstream = match image.registry.as_str() {
-        "docker.io" => "https://registry-1.docker.io".to_string(),
-        host if host.starts_with("localhost")
-            || host.starts_with("127.")
-            || host.starts_with("[::1]") =>
-        {
-            format!("http://{host}")
-        }
-        host => format!("https://{host}"),
-    };
+    let upstream = default_endpoint(&image.registry);
     match registry {
         None => endpoints.push(upstream_endpoint(upstream)),
         Some(r) => {

@@ -99,24 +99,28 @@ impl Secrets {
 
 fn read_secret(root: &Path, node_path: &str, field: &str) -> Result<String, Error> {
     let path = fsx::under_root(root, node_path);
-    let fail = |reason: String| Error::Secret {
+    read_secret_file(&path).map_err(|reason| Error::Secret {
         field: field.to_string(),
         path: path.clone(),
-        reason,
-    };
-    let bytes = fsx::read_limited(&path, MAX_SECRET_BYTES).map_err(|e| fail(e.to_string()))?;
-    let text = String::from_utf8(bytes).map_err(|_| fail("the file is not UTF-8 text".into()))?;
+        reason: format!("the file {reason}"),
+    })
+}
+
+/// The one-line value of a secret file (a trailing newline is not part of it). `Err` says
+/// what is wrong with the file, as a phrase that follows "the file": never its content.
+pub fn read_secret_file(path: &Path) -> Result<String, String> {
+    let bytes =
+        fsx::read_limited(path, MAX_SECRET_BYTES).map_err(|e| format!("cannot be read: {e}"))?;
+    let text = String::from_utf8(bytes).map_err(|_| "is not UTF-8 text".to_string())?;
     let value = text
         .strip_suffix("\r\n")
         .or_else(|| text.strip_suffix('\n'))
         .unwrap_or(&text);
     if value.is_empty() {
-        return Err(fail("the file is empty".into()));
+        return Err("is empty".into());
     }
     if value.chars().any(|c| c.is_control()) {
-        return Err(fail(
-            "the value contains a control character or more than one line".into(),
-        ));
+        return Err("holds a control character or more than one line".into());
     }
     Ok(value.to_string())
 }

@@ -181,12 +181,7 @@ fn apply_installs_provider_entry_mapping_and_executable() {
     );
     node.run("apply", &[]).status(0);
     let report = node.run("check", &["--output", "json"]).status(0).json();
-    let kinds: Vec<&str> = report["files"]
-        .as_array()
-        .expect("files")
-        .iter()
-        .filter_map(|f| f["kind"].as_str())
-        .collect();
+    let kinds: Vec<&str> = crate::support::each(&report, "files", "kind");
     assert!(
         kinds.contains(&"credentialPluginMapping") && kinds.contains(&"credentialPluginExec"),
         "{kinds:?}"
@@ -430,12 +425,7 @@ credentialPlugin:
     )
     .status(0)
     .json();
-    let codes: Vec<&str> = report["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .filter_map(|f| f["code"].as_str())
-        .collect();
+    let codes: Vec<&str> = crate::support::each(&report, "findings", "code");
     assert!(
         codes.contains(&"X007") && codes.contains(&"P006"),
         "{codes:?}"

@@ -16,12 +16,7 @@ fn lint_corpus_snapshots() {
         let name = path.file_name().expect("name").to_string_lossy();
         let expected_code = name.split('-').next().unwrap_or_default();
         if expected_code.len() == 4 && expected_code != "clea" {
-            let codes: Vec<&str> = json["findings"]
-                .as_array()
-                .expect("findings")
-                .iter()
-                .filter_map(|f| f["code"].as_str())
-                .collect();
+            let codes: Vec<&str> = crate::support::each(&json, "findings", "code");
             assert!(
                 codes.contains(&expected_code),
                 "{name}: expected {expected_code} in {codes:?}"

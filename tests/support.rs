@@ -209,3 +209,13 @@ pub fn have(program: &str) -> bool {
         .status()
         .is_ok_and(|s| s.success())
 }
+
+/// The string `key` of every object in the array `json[list]`, e.g. each finding's code.
+pub fn each<'a>(json: &'a serde_json::Value, list: &str, key: &str) -> Vec<&'a str> {
+    json[list]
+        .as_array()
+        .unwrap_or_else(|| panic!("`{list}` is not an array: {json}"))
+        .iter()
+        .filter_map(|item| item[key].as_str())
+        .collect()
+}

@@ -4,7 +4,7 @@
 use super::model::*;
 use super::path::{index, key};
 use super::yaml::{Mark, Node, Style, Value};
-use crate::error::{Problem, Severity};
+use crate::error::Problem;
 use crate::version::Version;
 
 pub struct Decoder {
@@ -45,14 +45,8 @@ impl Decoder {
     }
 
     fn problem(&mut self, code: &'static str, path: &str, mark: Mark, message: impl Into<String>) {
-        self.problems.push(Problem {
-            code,
-            severity: Severity::Error,
-            path: path.to_string(),
-            location: mark.pair(),
-            message: crate::error::clip(message.into()),
-            hint: None,
-        });
+        self.problems
+            .push(Problem::error(code, path, mark, message));
     }
 
     fn wrong_type(&mut self, path: &str, node: &Node, expected: &str) {

@@ -42,31 +42,36 @@ pub fn read_source(source: &str) -> Result<(String, Vec<u8>), Error> {
 
 /// Loads an inventory from bytes; `name` is used in messages.
 pub fn load_bytes(name: &str, bytes: &[u8]) -> Result<Inventory, Error> {
-    let text = std::str::from_utf8(bytes).map_err(|e| Error::Inventory {
-        file: name.to_string(),
-        problems: vec![crate::error::Problem {
-            code: "Y001",
-            severity: crate::error::Severity::Error,
-            hint: None,
-            path: String::new(),
-            location: None,
-            message: format!(
-                "the inventory is not valid UTF-8 (at byte {})",
-                e.valid_up_to()
-            ),
-        }],
-    })?;
-    load_str(name, text)
-}
-
-/// Parses, decodes and validates an inventory, reporting every problem at once.
-pub fn load_str(name: &str, text: &str) -> Result<Inventory, Error> {
-    match analyze(text) {
+    match analyze_bytes(bytes) {
         (Some(inventory), problems) if problems.is_empty() => Ok(inventory),
         (_, problems) => Err(Error::Inventory {
             file: name.to_string(),
             problems,
         }),
+    }
+}
+
+/// Parses, decodes and validates an inventory, reporting every problem at once.
+pub fn load_str(name: &str, text: &str) -> Result<Inventory, Error> {
+    load_bytes(name, text.as_bytes())
+}
+
+/// [`analyze`] of bytes that must be UTF-8.
+pub fn analyze_bytes(bytes: &[u8]) -> (Option<Inventory>, Vec<Problem>) {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => analyze(text),
+        Err(e) => (
+            None,
+            vec![Problem::error(
+                "Y001",
+                "",
+                None,
+                format!(
+                    "the inventory is not valid UTF-8 (at byte {})",
+                    e.valid_up_to()
+                ),
+            )],
+        ),
     }
 }
 
@@ -79,19 +84,17 @@ pub fn analyze(text: &str) -> (Option<Inventory>, Vec<Problem>) {
         let line = text[..offset].matches('\n').count() + 1;
         return (
             None,
-            vec![Problem {
-                code: "Y001",
-                severity: crate::error::Severity::Error,
-                path: String::new(),
-                location: Some((
+            vec![Problem::error(
+                "Y001",
+                "",
+                (
                     line,
                     offset - text[..offset].rfind('\n').map_or(0, |i| i + 1) + 1,
-                )),
-                message: format!(
+                ),
+                format!(
                     "the inventory contains a NUL byte (at byte {offset}); is the file truncated or corrupt?"
                 ),
-                hint: None,
-            }],
+            )],
         );
     }
     let mut decoder = decode::Decoder::new();

@@ -144,12 +144,16 @@ impl Registry {
     /// Where containerd goes after the mirrors when `server` is not written. containerd
     /// speaks plain HTTP to a loopback registry (seen with 1.6.20) and HTTPS to any other.
     pub fn default_endpoint(&self) -> Option<String> {
-        match self.name.as_str() {
-            "*" => None,
-            "docker.io" => Some("https://registry-1.docker.io".into()),
-            host if is_loopback(host) => Some(format!("http://{host}")),
-            host => Some(format!("https://{host}")),
-        }
+        (self.name != "*").then(|| default_endpoint(&self.name))
+    }
+}
+
+/// The endpoint containerd uses for a registry host when no `server` is written.
+pub fn default_endpoint(host: &str) -> String {
+    match host {
+        "docker.io" => "https://registry-1.docker.io".into(),
+        host if is_loopback(host) => format!("http://{host}"),
+        host => format!("https://{host}"),
     }
 }
 

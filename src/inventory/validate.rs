@@ -7,7 +7,7 @@ use super::model::*;
 use super::path::{index, key};
 use super::yaml::Mark;
 use crate::duration::parse_go_duration;
-use crate::error::{Problem, Severity};
+use crate::error::Problem;
 use crate::image_pattern;
 use crate::version::Version;
 
@@ -49,14 +49,12 @@ impl Checker<'_> {
         mark: Option<Mark>,
         message: impl Into<String>,
     ) {
-        self.problems.push(Problem {
+        self.problems.push(Problem::error(
             code,
-            severity: Severity::Error,
-            path: path.to_string(),
-            location: mark.and_then(Mark::pair),
-            message: crate::error::clip(message.into()),
-            hint: None,
-        });
+            path,
+            mark.and_then(Mark::pair),
+            message,
+        ));
     }
 
     fn target(&mut self) {
@@ -397,7 +395,6 @@ impl Checker<'_> {
                     Some(_) => {}
                 }
             }
-            let mut env_names = HashSet::new();
             for (name, _) in &provider.env {
                 if name.is_empty() || name.contains('=') || name.contains('\0') {
                     self.problem(
@@ -407,7 +404,6 @@ impl Checker<'_> {
                         "not a valid environment variable name",
                     );
                 }
-                env_names.insert(name);
             }
             if let Some(attrs) = &provider.token_attributes {
                 self.token_attributes(attrs, &key(&path, "tokenAttributes"), api);

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
-use crate::error::{Problem, Severity};
+use crate::error::Problem;
 
 /// Largest inventory accepted, in bytes.
 pub const MAX_INPUT_BYTES: usize = 64 << 20;
@@ -212,14 +212,7 @@ fn fatal(location: Option<(usize, usize)>, message: String) -> Problem {
 }
 
 fn problem(code: &'static str, location: Option<(usize, usize)>, message: String) -> Problem {
-    Problem {
-        code,
-        severity: Severity::Error,
-        path: String::new(),
-        location,
-        message: crate::error::clip(message),
-        hint: None,
-    }
+    Problem::error(code, "", location, message)
 }
 
 impl Builder<'_> {

@@ -41,29 +41,13 @@ pub fn warnings(inventory: &inventory::Inventory) -> Vec<Problem> {
 
 /// Lints `bytes`; with `root`, also checks the node's files under it.
 pub fn lint(file: &str, bytes: &[u8], root: Option<&Path>) -> Report {
-    let mut findings = match std::str::from_utf8(bytes) {
-        Err(e) => vec![Problem {
-            code: "Y001",
-            severity: Severity::Error,
-            path: String::new(),
-            location: None,
-            message: format!(
-                "the inventory is not valid UTF-8 (at byte {})",
-                e.valid_up_to()
-            ),
-            hint: None,
-        }],
-        Ok(text) => {
-            let (parsed, mut findings) = inventory::analyze(text);
-            if let Some(inv) = &parsed {
-                findings.extend(rules::check(inv));
-                if let Some(root) = root {
-                    findings.extend(node::check(inv, root));
-                }
-            }
-            findings
+    let (parsed, mut findings) = inventory::analyze_bytes(bytes);
+    if let Some(inv) = &parsed {
+        findings.extend(rules::check(inv));
+        if let Some(root) = root {
+            findings.extend(node::check(inv, root));
         }
-    };
+    }
     findings.sort_by_key(|f| (f.location.unwrap_or((usize::MAX, 0)), f.severity));
     Report {
         file: file.to_string(),
