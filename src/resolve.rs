@@ -6,17 +6,18 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
+use crate::effective::{self, RegistryModel};
 use crate::image_pattern::{self, ImageName};
-use crate::inventory::{
-    Auth, ClientCert, Inventory, Mirror, Registry, default_endpoint, registry_dir_name,
-};
-use crate::render::hosts_toml::infer_override_path;
+use crate::inventory::{Auth, ClientCert, Inventory, Registry, registry_dir_name};
 
 #[derive(Debug)]
 pub struct Endpoint {
+    /// As containerd normalizes it: scheme, host, and the API path (`/v2` appended or not).
     pub url: String,
     /// `mirror`, `server` (the last mirror with `fallback: false`, or a `server` override) or `upstream`.
     pub role: &'static str,
+    /// An `http://` endpoint containerd tries with HTTPS first, then plain HTTP.
+    pub https_first: bool,
     pub capabilities: Vec<String>,
     /// Whether containerd asks this endpoint for this pull (tags need pull + resolve).
     pub used: bool,
@@ -115,35 +116,16 @@ pub fn resolve_as(
             ),
         };
 
-    let mut endpoints = Vec::new();
-    let upstream = default_endpoint(&image.registry);
-    match registry {
-        None => endpoints.push(upstream_endpoint(upstream)),
-        Some(r) => {
-            let mut mirrors: Vec<&Mirror> = r.mirrors.iter().collect();
-            let server = if r.fallback {
-                None
-            } else {
-                let last = mirrors.last().copied();
-                if mirrors.len() > 1 {
-                    mirrors.pop();
-                }
-                last
-            };
-            for m in mirrors {
-                endpoints.push(endpoint(m, "mirror", by_digest));
-            }
-            match (server, &r.server) {
-                (Some(m), _) => endpoints.push(endpoint(m, "server", by_digest)),
-                (None, Some(s)) => {
-                    let mut e = upstream_endpoint(s.value.clone());
-                    e.role = "server";
-                    endpoints.push(e);
-                }
-                (None, None) => endpoints.push(upstream_endpoint(upstream)),
-            }
-        }
+    let endpoints = match registry {
+        None => vec![effective::upstream(
+            &image.registry,
+            inventory.target.containerd,
+        )],
+        Some(r) => RegistryModel::new(r, inventory.target).endpoints_for(&image.registry),
     }
+    .iter()
+    .map(|e| endpoint(e, by_digest))
+    .collect();
 
     let providers = inventory
         .credential_providers
@@ -204,71 +186,58 @@ pub fn resolve_as(
     })
 }
 
-fn upstream_endpoint(url: String) -> Endpoint {
-    Endpoint {
-        url,
-        role: "upstream",
-        capabilities: vec!["pull".into(), "resolve".into(), "push".into()],
-        used: true,
+fn endpoint(e: &effective::Endpoint<'_>, by_digest: bool) -> Endpoint {
+    let mut out = Endpoint {
+        url: e.api_url(),
+        role: e.role.name(),
+        https_first: e.https_first,
+        capabilities: e
+            .capabilities
+            .iter()
+            .map(|c| c.name().to_string())
+            .collect(),
+        used: e.serves(by_digest),
         ca: Vec::new(),
         client: Vec::new(),
-        skip_verify: false,
-        override_path: false,
+        skip_verify: e.skip_verify,
+        override_path: e.override_path,
         headers: Vec::new(),
-        dial_timeout: None,
+        dial_timeout: e.dial_timeout.map(str::to_string),
         provider: None,
-    }
-}
-
-fn endpoint(mirror: &Mirror, role: &'static str, by_digest: bool) -> Endpoint {
-    let capabilities: Vec<String> = match &mirror.capabilities {
-        Some(c) => c.value.iter().map(|c| c.value.to_lowercase()).collect(),
-        None => vec!["pull".into(), "resolve".into()],
     };
-    let has = |c: &str| capabilities.iter().any(|x| x == c);
-    let mut headers: Vec<(String, String)> = mirror
+    let Some((_, mirror)) = e.mirror else {
+        return out;
+    };
+    out.ca = mirror.ca.iter().map(|c| c.value.clone()).collect();
+    out.client = mirror
+        .client
+        .iter()
+        .map(|c| match c {
+            ClientCert::Combined(f) => f.value.clone(),
+            ClientCert::Pair { cert, key } => format!("{} + {}", cert.value, key.value),
+        })
+        .collect();
+    out.headers = mirror
         .headers
         .iter()
         .map(|h| (h.name.value.clone(), h.values.join(", ")))
         .collect();
-    let mut provider = None;
     match mirror.auth.as_deref() {
         Some(Auth::BasicFrom {
             username_file,
             password_file,
-        }) => headers.push((
+        }) => out.headers.push((
             "Authorization".into(),
             format!(
                 "Basic <redacted: from {} and {}>",
                 username_file.value, password_file.value
             ),
         )),
-        Some(Auth::Provider(name)) => provider = Some(name.value.clone()),
+        Some(Auth::Provider(name)) => out.provider = Some(name.value.clone()),
         None => {}
     }
-    headers.sort();
-    Endpoint {
-        url: mirror.url.value.clone(),
-        role,
-        used: has("pull") && (by_digest || has("resolve")),
-        capabilities,
-        ca: mirror.ca.iter().map(|c| c.value.clone()).collect(),
-        client: mirror
-            .client
-            .iter()
-            .map(|c| match c {
-                ClientCert::Combined(f) => f.value.clone(),
-                ClientCert::Pair { cert, key } => format!("{} + {}", cert.value, key.value),
-            })
-            .collect(),
-        skip_verify: mirror.skip_verify.unwrap_or(false),
-        override_path: mirror
-            .override_path
-            .unwrap_or_else(|| infer_override_path(&mirror.url.value)),
-        headers,
-        dial_timeout: mirror.dial_timeout.as_ref().map(|d| d.value.clone()),
-        provider,
-    }
+    out.headers.sort();
+    out
 }
 
 pub fn text(r: &Resolution) -> String {
@@ -302,6 +271,12 @@ pub fn text(r: &Resolution) -> String {
         }
         if !e.client.is_empty() {
             details.push(format!("client {}", e.client.join(", ")));
+        }
+        if e.https_first {
+            details.push(format!(
+                "tried with HTTPS first ({}), then plain HTTP",
+                e.url.replacen("http://", "https://", 1)
+            ));
         }
         if e.skip_verify {
             details.push("skip_verify".into());
@@ -396,6 +371,7 @@ pub fn json(r: &Resolution) -> Value {
         "endpoints": r.endpoints.iter().map(|e| json!({
             "url": e.url,
             "role": e.role,
+            "httpsFirst": e.https_first,
             "capabilities": e.capabilities,
             "used": e.used,
             "ca": e.ca,

@@ -86,17 +86,14 @@ fn every_hosts_toml_follows_containerds_rules() {
             let mut expected: Vec<String> = registry
                 .mirrors
                 .iter()
-                .map(|m| m.url.value.clone())
+                .map(|m| m.url.value.trim_end_matches('/').to_string())
                 .collect();
             if !registry.fallback {
-                let last = expected.last().cloned().expect("a mirror");
+                let last = expected.pop().expect("a mirror");
                 assert_eq!(
                     doc.get("server").and_then(|s| s.as_str()),
                     Some(last.as_str())
                 );
-                if expected.len() > 1 {
-                    expected.pop();
-                }
             }
             // The toml crate keeps keys sorted unless `preserve_order`; compare as sets, then
             // check the order on the raw text.
@@ -116,7 +113,10 @@ fn every_hosts_toml_follows_containerds_rules() {
                 positions.windows(2).all(|w| w[0] < w[1]),
                 "{node_path}: inventory order"
             );
-            assert!(!expected.is_empty(), "{node_path}: at least one [host]");
+            assert!(
+                text.contains("\n[host"),
+                "{node_path}: at least one [host] table header (containerd 1.6/1.7 need one)"
+            );
 
             for (url, host) in doc["host"].as_table().expect("host table") {
                 assert!(
@@ -141,15 +141,4 @@ fn every_hosts_toml_follows_containerds_rules() {
             }
         }
     });
-}
-
-#[test]
-fn override_path_is_inferred_from_the_url_path() {
-    use mirrorctl::render::hosts_toml::infer_override_path as infer;
-    assert!(!infer("https://a.example"));
-    assert!(!infer("https://a.example/"));
-    assert!(!infer("https://a.example/v2"));
-    assert!(!infer("https://a.example/v2/"));
-    assert!(infer("https://a.example/artifactory/api/docker/hub"));
-    assert!(infer("https://a.example/v2/hub/v2"));
 }

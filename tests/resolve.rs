@@ -111,7 +111,7 @@ fn resolve_cli_text_json_and_invalid_reference() {
         .stdout_has("1. https://quay-mirror.example/prefix [mirror] pull,resolve")
         .stdout_has("override_path")
         .stdout_has("Basic <redacted: from /etc/u and /etc/p>")
-        .stdout_has("2. https://quay-proxy.example [server]");
+        .stdout_has("2. https://quay-proxy.example/v2 [server]");
     let json = run(
         &["resolve", "nginx", "-i", inventory, "--output", "json"],
         None,
@@ -120,7 +120,7 @@ fn resolve_cli_text_json_and_invalid_reference() {
     .json();
     assert_eq!(json["image"]["name"], "docker.io/library/nginx");
     assert_eq!(json["directory"], "docker.io");
-    assert_eq!(json["endpoints"][0]["url"], "https://hub-mirror.example");
+    assert_eq!(json["endpoints"][0]["url"], "https://hub-mirror.example/v2");
     assert_eq!(json["endpoints"][1]["role"], "server");
     assert_eq!(
         json["endpoints"][1]["used"], false,

@@ -11,9 +11,7 @@ use std::io::Read;
 use std::path::Path;
 
 pub use model::*;
-pub use validate::{
-    CAPABILITIES, check_registry_name, check_url, provider_api_version, provider_mismatches,
-};
+pub use validate::{check_registry_name, check_url, provider_api_version, provider_mismatches};
 
 use crate::error::{Error, Problem};
 

@@ -140,30 +140,6 @@ impl Registry {
     pub fn dir_name(&self) -> String {
         registry_dir_name(&self.name)
     }
-
-    /// Where containerd goes after the mirrors when `server` is not written. containerd
-    /// speaks plain HTTP to a loopback registry (seen with 1.6.20) and HTTPS to any other.
-    pub fn default_endpoint(&self) -> Option<String> {
-        (self.name != "*").then(|| default_endpoint(&self.name))
-    }
-}
-
-/// The endpoint containerd uses for a registry host when no `server` is written.
-pub fn default_endpoint(host: &str) -> String {
-    match host {
-        "docker.io" => "https://registry-1.docker.io".into(),
-        host if is_loopback(host) => format!("http://{host}"),
-        host => format!("https://{host}"),
-    }
-}
-
-/// `localhost`, `127.x.y.z` or `[::1]`, with or without a port.
-fn is_loopback(name: &str) -> bool {
-    let host = match name.rfind(':') {
-        Some(i) if !name[i..].contains(']') => &name[..i],
-        _ => name,
-    };
-    host == "localhost" || host == "[::1]" || host.starts_with("127.")
 }
 
 /// `host_port_` for a registry with a port (split at the LAST colon, so `[::1]:5000` gives

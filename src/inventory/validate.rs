@@ -7,12 +7,12 @@ use super::model::*;
 use super::path::{index, key};
 use super::yaml::Mark;
 use crate::duration::parse_go_duration;
+use crate::effective::{self, Capability, EndpointUrl, Scheme};
 use crate::error::Problem;
+use crate::gates;
 use crate::image_pattern;
 use crate::version::Version;
 
-pub const CAPABILITIES: [&str; 4] = ["pull", "resolve", "push", "referrers"];
-const REFERRERS_SINCE: Version = Version::new(2, 2, 0);
 const TOKEN_ATTRIBUTES_SINCE: Version = Version::new(1, 33, 0);
 const CACHE_TYPE_SINCE: Version = Version::new(1, 34, 0);
 /// Headers that carry credentials; they may only come from files (`auth.basicFrom`).
@@ -120,18 +120,51 @@ impl Checker<'_> {
                 );
             }
         }
-        let mut urls: HashSet<String> = HashSet::new();
+        // One endpoint to containerd (scheme, host, API path) is one endpoint here: `https://m`,
+        // `https://m/` and `https://m/v2` would be tried twice.
+        let target = self.inventory.target;
+        let server_index = effective::server_mirror(registry);
+        let mut seen: HashMap<(Scheme, String, String), String> = HashMap::new();
         for (i, mirror) in registry.mirrors.iter().enumerate() {
             let mirror_path = index(&key(path, "mirrors"), i);
             self.mirror(mirror, &mirror_path);
-            let normalized = mirror.url.value.trim_end_matches('/').to_lowercase();
-            if !urls.insert(normalized) {
-                self.problem("M002", 
+            let Some(url) = EndpointUrl::parse(&mirror.url.value) else {
+                continue;
+            };
+            if url.is_ipv6_literal()
+                && Some(i) != server_index
+                && target.containerd < gates::GO_TOML_V2
+            {
+                self.problem("M012",
                     &key(&mirror_path, "url"),
                     Some(mirror.url.mark),
-                    format!("`{}` is listed twice; containerd would see a duplicate [host] table and ignore the whole file", mirror.url.value),
+                    format!("containerd {} cannot read a `[host.\"{}\"]` table (its TOML parser refuses `]` in a table key) and would ignore the whole hosts.toml; use a host name, or make it the last mirror of a `fallback: false` registry (written as `server`)", target.containerd, url.written()),
                 );
             }
+            let override_path = mirror
+                .override_path
+                .unwrap_or_else(|| url.infers_override_path());
+            let identity = url.identity(override_path);
+            match seen.get(&identity) {
+                Some(first) => self.problem("M002",
+                    &key(&mirror_path, "url"),
+                    Some(mirror.url.mark),
+                    format!("`{}` is the same endpoint as `{first}` to containerd ({}://{}{}); it would be tried twice", mirror.url.value, url.scheme.name(), url.host, identity.2),
+                ),
+                None => {
+                    seen.insert(identity, mirror.url.value.clone());
+                }
+            }
+        }
+        if let Some(server) = &registry.server
+            && let Some(url) = EndpointUrl::parse(&server.value)
+            && let Some(first) = seen.get(&url.identity(url.infers_override_path()))
+        {
+            self.problem("M002",
+                &key(path, "server"),
+                Some(server.mark),
+                format!("the server `{}` is the same endpoint as the mirror `{first}`; containerd would try it twice", server.value),
+            );
         }
     }
 
@@ -152,13 +185,16 @@ impl Checker<'_> {
             let mut seen = HashSet::new();
             for (i, cap) in caps.value.iter().enumerate() {
                 let lower = cap.value.to_lowercase();
-                if !CAPABILITIES.contains(&lower.as_str()) {
+                let capability = Capability::parse(&cap.value);
+                if capability.is_none() {
                     self.problem("M004", 
                         &index(&caps_path, i),
                         Some(cap.mark),
                         format!("unknown capability `{}`: containerd ignores the whole hosts.toml on an unknown capability; use pull, resolve, push or referrers", cap.value),
                     );
-                } else if lower == "referrers" && target.containerd < REFERRERS_SINCE {
+                } else if capability == Some(Capability::Referrers)
+                    && target.containerd < gates::REFERRERS
+                {
                     self.problem("M005", 
                         &index(&caps_path, i),
                         Some(cap.mark),
@@ -259,11 +295,7 @@ impl Checker<'_> {
                 Some(n) if n <= 0 => self.problem("M010", &timeout_path, Some(timeout.mark), "the dial timeout must be positive"),
                 Some(_) => {}
             }
-            let supported = target.containerd >= Version::new(2, 1, 0)
-                || (target.containerd.major == 2
-                    && target.containerd.minor == 0
-                    && target.containerd.patch >= 7);
-            if !supported {
+            if !gates::dial_timeout(target.containerd) {
                 self.problem("M011", 
                     &timeout_path,
                     Some(timeout.mark),

@@ -1,11 +1,11 @@
 //! Warnings and notes: inventories that containerd and the kubelet accept but that do not do
 //! what their authors meant.
 
+use crate::effective::{RegistryModel, Scheme};
 use crate::error::{Problem, Severity};
 use crate::image_pattern;
 use crate::inventory::path::{index, key};
 use crate::inventory::{Auth, Inventory};
-use crate::version::Version;
 
 pub fn check(inventory: &Inventory) -> Vec<Problem> {
     let mut out = Vec::new();
@@ -127,29 +127,45 @@ fn patterns(inventory: &Inventory, out: &mut Vec<Problem>) {
 fn mirrors(inventory: &Inventory, out: &mut Vec<Problem>) {
     for registry in &inventory.registries {
         let path = key("registries", &registry.name);
+        let model = RegistryModel::new(registry, inventory.target);
+        let endpoints = model.endpoints_for(&registry.name);
         let mut provider_mirror = None;
         for (i, mirror) in registry.mirrors.iter().enumerate() {
             let mirror_path = index(&key(&path, "mirrors"), i);
-            if mirror.url.value.starts_with("http://") && mirror.skip_verify == Some(true) {
-                out.push(Problem::hinted(
-                    "M101",
-                    Severity::Warning,
-                    key(&mirror_path, "skipVerify"),
-                    mirror.url.mark,
-                    format!(
-                        "`skipVerify` does nothing for the plain-HTTP mirror `{}`",
-                        mirror.url.value
-                    ),
-                    "remove it, or use https:// if the mirror speaks TLS",
-                ));
-            }
-            if mirror.url.value.starts_with("http://")
-                && (!mirror.ca.is_empty() || !mirror.client.is_empty())
-                && inventory.target.containerd >= Version::new(1, 7, 16)
+            if let Some(e) = endpoints
+                .iter()
+                .find(|e| e.mirror.is_some_and(|(j, _)| j == i))
+                && e.url.scheme == Scheme::Http
             {
-                out.push(Problem::hinted("M102", Severity::Info, key(&mirror_path, "url"), mirror.url.mark,
-                    format!("containerd {} tries HTTPS first for an http:// host that has TLS settings, then falls back to HTTP", inventory.target.containerd),
-                    "use https:// when the mirror speaks TLS"));
+                let containerd = inventory.target.containerd;
+                let tls = !mirror.ca.is_empty() || !mirror.client.is_empty();
+                match (e.https_first, e.skip_verify, tls) {
+                    (true, skip, _) => out.push(Problem::hinted(
+                        if skip { "M101" } else { "M102" },
+                        Severity::Info,
+                        key(&mirror_path, if skip { "skipVerify" } else { "url" }),
+                        mirror.url.mark,
+                        format!("containerd {containerd} tries `{}` with HTTPS first{}, because it has TLS settings, then falls back to plain HTTP", e.url.written(), if skip { " without verifying the certificate" } else { "" }),
+                        "use https:// when the mirror speaks TLS, or drop the TLS settings of a plain-HTTP mirror",
+                    )),
+                    (false, true, _) => out.push(Problem::hinted(
+                        "M101",
+                        Severity::Warning,
+                        key(&mirror_path, "skipVerify"),
+                        mirror.url.mark,
+                        format!("`skipVerify` does nothing for the plain-HTTP mirror `{}` on containerd {containerd}; from 1.6.32/1.7.16 it makes containerd try HTTPS first", mirror.url.value),
+                        "remove it, or use https:// if the mirror speaks TLS",
+                    )),
+                    (false, false, true) => out.push(Problem::hinted(
+                        "M102",
+                        Severity::Warning,
+                        key(&mirror_path, "url"),
+                        mirror.url.mark,
+                        format!("the TLS settings of the plain-HTTP mirror `{}` do nothing on containerd {containerd}; from 1.6.32/1.7.16 they make containerd try HTTPS first", mirror.url.value),
+                        "remove them, or use https:// if the mirror speaks TLS",
+                    )),
+                    (false, false, false) => {}
+                }
             }
             if let Some(Auth::Provider(name)) = mirror.auth.as_deref()
                 && inventory
@@ -163,12 +179,11 @@ fn mirrors(inventory: &Inventory, out: &mut Vec<Problem>) {
         if let Some((provider, mirror_path)) = provider_mirror
             && registry.fallback
         {
-            let upstream = registry
-                .server
-                .as_ref()
-                .map(|s| s.value.clone())
-                .or_else(|| registry.default_endpoint())
-                .unwrap_or_else(|| "the image's own registry".to_string());
+            let upstream = match (&model.server, model.upstream()) {
+                (Some(server), _) => server.api_url(),
+                (None, Some(upstream)) => upstream.api_url(),
+                (None, None) => "the image's own registry".to_string(),
+            };
             out.push(Problem::hinted("X004", Severity::Warning, key(&key(&mirror_path, "auth"), "provider"), registry.mark,
                 format!("the credentials the kubelet gets from `{provider}` for {} pulls are offered to every endpoint that challenges, the upstream {upstream} included, when a pull falls through the mirrors (`fallback: true`)", registry.name),
                 "set `fallback: false` to keep the mirror's credentials away from the upstream"));

@@ -4,62 +4,63 @@
 
 use toml_edit::{Array, DocumentMut, Item, Table, Value, value};
 
-use crate::inventory::{Auth, ClientCert, Mirror, Registry};
+use crate::effective::{Endpoint, RegistryModel};
+use crate::inventory::{Auth, ClientCert};
 use crate::secrets::Secrets;
 
 pub const MANAGED_NOTICE: &str =
     "# Managed by mirrorctl. Do not edit by hand: the next apply overwrites changes.";
 
 /// Returns the file's text and whether it carries a secret.
-pub fn render(registry: &Registry, registry_index: usize, secrets: &Secrets) -> (String, bool) {
+pub(crate) fn render(
+    model: &RegistryModel<'_>,
+    registry_index: usize,
+    secrets: &Secrets,
+) -> (String, bool) {
+    let registry = model.registry;
     let mut doc = DocumentMut::new();
     let mut secret = false;
-    let mut mirrors: Vec<(usize, &Mirror)> = registry.mirrors.iter().enumerate().collect();
     let mut notice = format!("{MANAGED_NOTICE}\n# Registry: {}\n", registry.name);
 
-    let last = mirrors.last().copied();
-    if let (false, Some((index, last))) = (registry.fallback, last) {
-        // Mirror-only: the last mirror becomes `server`, so the upstream is never contacted.
-        // With a single mirror it stays a [host] as well: containerd 1.6 and 1.7 reject a
-        // file without any [host] table.
-        if mirrors.len() > 1 {
-            mirrors.pop();
-        }
-        notice.push_str(
-            "# fallback: false: the last mirror is the server; the upstream is never contacted.\n",
-        );
-        doc.insert("server", value(last.url.value.as_str()));
-        let fields = settings(last, registry_index, index, secrets, &mut secret);
-        for (key, item) in fields {
-            let item = match item {
-                Item::Table(table) => Item::Value(Value::InlineTable(table.into_inline_table())),
-                other => other,
-            };
-            doc.insert(&key, item);
-        }
-    } else {
-        match (&registry.server, registry.default_endpoint()) {
-            (Some(server), _) => {
-                doc.insert("server", value(server.value.as_str()));
+    match (&model.server, model.upstream()) {
+        (Some(server), _) => {
+            if server.mirror.is_some() {
+                notice.push_str(
+                    "# fallback: false: the last mirror is the server; the upstream is never contacted.\n",
+                );
+            } else {
                 notice.push_str("# After the mirrors, containerd tries the server.\n");
             }
-            (None, Some(endpoint)) => notice.push_str(&format!(
-                "# After the mirrors, containerd tries the upstream: {endpoint}\n"
-            )),
-            (None, None) => {
-                notice.push_str("# After the mirrors, containerd tries the image's own registry.\n")
+            doc.insert("server", value(server.url.written()));
+            for (key, item) in settings(server, registry_index, secrets, &mut secret) {
+                let item = match item {
+                    Item::Table(table) => {
+                        Item::Value(Value::InlineTable(table.into_inline_table()))
+                    }
+                    other => other,
+                };
+                doc.insert(&key, item);
             }
+        }
+        (None, Some(upstream)) => notice.push_str(&format!(
+            "# After the mirrors, containerd tries the upstream: {}\n",
+            upstream.url.written()
+        )),
+        (None, None) => {
+            notice.push_str("# After the mirrors, containerd tries the image's own registry.\n")
         }
     }
 
+    // With no [host] table left (a single mirror-only endpoint), a bare `[host]` still
+    // satisfies containerd 1.6/1.7, which reject a file without one, and adds no endpoint.
     let mut hosts = Table::new();
-    hosts.set_implicit(true);
+    hosts.set_implicit(!model.hosts.is_empty());
     let mut position = 0isize;
-    for (index, mirror) in mirrors {
+    for endpoint in &model.hosts {
         let mut table = Table::new();
         table.set_position(Some(position));
         position += 1;
-        for (key, item) in settings(mirror, registry_index, index, secrets, &mut secret) {
+        for (key, item) in settings(endpoint, registry_index, secrets, &mut secret) {
             let item = match item {
                 Item::Table(mut sub) => {
                     sub.set_position(Some(position));
@@ -70,25 +71,28 @@ pub fn render(registry: &Registry, registry_index: usize, secrets: &Secrets) -> 
             };
             table.insert(&key, item);
         }
-        hosts.insert(&mirror.url.value, Item::Table(table));
+        hosts.insert(&endpoint.url.written(), Item::Table(table));
     }
     doc.insert("host", Item::Table(hosts));
     (format!("{notice}\n{doc}"), secret)
 }
 
-/// The keys of one endpoint, in a fixed order; `header` comes back as a table.
+/// The keys of one endpoint, in a fixed order; `header` comes back as a table. An explicit
+/// `server` has only what its URL implies.
 fn settings(
-    mirror: &Mirror,
+    endpoint: &Endpoint<'_>,
     registry_index: usize,
-    index: usize,
     secrets: &Secrets,
     secret: &mut bool,
 ) -> Vec<(String, Item)> {
     let mut out: Vec<(String, Item)> = Vec::new();
-    let capabilities: Vec<String> = match &mirror.capabilities {
-        Some(caps) => caps.value.iter().map(|c| c.value.to_lowercase()).collect(),
-        None => vec!["pull".into(), "resolve".into()],
+    let Some((index, mirror)) = endpoint.mirror else {
+        if endpoint.override_path {
+            out.push(("override_path".into(), value(true)));
+        }
+        return out;
     };
+    let capabilities = endpoint.capabilities.iter().map(|c| c.name());
     out.push(("capabilities".into(), value(Array::from_iter(capabilities))));
     match mirror.ca.as_slice() {
         [] => {}
@@ -114,17 +118,16 @@ fn settings(
             out.push(("client".into(), value(array)));
         }
     }
-    if let Some(skip) = mirror.skip_verify {
-        out.push(("skip_verify".into(), value(skip)));
+    // `skip_verify = false` is the default, yet any written TLS key makes containerd 1.7+ try
+    // HTTPS first for an http:// host: it is written only when true.
+    if endpoint.skip_verify {
+        out.push(("skip_verify".into(), value(true)));
     }
-    if let Some(override_path) = mirror
-        .override_path
-        .or_else(|| infer_override_path(&mirror.url.value).then_some(true))
-    {
-        out.push(("override_path".into(), value(override_path)));
+    if endpoint.override_path {
+        out.push(("override_path".into(), value(true)));
     }
-    if let Some(timeout) = &mirror.dial_timeout {
-        out.push(("dial_timeout".into(), value(timeout.value.as_str())));
+    if let Some(timeout) = endpoint.dial_timeout {
+        out.push(("dial_timeout".into(), value(timeout)));
     }
     let mut headers: Vec<(&str, Value)> = mirror
         .headers
@@ -153,13 +156,4 @@ fn settings(
         out.push(("header".into(), Item::Table(table)));
     }
     out
-}
-
-/// containerd appends `/v2` unless `override_path` is set: a mirror URL with any other path
-/// (an Artifactory or Nexus prefix) only works with `override_path = true`.
-pub fn infer_override_path(url: &str) -> bool {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let path = rest.find('/').map_or("", |i| &rest[i..]);
-    let path = path.trim_end_matches('/');
-    !path.is_empty() && path != "/v2"
 }

@@ -7,6 +7,7 @@ pub mod hosts_toml;
 
 use std::collections::BTreeMap;
 
+use crate::effective::RegistryModel;
 use crate::inventory::Inventory;
 use crate::secrets::Secrets;
 
@@ -146,14 +147,15 @@ fn hosts_file(
     index: usize,
     secrets: &Secrets,
 ) -> (String, DesiredFile) {
-    let (contents, secret) = hosts_toml::render(registry, index, secrets);
+    let model = RegistryModel::new(registry, inventory.target);
+    let (contents, secret) = hosts_toml::render(&model, index, secrets);
     // Formatting leaves up to twice the length in capacity; ten thousand files keep it.
     let mut contents = contents.into_bytes();
     contents.shrink_to_fit();
     let path = format!(
         "{}/{}/hosts.toml",
         inventory.paths.certs_dir,
-        registry.dir_name()
+        model.directory()
     );
     let file = DesiredFile {
         contents,
