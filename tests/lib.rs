@@ -7,6 +7,7 @@ mod crash;
 mod credential_plugin;
 mod docs;
 mod e2e;
+mod exactness;
 mod fuzz;
 mod integrations;
 mod invalid;
