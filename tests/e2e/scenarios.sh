@@ -41,6 +41,7 @@ inventory() {
 APPLY_N=0
 mirrorctl_apply() {
   APPLY_N=$((APPLY_N + 1))
+  LAST_INVENTORY=$1
   APPLY_OUT=$DIR/apply.$APPLY_N.out
   APPLY_RC=0
   "$MIRRORCTL" apply -i "$1" --root "$2" >"$APPLY_OUT" 2>&1 || APPLY_RC=$?
@@ -71,6 +72,36 @@ pull() {
 # The hosts ctr tried for the tag, in order, one per line.
 hosts_tried() {
   sed -n 's/.*msg=resolving host="\([^"]*\)".*/\1/p' "$DIR/pull.$1.log"
+}
+
+# The hosts (host:port) `mirrorctl resolve REF` names over the last applied inventory, in its
+# order, one per line: the endpoints that serve this pull (a tag needs pull and resolve).
+hosts_resolved() {
+  "$MIRRORCTL" resolve "$1" -i "$LAST_INVENTORY" --output json >"$DIR/resolve.json" ||
+    fail "mirrorctl resolve $1 failed"
+  /usr/bin/python3 -c '
+import json, sys
+for e in json.load(open(sys.argv[1]))["endpoints"]:
+    if e["used"]:
+        print(e["url"].split("://", 1)[1].split("/", 1)[0])
+' "$DIR/resolve.json"
+}
+
+# expect_resolve_matches NS REF SERVED: the hosts containerd tried for the pull in namespace NS
+# are the ones `resolve` names, in its order: all of them when SERVED is empty (the pull
+# failed), else up to and including SERVED (host:port of the mirror whose access log has it).
+# resolve is checked against containerd here, never against mirrorctl's own hosts.toml.
+expect_resolve_matches() {
+  local ns=$1 ref=$2 served=$3 tried resolved wanted=() host
+  tried=$(hosts_tried "$ns" | paste -sd' ')
+  resolved=$(hosts_resolved "$ref" | paste -sd' ')
+  for host in $resolved; do
+    wanted+=("$host")
+    [[ -n $served && $host == "$served" ]] && break
+  done
+  [[ $tried == "${wanted[*]}" ]] ||
+    fail "containerd tried '$tried' for $ref; resolve names '$resolved' (expected '${wanted[*]}')"
+  note "resolve agrees with containerd for $ref: tried ${tried// / then }"
 }
 
 # The manifest digest containerd recorded for REF in namespace NS.
@@ -108,6 +139,7 @@ expect_pull_via() {
   fi
   # Fields that are empty ("-") are left out of the evidence.
   note "$ref -> $digest; mirror :$port logged: $(sed -E 's/ [a-z]+="?-"?//g' <<<"$line")"
+  expect_resolve_matches "$ns" "$ref" "${MIRROR_HOST:-127.0.0.1}:$port"
 }
 
 # expect_pull_fails NS REF ROOT
@@ -116,6 +148,7 @@ expect_pull_fails() {
     fail "pull of $2 succeeded; it must fail (tried: $(hosts_tried "$1" | paste -sd' '))"
   fi
   note "$2 not pulled, as expected: $(grep -o 'ctr: .*' "$DIR/pull.$1.log" | tail -n 1)"
+  expect_resolve_matches "$1" "$2" ""
 }
 
 # expect_silent PORT...: those mirrors received no request at all.
@@ -892,6 +925,62 @@ scenario_11() {
 
 # Read by run.sh: number|name|function.
 # shellcheck disable=SC2034
+# --- scenarios 12 and 13: the one-truth fixes of issue 12, proven on containerd --------------
+
+scenario_12() {
+  local root=$DIR/root inv hosts
+  inv=$(inventory ipv6 <<EOF
+$(header)
+  docker.io:
+    mirrors:
+      - url: $M:6003
+      - url: http://[::1]:6016
+    fallback: false
+EOF
+  )
+  apply "$inv" "$root"
+  hosts=$(certs_dir "$root")/docker.io/hosts.toml
+  grep -q '^server = "http://\[::1\]:6016"' "$hosts" || fail "the IPv6 mirror is not the server"
+  MIRROR_HOST='[::1]' expect_pull_via s12 docker.io/library/e2e:1 "$root" 6016 \
+    '/v2/library/e2e/manifests/1?ns=docker.io'
+  # The form containerd 1.x cannot parse is refused, never written.
+  inv=$(inventory ipv6-table <<EOF
+$(header)
+  docker.io:
+    mirrors:
+      - url: http://[::1]:6016
+      - url: $M:6003
+EOF
+  )
+  mirrorctl_apply "$inv" "$root"
+  if [[ $APPLY_RC != 1 ]] || ! grep -q 'M012' "$APPLY_OUT"; then
+    cat "$APPLY_OUT"
+    fail "an IPv6 [host] table for containerd 1.6 was not refused (exit $APPLY_RC)"
+  fi
+  grep -q '^server = "http://\[::1\]:6016"' "$hosts" || fail "the refused apply changed hosts.toml"
+  note "refused for 1.6: a [host.\"http://[::1]:6016\"] table (M012); the file on disk is unchanged"
+}
+
+scenario_13() {
+  local root=$DIR/root inv asked
+  inv=$(inventory dead-only <<EOF
+$(header)
+  docker.io:
+    mirrors:
+      - url: $M:6017
+    fallback: false
+EOF
+  )
+  apply "$inv" "$root"
+  expect_pull_fails s13 docker.io/library/e2e:1 "$root"
+  asked=$(awk '$2 ~ /^\/v2\/library\/e2e\/manifests\/1/' "$(mirror_log 6017)" | wc -l)
+  if [[ $asked != 1 ]]; then
+    cat "$(mirror_log 6017)"
+    fail "the dead mirror-only endpoint was asked $asked times, expected once"
+  fi
+  note "the dead mirror-only endpoint :6017 (503) was asked once for the manifest"
+}
+
 SCENARIOS=(
   "1|two mirrors in inventory order, then swapped|scenario_1"
   "2|first mirror down, the second serves|scenario_2"
@@ -904,4 +993,6 @@ SCENARIOS=(
   "9|CRI PullImage, config_path set by mirrorctl|scenario_9"
   "10|re-apply after the inventory changed|scenario_10"
   "11|namespace-scoped credentials from the kubelet credential plugin|scenario_11"
+  "12|an IPv6 mirror on containerd 1.6|scenario_12"
+  "13|a dead single mirror-only endpoint is tried once|scenario_13"
 )
