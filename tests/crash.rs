@@ -952,12 +952,12 @@ impl FaultNode {
             .args(&args)
             .output()
             .expect("run mirrorctl in the namespace");
-        Run {
+        Run::new(
             args,
-            status: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+            output.status.code().unwrap_or(-1),
+            &output.stdout,
+            &output.stderr,
+        )
     }
 
     /// Every file under the node's root, as the namespace sees it.

@@ -13,6 +13,7 @@ mod integrations;
 mod invalid;
 mod lint;
 mod render;
+mod reports;
 mod resolve;
 mod safety;
 mod support;

@@ -1,6 +1,7 @@
 //! A fluent harness around the real binary: a temp node root, an inventory, a run, and
 //! assertions that print the whole run (status, stdout, stderr) when they fail.
 
+use std::cell::RefCell;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -106,11 +107,14 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
     }
 }
 
+/// One run of the binary. Its checks record every mismatch (with the line of the check) and
+/// the run fails once, when it is dropped, listing them all with the whole run.
 pub struct Run {
     pub args: Vec<String>,
     pub status: i32,
     pub stdout: String,
     pub stderr: String,
+    mismatches: RefCell<Vec<String>>,
 }
 
 pub fn run(args: &[&str], stdin: Option<&str>) -> Run {
@@ -140,53 +144,100 @@ pub fn run(args: &[&str], stdin: Option<&str>) -> Run {
         stdout,
         stderr,
     } = child.wait_with_output().expect("wait");
-    Run {
-        args: args.iter().map(|a| a.to_string()).collect(),
-        status: status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&stderr).into_owned(),
-    }
+    Run::new(
+        args.iter().map(|a| a.to_string()).collect(),
+        status.code().unwrap_or(-1),
+        &stdout,
+        &stderr,
+    )
 }
 
 impl Run {
-    fn fail(&self, what: &str) -> ! {
-        panic!(
-            "{what}\n--- args: {:?}\n--- status: {}\n--- stdout:\n{}\n--- stderr:\n{}",
-            self.args, self.status, self.stdout, self.stderr
+    pub fn new(args: Vec<String>, status: i32, stdout: &[u8], stderr: &[u8]) -> Self {
+        Run {
+            args,
+            status,
+            stdout: String::from_utf8_lossy(stdout).into_owned(),
+            stderr: String::from_utf8_lossy(stderr).into_owned(),
+            mismatches: RefCell::new(Vec::new()),
+        }
+    }
+
+    fn report(&self, mismatches: &[String]) -> String {
+        format!(
+            "{}\n--- args: {:?}\n--- status: {}\n--- stdout:\n{}\n--- stderr:\n{}",
+            mismatches.join("\n"),
+            self.args,
+            self.status,
+            self.stdout,
+            self.stderr
         )
     }
 
+    #[track_caller]
+    fn mismatch(&self, what: String) {
+        let at = std::panic::Location::caller();
+        self.mismatches
+            .borrow_mut()
+            .push(format!("{}:{}: {what}", at.file(), at.line()));
+    }
+
+    #[track_caller]
     pub fn status(&self, expected: i32) -> &Self {
         if self.status != expected {
-            self.fail(&format!("expected exit status {expected}"));
+            self.mismatch(format!("expected exit status {expected}, got {}", self.status));
         }
         self
     }
 
+    #[track_caller]
     pub fn stdout_has(&self, needle: &str) -> &Self {
         if !self.stdout.contains(needle) {
-            self.fail(&format!("stdout lacks {needle:?}"));
+            self.mismatch(format!("stdout lacks {needle:?}"));
         }
         self
     }
 
+    #[track_caller]
     pub fn stderr_has(&self, needle: &str) -> &Self {
         if !self.stderr.contains(needle) {
-            self.fail(&format!("stderr lacks {needle:?}"));
+            self.mismatch(format!("stderr lacks {needle:?}"));
         }
         self
     }
 
+    #[track_caller]
     pub fn nowhere(&self, needle: &str) -> &Self {
         if self.stdout.contains(needle) || self.stderr.contains(needle) {
-            self.fail(&format!("output contains {needle:?}"));
+            self.mismatch(format!("output contains {needle:?}"));
         }
         self
     }
 
+    /// stdout as JSON; fails at once (with the mismatches so far) when it is not.
+    #[track_caller]
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| self.fail(&format!("stdout is not JSON: {e}")))
+        match serde_json::from_str(&self.stdout) {
+            Ok(json) => json,
+            Err(e) => {
+                let mut mismatches = self.mismatches.take();
+                mismatches.push(format!("stdout is not JSON: {e}"));
+                panic!("{}", self.report(&mismatches))
+            }
+        }
+    }
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        let mismatches = self.mismatches.take();
+        if !mismatches.is_empty() && !std::thread::panicking() {
+            panic!(
+                "{} mismatch(es):\n{}",
+                mismatches.len(),
+                self.report(&mismatches)
+            );
+        }
     }
 }
 
