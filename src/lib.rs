@@ -9,6 +9,7 @@
 
 pub mod apply;
 pub mod cli;
+pub mod code;
 pub mod credential_plugin;
 pub mod duration;
 mod effective;
