@@ -148,8 +148,9 @@ impl EndpointUrl {
 
 /// Go's `path.Clean` for an absolute path (`""` stays `""`).
 fn clean_path(path: &str) -> String {
-    if path.is_empty() {
-        return String::new();
+    // Most paths are clean already: no empty or dot segment, no trailing slash.
+    if path.is_empty() || !(path.contains("//") || path.contains("/.") || path.ends_with('/')) {
+        return path.to_string();
     }
     let mut parts: Vec<&str> = Vec::new();
     for part in path.split('/') {
