@@ -22,6 +22,7 @@ use crate::version::Version;
 
 pub const API_VERSION: &str = "credentialprovider.kubelet.k8s.io/v1";
 const MAX_REQUEST_BYTES: u64 = 1 << 20;
+const MAX_MAPPING_BYTES: u64 = 16 << 20;
 
 /// The plugin's mapping file, written by `apply` (0600) and read on every request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,8 +91,12 @@ pub fn render_exec(plugin: &CredentialPlugin) -> String {
     )
 }
 
+/// The kubelet's request. Unknown fields are ignored, not refused: the request grows with the
+/// kubelet (1.33 added the service-account fields), and a plugin that refused a new field
+/// would fail every credentialed pull on the first kubelet that sends one. The known fields
+/// keep their types, and `apiVersion` and `kind` are checked.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 struct Request {
     api_version: String,
     kind: String,
@@ -141,8 +146,7 @@ pub struct Answer {
 /// Handles one request. `Err` is a one-line reason for a malformed request or mapping; the
 /// caller exits non-zero with it.
 pub fn answer(mapping_path: &Path, request: &[u8], now: u64) -> Result<Answer, String> {
-    let mapping_bytes = crate::fsx::read_limited(mapping_path, 16 << 20)
-        .map_err(|e| format!("cannot read the mapping `{}`: {e}", mapping_path.display()))?;
+    let mapping_bytes = read_mapping(mapping_path)?;
     let mapping: Mapping = serde_json::from_slice(&mapping_bytes)
         .map_err(|e| format!("the mapping `{}` is invalid: {e}", mapping_path.display()))?;
     let request: Request =
@@ -226,6 +230,34 @@ fn respond(mapping: &Mapping, auth: BTreeMap<String, AuthConfig>) -> String {
         auth,
     };
     serde_json::to_string(&response).unwrap_or_default()
+}
+
+/// The mapping names every team's credential files: group or others reading it learn who may
+/// pull what, and a writable copy could point a namespace at another's secrets. Refused like a
+/// credential file, checked on the opened file so the check and the read see the same inode.
+fn read_mapping(path: &Path) -> Result<Vec<u8>, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let cannot = |e: std::io::Error| format!("cannot read the mapping `{}`: {e}", path.display());
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    let mode = file.metadata().map_err(cannot)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        return Err(format!(
+            "the mapping `{}` is readable by group or others (mode {:04o}); make it root-only: chmod 600",
+            path.display(),
+            mode & 0o7777
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_MAPPING_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_MAPPING_BYTES {
+        return Err(format!(
+            "cannot read the mapping `{}`: larger than {MAX_MAPPING_BYTES} bytes",
+            path.display()
+        ));
+    }
+    Ok(bytes)
 }
 
 fn read_secret(path: &str) -> Result<String, String> {

@@ -298,6 +298,71 @@ fn credential_files_readable_by_others_are_refused() {
 }
 
 #[test]
+fn issue_12_item_12_unknown_request_fields_are_tolerated() {
+    let plugin = Plugin::new();
+    let request = serde_json::json!({
+        "apiVersion": "credentialprovider.kubelet.k8s.io/v1",
+        "kind": "CredentialProviderRequest",
+        "image": "docker.io/library/nginx",
+        "serviceAccountToken": token("team-a", "default", "mirrors.example", FUTURE),
+        "serviceAccountAnnotations": {},
+        "podNamespace": "team-a",
+        "aFieldOfKubelet2": {"nested": [1, 2]},
+    });
+    let (status, stdout, stderr) = plugin.exec(&request.to_string());
+    assert_eq!(status, 0, "a newer kubelet's extra fields: {stderr}");
+    let response: serde_json::Value = serde_json::from_str(&stdout).expect("a JSON response");
+    assert_eq!(response["auth"]["docker.io"]["username"], "team-a-bot");
+    let mut wrong_kind = request.clone();
+    wrong_kind["kind"] = "CredentialProviderResponse".into();
+    let (status, stdout, stderr) = plugin.exec(&wrong_kind.to_string());
+    assert_eq!(status, 1, "{stderr}");
+    assert!(
+        stdout.is_empty() && stderr.contains("unexpected kind"),
+        "{stderr}"
+    );
+    let mut wrong_version = request;
+    wrong_version["apiVersion"] = "credentialprovider.kubelet.k8s.io/v2".into();
+    let (status, _, stderr) = plugin.exec(&wrong_version.to_string());
+    assert_eq!(status, 1, "{stderr}");
+    assert!(stderr.contains("unsupported apiVersion"), "{stderr}");
+}
+
+#[test]
+fn issue_12_item_12_mapping_readable_by_others_is_refused() {
+    let plugin = Plugin::new();
+    let mapping = plugin.node.path(MAPPING);
+    let ask = || {
+        plugin.ask(
+            "nginx",
+            Some(&token("team-a", "default", "mirrors.example", FUTURE)),
+            None,
+        )
+    };
+    for mode in [0o640, 0o604] {
+        std::fs::set_permissions(&mapping, std::os::unix::fs::PermissionsExt::from_mode(mode))
+            .expect("chmod");
+        let (status, response, note) = ask();
+        assert_eq!(status, 1, "{note}");
+        assert_eq!(response, serde_json::Value::Null, "no answer");
+        let expected = format!(
+            "the mapping `{}` is readable by group or others (mode {mode:04o})",
+            mapping.display()
+        );
+        assert!(note.contains(&expected), "{expected} in {note}");
+        assert_eq!(note.trim_end().lines().count(), 1, "one line: {note}");
+    }
+    std::fs::set_permissions(
+        &mapping,
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .expect("chmod");
+    let (status, response, note) = ask();
+    assert_eq!(status, 0, "{note}");
+    assert_eq!(response["auth"]["docker.io"]["username"], "team-a-bot");
+}
+
+#[test]
 fn wrong_audience_expired_and_missing_tokens_are_denied() {
     let plugin = Plugin::new();
     let image = "docker.io/library/nginx";
@@ -329,7 +394,9 @@ fn malformed_requests_fail_with_one_line() {
     let good = token("team-a", "default", "mirrors.example", FUTURE);
     for (request, reason) in [
         ("not json".to_string(), "malformed request"),
-        (format!(r#"{{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"nginx","serviceAccountToken":"{good}","extra":1}}"#), "unknown field `extra`"),
+        (format!(r#"{{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"nginx","serviceAccountToken":"{good}","serviceAccountAnnotations":["a"]}}"#), "malformed request"),
+        (r#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":5}"#.to_string(), "malformed request"),
+        (r#"{"kind":"CredentialProviderRequest","image":"nginx"}"#.to_string(), "missing field `apiVersion`"),
         (r#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1beta1","kind":"CredentialProviderRequest","image":"nginx"}"#.to_string(), "unsupported apiVersion"),
         (r#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"Other","image":"nginx"}"#.to_string(), "unexpected kind"),
         (r#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"nginx","serviceAccountToken":"a.b"}"#.to_string(), "not a JWT"),

@@ -162,3 +162,108 @@ credentialProviders:
     // Without --root, lint stays offline.
     run(&["lint", "-i", inventory.to_str().expect("utf-8")], None).status(0);
 }
+
+/// The findings of `inventory` as (code, path) pairs, and lint's exit status.
+fn findings(inventory: &str) -> (i32, Vec<(String, String)>) {
+    let node = Node::new();
+    node.inventory(inventory);
+    let file = node.inventory_path();
+    let report = run(
+        &[
+            "lint",
+            "-i",
+            file.to_str().expect("utf-8"),
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    let pairs = report.json()["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap_or_default().to_string(),
+                f["path"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    (report.status, pairs)
+}
+
+#[test]
+fn issue_12_item_8_duration_past_int64() {
+    let provider = |duration: &str| {
+        format!(
+            "version: 1\ncredentialProviders:\n  - {{name: p, matchImages: [docker.io], defaultCacheDuration: \"{duration}\"}}\n"
+        )
+    };
+    let path = "credentialProviders[0].defaultCacheDuration";
+    for past in ["9223372036854775808ns", "2562047h47m16.854775808s"] {
+        let (status, found) = findings(&provider(past));
+        assert_eq!(status, 1, "{past}: {found:?}");
+        assert!(
+            found.contains(&("K005".into(), path.into())),
+            "{past}: {found:?}"
+        );
+    }
+    let (status, found) = findings(&provider("9223372036854775807ns"));
+    assert_eq!(
+        (status, found),
+        (0, Vec::new()),
+        "the largest duration is valid"
+    );
+}
+
+#[test]
+fn issue_12_item_10_annotation_keys_compare_exactly() {
+    let inventory = |required: &str, optional: &str| {
+        format!(
+            "version: 1
+credentialProviders:
+  - name: p
+    matchImages: [docker.io]
+    defaultCacheDuration: 1h
+    tokenAttributes:
+      serviceAccountTokenAudience: a
+      requireServiceAccount: true
+      cacheType: ServiceAccount
+      requiredServiceAccountAnnotationKeys: {required}
+      optionalServiceAccountAnnotationKeys: {optional}
+"
+        )
+    };
+    let (status, found) = findings(&inventory(
+        "[example.com/role, example.com/ROLE]",
+        "[Example.com/role]",
+    ));
+    assert_eq!(
+        (status, found),
+        (0, Vec::new()),
+        "keys differing in case are distinct to the kubelet"
+    );
+    let attrs = "credentialProviders[0].tokenAttributes";
+    let (status, found) = findings(&inventory(
+        "[example.com/role, example.com/role]",
+        "[example.com/ROLE, example.com/ROLE]",
+    ));
+    assert_eq!(status, 1);
+    for item in [
+        "requiredServiceAccountAnnotationKeys[1]",
+        "optionalServiceAccountAnnotationKeys[1]",
+    ] {
+        let expected = ("K011".to_string(), format!("{attrs}.{item}"));
+        assert!(found.contains(&expected), "{expected:?} in {found:?}");
+    }
+    let (status, found) = findings(&inventory("[example.com/role]", "[example.com/role]"));
+    assert_eq!(status, 1);
+    assert_eq!(
+        found,
+        [(
+            "K011".to_string(),
+            format!("{attrs}.optionalServiceAccountAnnotationKeys[0]")
+        )],
+        "both required and optional"
+    );
+}

@@ -470,8 +470,9 @@ impl Checker<'_> {
             let mut seen = HashSet::new();
             for (i, annotation) in list.iter().enumerate() {
                 let item_path = index(&key(path, name), i);
-                let lower = annotation.value.to_lowercase();
-                if let Err(why) = check_qualified_name(&lower) {
+                // The kubelet validates each key lowercased but compares them exactly:
+                // `role` and `ROLE` are two keys to it.
+                if let Err(why) = check_qualified_name(&annotation.value.to_lowercase()) {
                     self.problem(
                         "K011",
                         &item_path,
@@ -482,14 +483,14 @@ impl Checker<'_> {
                         ),
                     );
                 }
-                if !seen.insert(lower.clone()) {
+                if !seen.insert(annotation.value.as_str()) {
                     self.problem(
                         "K011",
                         &item_path,
                         Some(annotation.mark),
                         format!("`{}` is listed twice", annotation.value),
                     );
-                } else if !all.insert(lower) {
+                } else if !all.insert(annotation.value.as_str()) {
                     self.problem(
                         "K011",
                         &item_path,
