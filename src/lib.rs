@@ -12,6 +12,7 @@ pub mod cli;
 pub mod credential_plugin;
 pub mod duration;
 pub mod error;
+pub mod feature_gate;
 pub mod fsx;
 pub mod image_pattern;
 pub mod inventory;

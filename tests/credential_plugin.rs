@@ -415,7 +415,7 @@ fn kubelet_1_33_answers_are_never_cached() {
     let node = Node::new();
     node.inventory(
         "version: 1
-target: {kubelet: \"1.33\"}
+target: {kubelet: \"1.33\", kubeletFeatureGates: {KubeletServiceAccountTokenForCredentialProviders: true}}
 registries:
   docker.io: {mirrors: [{url: \"https://m.example\"}], fallback: false}
 credentialPlugin:

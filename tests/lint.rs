@@ -267,3 +267,79 @@ credentialProviders:
         "both required and optional"
     );
 }
+
+#[test]
+fn issue_12_item_7_token_attributes_need_the_feature_gate() {
+    let inventory = |target: &str| {
+        format!(
+            "version: 1
+target: {target}
+credentialProviders:
+  - name: sa
+    matchImages: [docker.io]
+    defaultCacheDuration: 1h
+    tokenAttributes: {{serviceAccountTokenAudience: corp, requireServiceAccount: true{}}}
+",
+            if target.contains("1.33") {
+                ""
+            } else {
+                ", cacheType: ServiceAccount"
+            }
+        )
+    };
+    let gate = "KubeletServiceAccountTokenForCredentialProviders";
+    let refused = (
+        "K014".to_string(),
+        "credentialProviders[0].tokenAttributes".to_string(),
+    );
+    for target in [
+        "{kubelet: \"1.33\"}".to_string(),
+        format!("{{kubelet: \"1.33\", kubeletFeatureGates: {{{gate}: false}}}}"),
+        format!("{{kubelet: \"1.34\", kubeletFeatureGates: {{{gate}: false}}}}"),
+        format!("{{kubelet: \"1.36\", kubeletFeatureGates: {{{gate}: false}}}}"),
+    ] {
+        let (status, found) = findings(&inventory(&target));
+        assert_eq!(status, 1, "{target}: {found:?}");
+        assert!(found.contains(&refused), "{target}: {found:?}");
+        let node = Node::new();
+        node.inventory(&inventory(&target));
+        node.run("apply", &[]).status(1).stderr_has("[K014]");
+        assert!(node.files().is_empty(), "{target}: nothing written");
+    }
+    for target in [
+        format!("{{kubelet: \"1.33\", kubeletFeatureGates: {{{gate}: true}}}}"),
+        "{kubelet: \"1.34\"}".to_string(),
+        format!("{{kubelet: \"1.35\", kubeletFeatureGates: {{{gate}: true}}}}"),
+    ] {
+        let (status, found) = findings(&inventory(&target));
+        assert_eq!(status, 0, "{target}: {found:?}");
+        assert!(!found.contains(&refused), "{target}: {found:?}");
+    }
+    let (status, found) = findings(&format!(
+        "version: 1\ntarget: {{kubelet: \"1.34\", kubeletFeatureGates: {{{gate}: true, KubeletFoo: true}}}}\n"
+    ));
+    assert_eq!(status, 1);
+    assert_eq!(
+        found,
+        [(
+            "S001".to_string(),
+            "target.kubeletFeatureGates.KubeletFoo".to_string()
+        )],
+        "unknown gates are errors naming the field"
+    );
+    let plugin = |target: &str| {
+        format!(
+            "version: 1\ntarget: {target}\ncredentialPlugin:\n  audience: a\n  grants: [{{registry: docker.io, namespace: a, usernameFile: /u, passwordFile: /p}}]\n"
+        )
+    };
+    let (status, found) = findings(&plugin("{kubelet: \"1.33\"}"));
+    assert_eq!(status, 1);
+    assert!(
+        found.contains(&("K014".into(), "credentialPlugin.tokenAttributes".into())),
+        "the plugin's own provider: {found:?}"
+    );
+    let (_, found) = findings(&plugin(&format!(
+        "{{kubelet: \"1.33\", kubeletFeatureGates: {{{gate}: true}}}}"
+    )));
+    assert!(!found.iter().any(|(code, _)| code == "K014"), "{found:?}");
+}

@@ -8,6 +8,7 @@ use super::path::{index, key};
 use super::yaml::Mark;
 use crate::duration::parse_go_duration;
 use crate::error::Problem;
+use crate::feature_gate::KubeletFeatureGate;
 use crate::image_pattern;
 use crate::version::Version;
 
@@ -80,6 +81,25 @@ impl Checker<'_> {
                     target.kubelet
                 ),
             );
+        }
+        for gate in KubeletFeatureGate::ALL {
+            if let Some(declared) = target.kubelet_feature_gates.declared(gate)
+                && target.kubelet < gate.since()
+            {
+                let since = gate.since();
+                self.problem(
+                    "T003",
+                    &key("target.kubeletFeatureGates", gate.name()),
+                    Some(declared.mark),
+                    format!(
+                        "kubelet {} does not know the feature gate {} (it exists from {}.{}); a kubelet started with an unknown gate refuses to start",
+                        target.kubelet,
+                        gate.name(),
+                        since.major,
+                        since.minor
+                    ),
+                );
+            }
         }
     }
 
@@ -421,6 +441,24 @@ impl Checker<'_> {
                 mark,
                 format!("`tokenAttributes` needs kubelet 1.33 or later (target is {kubelet})"),
             );
+        }
+        let gate = KubeletFeatureGate::ServiceAccountTokenForCredentialProviders;
+        let gates = self.inventory.target.kubelet_feature_gates;
+        if kubelet >= TOKEN_ATTRIBUTES_SINCE && !gates.enabled(gate, kubelet) {
+            let declared = key("target.kubeletFeatureGates", gate.name());
+            let message = match gates.declared(gate) {
+                Some(_) => format!(
+                    "`{declared}` is false: the kubelet refuses `tokenAttributes` with the gate off and does not start; remove the provider's `tokenAttributes` or turn the gate on"
+                ),
+                None => format!(
+                    "kubelet {kubelet} refuses `tokenAttributes` unless the feature gate {} is on (alpha, off by default) and then does not start; when the node's kubelet runs with --feature-gates={}=true, declare `{declared}: true`, or target kubelet {}.{}+",
+                    gate.name(),
+                    gate.name(),
+                    gate.on_by_default_since().major,
+                    gate.on_by_default_since().minor
+                ),
+            };
+            self.problem("K014", path, mark, message);
         }
         if api != "credentialprovider.kubelet.k8s.io/v1" {
             self.problem("K008", path, mark, "`tokenAttributes` needs the provider apiVersion credentialprovider.kubelet.k8s.io/v1");
