@@ -49,15 +49,30 @@ fn token(namespace: &str, service_account: &str, audience: &str, exp: u64) -> St
 
 const FUTURE: u64 = 4_102_444_800; // 2100-01-01
 
+/// Grants for team-a, team-b's `puller` and ci's release pipeline; `CREDS` is the directory of
+/// the credential files.
+const GRANTS: &str = "    - {registry: docker.io, namespace: team-a, usernameFile: CREDS/a/user, passwordFile: CREDS/a/pass}
+    - {registry: docker.io, namespace: team-b, serviceAccount: puller, usernameFile: CREDS/b/user, passwordFile: CREDS/b/pass}
+    - registry: docker.io
+      namespace: ci
+      annotations: {mirrors.example/pipeline: release}
+      usernameFile: CREDS/ci/user
+      passwordFile: CREDS/ci/pass
+";
+
 struct Plugin {
     node: Node,
 }
 
 impl Plugin {
-    /// Applies an inventory with grants for team-a and team-b under a temp root; the mapping
-    /// points at credential files under the same temp dir (node paths = real paths here,
-    /// because the plugin runs on the node, without --root).
     fn new() -> Self {
+        Plugin::with(GRANTS)
+    }
+
+    /// Applies an inventory with `grants` under a temp root; the mapping points at credential
+    /// files under the same temp dir (node paths = real paths here, because the plugin runs on
+    /// the node, without --root): `CREDS/{a,b,ci}/{user,pass}`.
+    fn with(grants: &str) -> Self {
         let node = Node::new();
         let creds = node.dir.path().join("creds");
         for (team, user, pass) in [
@@ -89,14 +104,8 @@ credentialPlugin:
   binary: {BIN}
   requiredAnnotationKeys: [mirrors.example/pipeline]
   grants:
-    - {{registry: docker.io, namespace: team-a, usernameFile: {c}/a/user, passwordFile: {c}/a/pass}}
-    - {{registry: docker.io, namespace: team-b, serviceAccount: puller, usernameFile: {c}/b/user, passwordFile: {c}/b/pass}}
-    - registry: docker.io
-      namespace: ci
-      annotations: {{mirrors.example/pipeline: release}}
-      usernameFile: {c}/ci/user
-      passwordFile: {c}/ci/pass
-"
+{}",
+            grants.replace("CREDS", &c.to_string())
         ));
         node.run("apply", &[]).status(2);
         Plugin { node }
@@ -501,4 +510,64 @@ credentialPlugin:
     run(&["lint", "-i", inventory.to_str().expect("utf-8")], None)
         .status(1)
         .stdout_has("K007");
+}
+
+#[test]
+fn issue_12_item_9_matching_as_the_kubelet() {
+    let plugin = Plugin::with(
+        "    - {registry: \"[::1]\", namespace: team-a, usernameFile: CREDS/a/user, passwordFile: CREDS/a/pass}
+    - {registry: \"reg:5000/%74eam\", namespace: team-a, usernameFile: CREDS/b/user, passwordFile: CREDS/b/pass}
+    - {registry: UPPER, namespace: team-a, usernameFile: CREDS/ci/user, passwordFile: CREDS/ci/pass}
+    - {registry: docker.io, namespace: team-z, usernameFile: CREDS/a/user, passwordFile: CREDS/a/pass}
+",
+    );
+    let team_a = token("team-a", "default", "mirrors.example", FUTURE);
+    let inventory = plugin.node.inventory_path();
+    let inventory = inventory.to_str().expect("utf-8");
+    for (image, key, user) in [
+        // A bracketed host without a port keeps its brackets: a glob character class.
+        ("[::1]/x", None, None),
+        // The pattern's path is %-decoded before the prefix comparison.
+        (
+            "reg:5000/team/app",
+            Some("reg:5000/%74eam"),
+            Some("team-b-bot"),
+        ),
+        // An uppercase first component is a registry host, not a Docker Hub path.
+        ("UPPER/x", Some("UPPER"), Some("ci-bot")),
+    ] {
+        let (status, response, note) = plugin.ask(image, Some(&team_a), None);
+        assert_eq!(status, 0, "{image}: {note}");
+        match (key, user) {
+            (Some(key), Some(user)) => {
+                assert_eq!(
+                    response["auth"][key]["username"], user,
+                    "{image}: {response}"
+                )
+            }
+            _ => assert_eq!(response["auth"], serde_json::json!({}), "{image}"),
+        }
+        let resolved = run(
+            &[
+                "resolve",
+                image,
+                "-i",
+                inventory,
+                "--namespace",
+                "team-a",
+                "--output",
+                "json",
+            ],
+            None,
+        );
+        let json = resolved.status(0).json();
+        let runs = json["credentialProviders"]
+            .as_array()
+            .expect("providers")
+            .iter()
+            .any(|p| p["name"] == "mirrorctl-credentials" && p["runs"] == true);
+        assert_eq!(runs, key.is_some(), "{image}: the kubelet runs the plugin");
+        let granted: Vec<&str> = crate::support::each(&json, "granted", "registry");
+        assert_eq!(granted, key.into_iter().collect::<Vec<_>>(), "{image}");
+    }
 }

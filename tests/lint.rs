@@ -343,3 +343,59 @@ credentialProviders:
     )));
     assert!(!found.iter().any(|(code, _)| code == "K014"), "{found:?}");
 }
+
+#[test]
+fn issue_12_item_8_patterns_are_urls_to_the_kubelet() {
+    let inventory = |kubelet: &str, pattern: &str| {
+        format!(
+            "version: 1
+target: {{kubelet: \"{kubelet}\"}}
+credentialProviders:
+  - {{name: p, matchImages: [\"{pattern}\", ok.example], defaultCacheDuration: 1h}}
+credentialPlugin:
+  audience: a
+  grants: [{{registry: \"{pattern}\", namespace: a, usernameFile: /u, passwordFile: /p}}]
+"
+        )
+    };
+    let refused = [
+        (
+            "K004".to_string(),
+            "credentialProviders[0].matchImages[0]".to_string(),
+        ),
+        (
+            "P003".to_string(),
+            "credentialPlugin.grants[0].registry".to_string(),
+        ),
+    ];
+    for (kubelet, pattern, rejected) in [
+        ("1.34", "%41.io", true),
+        ("1.34", "x.io/%", true),
+        ("1.34", "x.io/%zz/app", true),
+        ("1.34", "x.io/%74eam", false),
+        ("1.35", "a:b:5000", false),
+        ("1.36", "a:b:5000", true),
+        ("1.36", "reg:5000/team", false),
+        ("1.36", "[::1]:5000", false),
+    ] {
+        let (status, found) = findings(&inventory(kubelet, pattern));
+        for problem in &refused {
+            assert_eq!(
+                found.contains(problem),
+                rejected,
+                "{pattern} on {kubelet}: {problem:?} in {found:?}"
+            );
+        }
+        assert_eq!(
+            status,
+            i32::from(rejected),
+            "{pattern} on {kubelet}: {found:?}"
+        );
+        assert!(
+            !found
+                .iter()
+                .any(|(_, path)| path.ends_with("matchImages[1]")),
+            "{found:?}"
+        );
+    }
+}

@@ -373,7 +373,7 @@ impl Checker<'_> {
                 );
             }
             for (j, pattern) in provider.match_images.iter().enumerate() {
-                if let Err(why) = image_pattern::parse(&pattern.value) {
+                if let Err(why) = image_pattern::check_pattern(&pattern.value, target.kubelet) {
                     self.problem(
                         "K004",
                         &index(&images_path, j),
@@ -659,7 +659,9 @@ impl Checker<'_> {
         }
         for (i, grant) in plugin.grants.iter().enumerate() {
             let grant_path = index(&key(path, "grants"), i);
-            if let Err(why) = image_pattern::parse(&grant.registry.value) {
+            if let Err(why) =
+                image_pattern::check_pattern(&grant.registry.value, self.inventory.target.kubelet)
+            {
                 self.problem(
                     "P003",
                     &key(&grant_path, "registry"),
