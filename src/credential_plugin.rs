@@ -16,6 +16,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::grants::{self, Identity};
 use crate::image_pattern;
 use crate::inventory::{CredentialPlugin, Inventory};
 use crate::version::Version;
@@ -129,13 +130,6 @@ impl std::fmt::Debug for AuthConfig {
     }
 }
 
-/// Who is pulling, from the token's claims.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity {
-    pub namespace: String,
-    pub service_account: String,
-}
-
 /// What the plugin decided, for its one stderr line (never a secret).
 #[derive(Debug)]
 pub struct Answer {
@@ -189,24 +183,14 @@ pub fn answer(mapping_path: &Path, request: &[u8], now: u64) -> Result<Answer, S
     let identity = identity(&claims)?;
     let annotations = request.service_account_annotations.unwrap_or_default();
     let mut auth = BTreeMap::new();
-    for grant in &mapping.grants {
-        if auth.contains_key(&grant.registry)
-            || grant.namespace != identity.namespace
-            || grant
-                .service_account
-                .as_ref()
-                .is_some_and(|sa| sa != &identity.service_account)
-            || grant
-                .annotations
-                .iter()
-                .any(|(k, v)| annotations.get(k) != Some(v))
-            || image_pattern::matches(&grant.registry, &image).is_err()
-        {
+    for evaluation in grants::evaluate(&mapping.grants, &identity, Some(&annotations), &image) {
+        if evaluation.verdict != grants::Verdict::Answers {
             continue;
         }
+        let grant = evaluation.grant;
         let username = read_secret(&grant.username_file)?;
         let password = read_secret(&grant.password_file)?;
-        auth.insert(grant.registry.clone(), AuthConfig { username, password });
+        auth.insert(grant.registry, AuthConfig { username, password });
     }
     let who = format!("{}/{}", identity.namespace, identity.service_account);
     let note = if auth.is_empty() {

@@ -14,6 +14,7 @@ pub mod duration;
 pub mod error;
 pub mod feature_gate;
 pub mod fsx;
+pub mod grants;
 pub mod image_pattern;
 pub mod inventory;
 pub mod lint;

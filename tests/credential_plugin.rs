@@ -571,3 +571,96 @@ fn issue_12_item_9_matching_as_the_kubelet() {
         assert_eq!(granted, key.into_iter().collect::<Vec<_>>(), "{image}");
     }
 }
+
+#[test]
+fn issue_12_item_11_resolve_and_the_plugin_choose_the_same_grant() {
+    let plugin = Plugin::with(
+        "    - registry: docker.io
+      namespace: ci
+      annotations: {mirrors.example/pipeline: release}
+      usernameFile: CREDS/ci/user
+      passwordFile: CREDS/ci/pass
+    - {registry: docker.io, namespace: ci, usernameFile: CREDS/b/user, passwordFile: CREDS/b/pass}
+",
+    );
+    let inventory = plugin.node.inventory_path();
+    let inventory = inventory.to_str().expect("utf-8");
+    let ci = token("ci", "builder", "mirrors.example", FUTURE);
+    let resolve = |extra: &[&str]| {
+        let mut args = vec![
+            "resolve",
+            "nginx",
+            "-i",
+            inventory,
+            "--namespace",
+            "ci",
+            "--service-account",
+            "builder",
+        ];
+        args.extend_from_slice(extra);
+        run(&args, None).status(0).json()
+    };
+    for (value, expected) in [
+        ("other", "team-b-bot"),
+        ("release", "ci-bot"),
+        ("", "team-b-bot"),
+    ] {
+        let (status, answer, note) = plugin.ask(
+            "nginx",
+            Some(&ci),
+            Some(serde_json::json!({ "mirrors.example/pipeline": value })),
+        );
+        assert_eq!(status, 0, "{note}");
+        let username = answer["auth"]["docker.io"]["username"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{value}: credentials in {answer}"));
+        assert_eq!(username, expected, "the plugin, annotated {value:?}");
+        let annotation = format!("mirrors.example/pipeline={value}");
+        let json = resolve(&["--annotation", &annotation, "--output", "json"]);
+        let granted = json["granted"].as_array().expect("granted");
+        assert_eq!(granted.len(), 1, "{value}: one answer in {json}");
+        let file = granted[0]["usernameFile"].as_str().expect("a file");
+        let shown = std::fs::read_to_string(file).expect("the credential file");
+        assert_eq!(
+            shown.trim_end(),
+            username,
+            "resolve names the grant the plugin answers with, annotated {value:?}"
+        );
+        let verdicts: Vec<&str> = crate::support::each(&json, "grants", "verdict");
+        let expected_verdicts = if value == "release" {
+            ["answers", "shadowed"]
+        } else {
+            ["skipped", "answers"]
+        };
+        assert_eq!(verdicts, expected_verdicts, "{value}");
+    }
+    // Without the annotations, resolve shows each grant's condition and decides nothing.
+    let text = run(
+        &["resolve", "nginx", "-i", inventory, "--namespace", "ci"],
+        None,
+    );
+    text.status(0)
+        .stdout_has("only if annotated mirrors.example/pipeline=release")
+        .stdout_has("unless credentialPlugin.grants[0] applies")
+        .nowhere("the plugin answers with credentialPlugin")
+        .nowhere("none: the plugin answers with no credentials");
+    let json = resolve(&["--output", "json"]);
+    assert_eq!(json["granted"], serde_json::json!([]), "{json}");
+    let verdicts: Vec<&str> = crate::support::each(&json, "grants", "verdict");
+    assert_eq!(verdicts, ["depends", "depends"]);
+    run(
+        &[
+            "resolve",
+            "nginx",
+            "-i",
+            inventory,
+            "--namespace",
+            "ci",
+            "--annotation",
+            "mirrors.example/pipeline",
+        ],
+        None,
+    )
+    .status(64)
+    .stderr_has("is not KEY=VALUE");
+}
