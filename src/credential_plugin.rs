@@ -223,10 +223,17 @@ fn read_mapping(path: &Path) -> Result<Vec<u8>, String> {
     use std::os::unix::fs::PermissionsExt;
     let cannot = |e: std::io::Error| format!("cannot read the mapping `{}`: {e}", path.display());
     let file = std::fs::File::open(path).map_err(cannot)?;
-    let mode = file.metadata().map_err(cannot)?.permissions().mode();
+    let metadata = file.metadata().map_err(cannot)?;
+    if !metadata.is_file() {
+        return Err(format!(
+            "the mapping `{}` is not a regular file",
+            path.display()
+        ));
+    }
+    let mode = metadata.permissions().mode();
     if mode & 0o077 != 0 {
         return Err(format!(
-            "the mapping `{}` is readable by group or others (mode {:04o}); make it root-only: chmod 600",
+            "the mapping `{}` is open to group or others (mode {:04o}); make it root-only: chmod 600",
             path.display(),
             mode & 0o7777
         ));

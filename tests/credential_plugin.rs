@@ -348,14 +348,14 @@ fn issue_12_item_12_mapping_readable_by_others_is_refused() {
             None,
         )
     };
-    for mode in [0o640, 0o604] {
+    for mode in [0o640, 0o604, 0o620] {
         std::fs::set_permissions(&mapping, std::os::unix::fs::PermissionsExt::from_mode(mode))
             .expect("chmod");
         let (status, response, note) = ask();
         assert_eq!(status, 1, "{note}");
         assert_eq!(response, serde_json::Value::Null, "no answer");
         let expected = format!(
-            "the mapping `{}` is readable by group or others (mode {mode:04o})",
+            "the mapping `{}` is open to group or others (mode {mode:04o})",
             mapping.display()
         );
         assert!(note.contains(&expected), "{expected} in {note}");
@@ -369,6 +369,11 @@ fn issue_12_item_12_mapping_readable_by_others_is_refused() {
     let (status, response, note) = ask();
     assert_eq!(status, 0, "{note}");
     assert_eq!(response["auth"]["docker.io"]["username"], "team-a-bot");
+    std::fs::remove_file(&mapping).expect("remove");
+    std::fs::create_dir(&mapping).expect("mkdir");
+    let (status, _, note) = ask();
+    assert_eq!(status, 1, "{note}");
+    assert!(note.contains("is not a regular file"), "{note}");
 }
 
 #[test]
