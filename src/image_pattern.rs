@@ -73,8 +73,8 @@ pub fn parse(text: &str) -> Result<UrlParts, String> {
 
 /// Whether the kubelet `kubelet` accepts `pattern` in `matchImages`: [`parse`], and from 1.36
 /// Go 1.26's stricter reading of colons in the host.
-pub fn check_pattern(pattern: &str, kubelet: Version) -> Result<UrlParts, String> {
-    let parts = parse(pattern)?;
+pub fn check_pattern(pattern: &str, kubelet: Version) -> Result<(), String> {
+    parse(pattern)?;
     let authority = pattern.split(['/', '?', '#']).next().unwrap_or_default();
     let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     if kubelet >= STRICT_HOST_COLONS_SINCE
@@ -85,7 +85,7 @@ pub fn check_pattern(pattern: &str, kubelet: Version) -> Result<UrlParts, String
             "has more than one colon in its host `{host}`: kubelet {kubelet} (Go 1.26's URL parser) reads the first colon as the start of the port; an IPv6 address goes in brackets"
         ));
     }
-    Ok(parts)
+    Ok(())
 }
 
 /// Go's `validOptionalPort`: empty, or a colon and digits.
