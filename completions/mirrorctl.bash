@@ -379,7 +379,7 @@ _mirrorctl() {
             return 0
             ;;
         mirrorctl__subcmd__resolve)
-            opts="-i -h -V --inventory --output --namespace --service-account --help --version"
+            opts="-i -h -V --inventory --output --namespace --service-account --annotation --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -402,6 +402,10 @@ _mirrorctl() {
                     return 0
                     ;;
                 --service-account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --annotation)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

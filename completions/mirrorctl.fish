@@ -73,6 +73,7 @@ complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand resolve" -l output -
 json\t''"
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand resolve" -l namespace -d 'Show the credentials `credentialPlugin` grants to a pod of this namespace' -r
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand resolve" -l service-account -d 'With --namespace: the pod\'s service account (default: `default`)' -r
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand resolve" -l annotation -d 'With --namespace: an annotation of the service account, as the kubelet sends it to the plugin (repeatable); with any, resolve says which grant the plugin answers with' -r
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand resolve" -s h -l help -d 'Print help'
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand resolve" -s V -l version -d 'Print version'
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand credential-provider" -l mapping -d 'The plugin\'s mapping file, written by `apply` from `credentialPlugin`' -r -F

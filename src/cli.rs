@@ -99,6 +99,17 @@ pub struct ResolveArgs {
     /// With --namespace: the pod's service account (default: `default`).
     #[arg(long, value_name = "SA", requires = "namespace")]
     pub service_account: Option<String>,
+    /// With --namespace: an annotation of the service account, as the kubelet sends it to the
+    /// plugin (repeatable); with any, resolve says which grant the plugin answers with.
+    #[arg(long, value_name = "KEY=VALUE", requires = "namespace", value_parser = parse_annotation)]
+    pub annotation: Vec<(String, String)>,
+}
+
+fn parse_annotation(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
+        _ => Err(format!("`{text}` is not KEY=VALUE")),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -374,12 +385,23 @@ fn run_credential_provider(args: CredentialProviderArgs, out: &mut Stdout) -> Re
 
 fn run_resolve(args: ResolveArgs, out: &mut Stdout) -> Result<bool, Error> {
     let inventory = load(&args.inventory)?;
+    let mut annotations = std::collections::BTreeMap::new();
+    for (key, value) in &args.annotation {
+        if annotations.insert(key.clone(), value.clone()).is_some() {
+            return Err(Error::Partial(format!(
+                "--annotation `{key}` is given twice; a service account has one value per key"
+            )));
+        }
+    }
     let identity = args.namespace.as_ref().map(|ns| resolve::Who {
-        namespace: ns.clone(),
-        service_account: args
-            .service_account
-            .clone()
-            .unwrap_or_else(|| "default".into()),
+        identity: crate::grants::Identity {
+            namespace: ns.clone(),
+            service_account: args
+                .service_account
+                .clone()
+                .unwrap_or_else(|| "default".into()),
+        },
+        annotations: (!args.annotation.is_empty()).then_some(annotations),
     });
     let resolution =
         resolve::resolve_as(&inventory, &args.image, identity.as_ref()).map_err(|why| {

@@ -16,12 +16,15 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::gates;
+use crate::grants::{self, Identity};
 use crate::image_pattern;
 use crate::inventory::{CredentialPlugin, Inventory};
 use crate::version::Version;
 
 pub const API_VERSION: &str = "credentialprovider.kubelet.k8s.io/v1";
 const MAX_REQUEST_BYTES: u64 = 1 << 20;
+const MAX_MAPPING_BYTES: u64 = 16 << 20;
 
 /// The plugin's mapping file, written by `apply` (0600) and read on every request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,7 +57,7 @@ pub fn mapping(plugin: &CredentialPlugin, kubelet: Version) -> Mapping {
         version: 1,
         audience: plugin.audience.value.clone(),
         cache_key_type: "Registry".into(),
-        cache_duration: if kubelet >= Version::new(1, 34, 0) {
+        cache_duration: if kubelet >= gates::CACHE_TYPE {
             plugin.cache_duration.value.clone()
         } else {
             "0s".into()
@@ -90,8 +93,12 @@ pub fn render_exec(plugin: &CredentialPlugin) -> String {
     )
 }
 
+/// The kubelet's request. Unknown fields are ignored, not refused: the request grows with the
+/// kubelet (1.33 added the service-account fields), and a plugin that refused a new field
+/// would fail every credentialed pull on the first kubelet that sends one. The known fields
+/// keep their types, and `apiVersion` and `kind` are checked.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 struct Request {
     api_version: String,
     kind: String,
@@ -124,13 +131,6 @@ impl std::fmt::Debug for AuthConfig {
     }
 }
 
-/// Who is pulling, from the token's claims.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity {
-    pub namespace: String,
-    pub service_account: String,
-}
-
 /// What the plugin decided, for its one stderr line (never a secret).
 #[derive(Debug)]
 pub struct Answer {
@@ -141,8 +141,7 @@ pub struct Answer {
 /// Handles one request. `Err` is a one-line reason for a malformed request or mapping; the
 /// caller exits non-zero with it.
 pub fn answer(mapping_path: &Path, request: &[u8], now: u64) -> Result<Answer, String> {
-    let mapping_bytes = crate::fsx::read_limited(mapping_path, 16 << 20)
-        .map_err(|e| format!("cannot read the mapping `{}`: {e}", mapping_path.display()))?;
+    let mapping_bytes = read_mapping(mapping_path)?;
     let mapping: Mapping = serde_json::from_slice(&mapping_bytes)
         .map_err(|e| format!("the mapping `{}` is invalid: {e}", mapping_path.display()))?;
     let request: Request =
@@ -185,24 +184,14 @@ pub fn answer(mapping_path: &Path, request: &[u8], now: u64) -> Result<Answer, S
     let identity = identity(&claims)?;
     let annotations = request.service_account_annotations.unwrap_or_default();
     let mut auth = BTreeMap::new();
-    for grant in &mapping.grants {
-        if auth.contains_key(&grant.registry)
-            || grant.namespace != identity.namespace
-            || grant
-                .service_account
-                .as_ref()
-                .is_some_and(|sa| sa != &identity.service_account)
-            || grant
-                .annotations
-                .iter()
-                .any(|(k, v)| annotations.get(k) != Some(v))
-            || image_pattern::matches(&grant.registry, &image).is_err()
-        {
+    for evaluation in grants::evaluate(&mapping.grants, &identity, Some(&annotations), &image) {
+        if evaluation.verdict != grants::Verdict::Answers {
             continue;
         }
+        let grant = evaluation.grant;
         let username = read_secret(&grant.username_file)?;
         let password = read_secret(&grant.password_file)?;
-        auth.insert(grant.registry.clone(), AuthConfig { username, password });
+        auth.insert(grant.registry, AuthConfig { username, password });
     }
     let who = format!("{}/{}", identity.namespace, identity.service_account);
     let note = if auth.is_empty() {
@@ -226,6 +215,41 @@ fn respond(mapping: &Mapping, auth: BTreeMap<String, AuthConfig>) -> String {
         auth,
     };
     serde_json::to_string(&response).unwrap_or_default()
+}
+
+/// The mapping names every team's credential files: group or others reading it learn who may
+/// pull what, and a writable copy could point a namespace at another's secrets. Refused like a
+/// credential file, checked on the opened file so the check and the read see the same inode.
+fn read_mapping(path: &Path) -> Result<Vec<u8>, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let cannot = |e: std::io::Error| format!("cannot read the mapping `{}`: {e}", path.display());
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    let metadata = file.metadata().map_err(cannot)?;
+    if !metadata.is_file() {
+        return Err(format!(
+            "the mapping `{}` is not a regular file",
+            path.display()
+        ));
+    }
+    let mode = metadata.permissions().mode();
+    if mode & 0o077 != 0 {
+        return Err(format!(
+            "the mapping `{}` is open to group or others (mode {:04o}); make it root-only: chmod 600",
+            path.display(),
+            mode & 0o7777
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_MAPPING_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_MAPPING_BYTES {
+        return Err(format!(
+            "cannot read the mapping `{}`: larger than {MAX_MAPPING_BYTES} bytes",
+            path.display()
+        ));
+    }
+    Ok(bytes)
 }
 
 fn read_secret(path: &str) -> Result<String, String> {

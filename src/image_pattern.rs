@@ -1,73 +1,195 @@
-//! The kubelet's `matchImages` semantics (`URLsMatchStr`), written once for validation, lint
-//! and resolve: pattern and image are both read as `https://` + text; ports must be equal,
-//! hosts must have the same number of dot-separated labels, each label is a shell glob, and
-//! the path is a raw string prefix.
+//! The kubelet's `matchImages` semantics (`URLsMatchStr`), written once for validation, lint,
+//! resolve and the credential plugin: pattern and image are both read as `https://` + text by
+//! Go's URL parser; ports must be equal, hosts must have the same number of dot-separated
+//! labels, each label is a `filepath.Match` glob, and the decoded path is a raw string prefix.
 
 use std::fmt;
 
-/// A pattern or an image name as the kubelet's URL parser sees it.
+use crate::gates;
+use crate::version::Version;
+
+/// A pattern or an image name as the kubelet's matcher sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UrlParts {
+    /// The host as `net.SplitHostPort` leaves it: without brackets when there is a port,
+    /// the whole (bracketed) host when there is none. `%`-escapes decoded, as in `URL.Host`.
     pub host: String,
     pub port: Option<String>,
+    /// `URL.Path`: `%`-escapes decoded, so `reg/%74eam` compares as `reg/team`.
     pub path: String,
 }
 
-/// Parses `text` the way `url.Parse("https://" + text)` would, or says why Go would fail.
+/// Parses `text` the way `url.Parse("https://" + text)` of the kubelets before 1.36 would,
+/// then splits the host as the matcher does; or says why Go would fail.
 pub fn parse(text: &str) -> Result<UrlParts, String> {
-    if let Some(c) = text.chars().find(|c| c.is_control()) {
-        return Err(format!("contains the control character {c:?}"));
+    if let Some(b) = text.bytes().find(|&b| b < b' ' || b == 0x7f) {
+        return Err(format!(
+            "contains the control character {:?}",
+            char::from(b)
+        ));
     }
-    let end = text.find(['/', '?', '#']).unwrap_or(text.len());
-    let (authority, rest) = text.split_at(end);
-    let path = match rest.find(['?', '#']) {
-        Some(i) => &rest[..i],
-        None => rest,
+    let (text, fragment) = match text.split_once('#') {
+        Some((before, fragment)) => (before, Some(fragment)),
+        None => (text, None),
     };
+    if let Some(fragment) = fragment {
+        unescape(fragment).map_err(|e| format!("{e} in its fragment"))?;
+    }
+    let text = text.split_once('?').map_or(text, |(before, _)| before);
+    let (authority, path) = text.split_at(text.find('/').unwrap_or(text.len()));
     let authority = match authority.rfind('@') {
         Some(i) => &authority[i + 1..],
         None => authority,
     };
-    let (host, port) = if let Some(inner) = authority.strip_prefix('[') {
+    if let Some(inner) = authority.strip_prefix('[') {
         let close = inner
-            .find(']')
+            .rfind(']')
             .ok_or_else(|| "has an unclosed `[` in its host".to_string())?;
         let after = &inner[close + 1..];
-        let port = match after.strip_prefix(':') {
-            Some(p) => Some(p),
-            None if after.is_empty() => None,
-            None => return Err(format!("has an invalid port {after:?}")),
-        };
-        (&authority[..close + 2], port)
-    } else {
-        match authority.rfind(':') {
-            Some(i) => (&authority[..i], Some(&authority[i + 1..])),
-            None => (authority, None),
+        if !valid_optional_port(after) {
+            return Err(format!("has an invalid port {after:?}"));
         }
-    };
-    if let Some(port) = port
-        && !port.bytes().all(|b| b.is_ascii_digit())
+    } else if let Some(i) = authority.rfind(':')
+        && !valid_optional_port(&authority[i..])
     {
-        return Err(format!("has an invalid port {port:?}"));
+        return Err(format!("has an invalid port {:?}", &authority[i..]));
     }
-    if !host.starts_with('[')
-        && let Some(c) = host.chars().find(|&c| {
-            c.is_ascii() && !(c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:<>\"%".contains(c))
-        })
-    {
+    let bracketed = authority.starts_with('[');
+    if let Some((_, c)) = authority.char_indices().find(|&(i, c)| {
+        let bracket = (c == '[' && i == 0) || (c == ']' && bracketed);
+        c.is_ascii()
+            && !(c.is_ascii_alphanumeric() || bracket || "-._~!$&'()*+,;=:<>\"%".contains(c))
+    }) {
         return Err(format!("has the invalid character {c:?} in its host"));
     }
-    Ok(UrlParts {
-        host: host.to_string(),
-        port: port.filter(|p| !p.is_empty()).map(str::to_string),
-        path: path.to_string(),
-    })
+    let host = unescape_host(authority)?;
+    let path = unescape(path).map_err(|e| format!("{e} in its path"))?;
+    let (host, port) = split_host_port(&host);
+    Ok(UrlParts { host, port, path })
+}
+
+/// Whether the kubelet `kubelet` accepts `pattern` in `matchImages`: [`parse`], and from 1.36
+/// Go 1.26's stricter reading of colons in the host.
+pub fn check_pattern(pattern: &str, kubelet: Version) -> Result<(), String> {
+    parse(pattern)?;
+    let authority = pattern.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if kubelet >= gates::STRICT_HOST_COLONS
+        && !host.starts_with('[')
+        && host.matches(':').count() > 1
+    {
+        return Err(format!(
+            "has more than one colon in its host `{host}`: kubelet {kubelet} (Go 1.26's URL parser) reads the first colon as the start of the port; an IPv6 address goes in brackets"
+        ));
+    }
+    Ok(())
+}
+
+/// Go's `validOptionalPort`: empty, or a colon and digits.
+fn valid_optional_port(port: &str) -> bool {
+    port.is_empty()
+        || port
+            .strip_prefix(':')
+            .is_some_and(|digits| digits.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Go's `unescape` for a path or fragment: every `%` must start two hex digits.
+fn unescape(text: &str) -> Result<String, String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let byte = escaped_byte(bytes, i)?;
+            out.push(byte);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    // A decoded byte that is not UTF-8 can never be part of an image name (lowercase ASCII),
+    // so the replacement character keeps every comparison's outcome.
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// Go's `unescape` in host mode: a `%`-escape may only stand for a non-ASCII byte, or be
+/// `%25` (the zone of an IPv6 address); `%41.io` fails to parse.
+fn unescape_host(host: &str) -> Result<String, String> {
+    let bytes = host.as_bytes();
+    let mut i = 0;
+    while let Some(offset) = bytes[i..].iter().position(|&b| b == b'%') {
+        let at = i + offset;
+        let byte = escaped_byte(bytes, at)?;
+        if byte < 0x80 && &bytes[at..at + 3] != b"%25" {
+            return Err(format!(
+                "escapes the ASCII character {:?} as `{}` in its host; Go's URL parser allows %-escapes in a host only for non-ASCII bytes",
+                char::from(byte),
+                &host[at..at + 3]
+            ));
+        }
+        i = at + 3;
+    }
+    unescape(host).map_err(|e| format!("{e} in its host"))
+}
+
+/// The byte that the `%XX` at `at` stands for.
+fn escaped_byte(bytes: &[u8], at: usize) -> Result<u8, String> {
+    let hex = |b: u8| char::from(b).to_digit(16);
+    match (
+        bytes.get(at + 1).copied().and_then(hex),
+        bytes.get(at + 2).copied().and_then(hex),
+    ) {
+        (Some(high), Some(low)) => Ok((high * 16 + low) as u8),
+        _ => {
+            let end = (at + 3).min(bytes.len());
+            Err(format!(
+                "has the invalid %-escape `{}`",
+                String::from_utf8_lossy(&bytes[at..end])
+            ))
+        }
+    }
+}
+
+/// The kubelet's `splitURL`: `net.SplitHostPort`, or the whole host and no port when that
+/// fails. So `[::1]:5000` is host `::1` with port 5000, while `[::1]` keeps its brackets and
+/// becomes a glob character class.
+fn split_host_port(host: &str) -> (String, Option<String>) {
+    let whole = || (host.to_string(), None);
+    let Some(last_colon) = host.rfind(':') else {
+        return whole();
+    };
+    let (name, from_open, from_close) = if host.starts_with('[') {
+        let Some(end) = host.find(']') else {
+            return whole();
+        };
+        if end + 1 != last_colon {
+            return whole();
+        }
+        (&host[1..end], 1, end + 1)
+    } else {
+        let name = &host[..last_colon];
+        if name.contains(':') {
+            return whole();
+        }
+        (name, 0, 0)
+    };
+    if host[from_open..].contains('[') || host[from_close..].contains(']') {
+        return whole();
+    }
+    let port = &host[last_colon + 1..];
+    (
+        name.to_string(),
+        (!port.is_empty()).then(|| port.to_string()),
+    )
 }
 
 /// Why a pattern does not match an image, in the kubelet's own terms.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mismatch {
     Unparsable(String),
+    /// A host label that is not a valid `filepath.Match` pattern.
+    BadGlob(String),
     Port {
         pattern: Option<String>,
         image: Option<String>,
@@ -93,6 +215,10 @@ impl fmt::Display for Mismatch {
         let port = |p: &Option<String>| p.clone().unwrap_or_else(|| "none".into());
         match self {
             Mismatch::Unparsable(why) => write!(f, "the kubelet cannot parse it: it {why}"),
+            Mismatch::BadGlob(label) => write!(
+                f,
+                "host label `{label}` is not a valid glob, and the kubelet never matches it"
+            ),
             Mismatch::Port { pattern, image } => write!(
                 f,
                 "ports must be equal: the pattern's port is {}, the image's is {}",
@@ -151,12 +277,16 @@ pub fn matches(pattern: &str, image: &str) -> Result<(), Mismatch> {
         });
     }
     for (g, i) in glob_labels.iter().zip(&image_labels) {
-        if !glob_match(g, i) {
-            return Err(Mismatch::Label {
-                pattern: g.to_string(),
-                image: i.to_string(),
-                case_only: glob_match(&g.to_lowercase(), &i.to_lowercase()),
-            });
+        match glob_match(g, i) {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(Mismatch::Label {
+                    pattern: g.to_string(),
+                    image: i.to_string(),
+                    case_only: glob_match(&g.to_lowercase(), &i.to_lowercase()) == Ok(true),
+                });
+            }
+            Err(BadGlob) => return Err(Mismatch::BadGlob(g.to_string())),
         }
     }
     if !target.path.starts_with(&glob.path) {
@@ -172,28 +302,167 @@ pub fn matches(pattern: &str, image: &str) -> Result<(), Mismatch> {
     Ok(())
 }
 
-/// Shell-glob match of one host label: `*` any run of characters, `?` one character.
-/// Character classes cannot occur: `[` already fails the kubelet's URL parser.
-fn glob_match(glob: &str, text: &str) -> bool {
-    let (g, t): (Vec<char>, Vec<char>) = (glob.chars().collect(), text.chars().collect());
-    let (mut gi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if gi < g.len() && (g[gi] == '?' || g[gi] == t[ti]) {
-            gi += 1;
-            ti += 1;
-        } else if gi < g.len() && g[gi] == '*' {
-            star = Some((gi, ti));
-            gi += 1;
-        } else if let Some((sg, st)) = star {
-            gi = sg + 1;
-            ti = st + 1;
-            star = Some((sg, st + 1));
-        } else {
-            return false;
+/// `filepath.ErrBadPattern`: the kubelet then treats the pattern as not matching.
+#[derive(Debug, PartialEq, Eq)]
+struct BadGlob;
+
+/// Go's `filepath.Match` on one host label: `*` any run of characters, `?` one character,
+/// `[…]` a character class (`[^…]` negated, `a-z` ranges), `\` escapes. A host label holds
+/// no `/`, so the separator rules never apply.
+fn glob_match(glob: &str, text: &str) -> Result<bool, BadGlob> {
+    let (mut pattern, mut name) = (glob.as_bytes(), text.as_bytes());
+    'chunks: while !pattern.is_empty() {
+        let (star, chunk, rest) = scan_chunk(pattern);
+        pattern = rest;
+        if star && chunk.is_empty() {
+            return Ok(true);
+        }
+        let attempt = match_chunk(chunk, name)?;
+        if let Some(after) = attempt
+            && (after.is_empty() || !pattern.is_empty())
+        {
+            name = after;
+            continue;
+        }
+        if star {
+            for skip in 1..=name.len() {
+                if let Some(after) = match_chunk(chunk, &name[skip..])? {
+                    if pattern.is_empty() && !after.is_empty() {
+                        continue;
+                    }
+                    name = after;
+                    continue 'chunks;
+                }
+            }
+        }
+        // As Go: a mismatch still fails on a malformed rest of the pattern.
+        while !pattern.is_empty() {
+            let (_, chunk, rest) = scan_chunk(pattern);
+            pattern = rest;
+            match_chunk(chunk, b"")?;
+        }
+        return Ok(false);
+    }
+    Ok(name.is_empty())
+}
+
+/// Go's `scanChunk`: leading stars, then the pattern up to the next star outside a class.
+fn scan_chunk(pattern: &[u8]) -> (bool, &[u8], &[u8]) {
+    let stars = pattern.iter().take_while(|&&b| b == b'*').count();
+    let pattern = &pattern[stars..];
+    let mut in_range = false;
+    let mut i = 0;
+    while i < pattern.len() {
+        match pattern[i] {
+            b'\\' if i + 1 < pattern.len() => i += 1,
+            b'[' => in_range = true,
+            b']' => in_range = false,
+            b'*' if !in_range => break,
+            _ => {}
+        }
+        i += 1;
+    }
+    (stars > 0, &pattern[..i], &pattern[i..])
+}
+
+/// Go's `matchChunk`: what is left of `text` after `chunk` matched its start, `None` on a
+/// mismatch; the whole chunk is checked for well-formedness either way.
+fn match_chunk<'t>(mut chunk: &[u8], mut text: &'t [u8]) -> Result<Option<&'t [u8]>, BadGlob> {
+    let mut failed = false;
+    while let Some(&first) = chunk.first() {
+        failed |= text.is_empty();
+        match first {
+            b'[' => {
+                let mut rune = 0;
+                if !failed {
+                    let (r, n) = decode_rune(text);
+                    rune = r;
+                    text = &text[n..];
+                }
+                chunk = &chunk[1..];
+                let negated = chunk.first() == Some(&b'^');
+                if negated {
+                    chunk = &chunk[1..];
+                }
+                let (mut matched, mut ranges) = (false, 0);
+                loop {
+                    if chunk.first() == Some(&b']') && ranges > 0 {
+                        chunk = &chunk[1..];
+                        break;
+                    }
+                    let (lo, rest) = class_char(chunk)?;
+                    chunk = rest;
+                    let mut hi = lo;
+                    if chunk.first() == Some(&b'-') {
+                        (hi, chunk) = class_char(&chunk[1..])?;
+                    }
+                    matched |= lo <= rune && rune <= hi;
+                    ranges += 1;
+                }
+                failed |= matched == negated;
+            }
+            b'?' => {
+                if !failed {
+                    text = &text[decode_rune(text).1..];
+                }
+                chunk = &chunk[1..];
+            }
+            _ => {
+                if first == b'\\' {
+                    chunk = &chunk[1..];
+                    if chunk.is_empty() {
+                        return Err(BadGlob);
+                    }
+                }
+                if !failed {
+                    failed = chunk[0] != text[0];
+                    text = &text[1..];
+                }
+                chunk = &chunk[1..];
+            }
         }
     }
-    g[gi..].iter().all(|&c| c == '*')
+    Ok((!failed).then_some(text))
+}
+
+/// Go's `getEsc`: one character of a class, possibly escaped.
+fn class_char(chunk: &[u8]) -> Result<(u32, &[u8]), BadGlob> {
+    let chunk = match chunk.first() {
+        None | Some(b'-' | b']') => return Err(BadGlob),
+        Some(b'\\') => &chunk[1..],
+        Some(_) => chunk,
+    };
+    if chunk.is_empty() {
+        return Err(BadGlob);
+    }
+    let (rune, n) = decode_rune(chunk);
+    if rune == u32::from(char::REPLACEMENT_CHARACTER) && n == 1 {
+        return Err(BadGlob);
+    }
+    let rest = &chunk[n..];
+    if rest.is_empty() {
+        return Err(BadGlob);
+    }
+    Ok((rune, rest))
+}
+
+/// Go's `utf8.DecodeRune`: the first character and its length; U+FFFD and 1 when invalid.
+fn decode_rune(bytes: &[u8]) -> (u32, usize) {
+    let len = match bytes.first() {
+        None => return (u32::from(char::REPLACEMENT_CHARACTER), 0),
+        Some(b) if *b < 0x80 => 1,
+        Some(b) if *b >= 0xf0 => 4,
+        Some(b) if *b >= 0xe0 => 3,
+        Some(_) => 2,
+    };
+    match bytes
+        .get(..len)
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .and_then(|s| s.chars().next())
+    {
+        Some(c) => (u32::from(c), len),
+        None => (u32::from(char::REPLACEMENT_CHARACTER), 1),
+    }
 }
 
 /// An image reference as a user writes it, normalized the way the kubelet and containerd see it.
@@ -247,9 +516,13 @@ pub fn normalize_image(reference: &str) -> Result<ImageName, String> {
         }
         None => (rest, None),
     };
+    // docker's `splitDockerDomain`: the first component is a registry host when it has a `.`
+    // or `:`, is `localhost`, or has uppercase letters (a repository path never has them).
     let (registry, path) = match rest.split_once('/') {
         Some((first, path))
-            if first.contains(['.', ':']) || first == "localhost" || first.starts_with('[') =>
+            if first.contains(['.', ':'])
+                || first == "localhost"
+                || first.to_lowercase() != first =>
         {
             let first = if first == "index.docker.io" {
                 "docker.io"
@@ -302,6 +575,78 @@ mod tests {
         assert!(matches("Docker.io", "docker.io/x").is_err());
         assert!(matches("*", "docker.io/library/nginx").is_err());
         assert!(matches("*", "localhost/app").is_ok());
+        assert!(matches("[::1]", "[::1]/x").is_err());
+        assert!(matches("[::1]:5000", "[::1]:5000/x").is_ok());
+        assert!(matches("reg:5000/%74eam", "reg:5000/team/app").is_ok());
+        assert!(matches("UPPER", "UPPER/x").is_ok());
+        assert!(matches("upper", "UPPER/x").is_err());
+    }
+
+    #[test]
+    fn patterns_are_urls_to_go() {
+        let old = Version::new(1, 35, 0);
+        let new = Version::new(1, 36, 0);
+        for bad in [
+            "%41.io", "x.io/%", "x.io/%zz", "x.io/%4", "x.io#%", "x%2e.io",
+        ] {
+            assert!(check_pattern(bad, old).is_err(), "{bad}");
+            assert!(check_pattern(bad, new).is_err(), "{bad}");
+        }
+        for good in [
+            "%C3%A9.io",
+            "x.io/%74eam",
+            "x.io?%",
+            "[::1]",
+            "[::1]:5000/x",
+        ] {
+            assert!(check_pattern(good, old).is_ok(), "{good}");
+            assert!(check_pattern(good, new).is_ok(), "{good}");
+        }
+        assert_eq!(parse("%C3%A9.io").map(|p| p.host), Ok("é.io".to_string()));
+        assert_eq!(
+            parse("x.io/%74eam").map(|p| p.path),
+            Ok("/team".to_string())
+        );
+        for colons in ["a:b:5000", "a::5000/x", "user@a:b:1"] {
+            assert!(check_pattern(colons, old).is_ok(), "{colons} before 1.36");
+            assert!(check_pattern(colons, new).is_err(), "{colons} from 1.36");
+        }
+        assert!(check_pattern("reg:5000", new).is_ok());
+        assert!(check_pattern("[::1]:5000", new).is_ok());
+    }
+
+    #[test]
+    fn hosts_split_as_net_split_host_port() {
+        let split = |text: &str| parse(text).map(|p| (p.host, p.port));
+        assert_eq!(split("[::1]:5000"), Ok(("::1".into(), Some("5000".into()))));
+        assert_eq!(split("[::1]"), Ok(("[::1]".into(), None)));
+        assert_eq!(split("reg:5000"), Ok(("reg".into(), Some("5000".into()))));
+        assert_eq!(split("reg:"), Ok(("reg".into(), None)));
+        assert_eq!(
+            split("a:b:5000"),
+            Ok(("a:b:5000".into(), None)),
+            "too many colons"
+        );
+    }
+
+    #[test]
+    fn globs_are_filepath_match() {
+        for (glob, text, expected) in [
+            ("*", "quay", Ok(true)),
+            ("q*y", "quay", Ok(true)),
+            ("q*", "", Ok(false)),
+            ("*a*b", "xaxb", Ok(true)),
+            ("[::1]", "[::1]", Ok(false)),
+            ("[::1]", "1", Ok(true)),
+            ("[a-c]x", "bx", Ok(true)),
+            ("[^a-c]x", "bx", Ok(false)),
+            ("a\\*", "a*", Ok(true)),
+            ("[a", "a", Err(BadGlob)),
+            ("x[", "y", Err(BadGlob)),
+            ("[]a]", "a", Err(BadGlob)),
+        ] {
+            assert_eq!(glob_match(glob, text), expected, "{glob} vs {text}");
+        }
     }
 
     #[test]
@@ -315,6 +660,9 @@ mod tests {
         let n = normalize_image("[::1]:5000/app").unwrap();
         assert_eq!(n.registry, "[::1]:5000");
         assert!(normalize_image("Nginx").is_err());
+        let n = normalize_image("UPPER/x:1").unwrap();
+        assert_eq!((n.registry.as_str(), n.name.as_str()), ("UPPER", "UPPER/x"));
+        assert!(normalize_image("upper/X").is_err());
         assert!(normalize_image("nginx@sha256:zz").is_err());
     }
 }

@@ -2,11 +2,14 @@
 //! certs directory containerd reads, the endpoints in the order it tries them, and which
 //! credential providers the kubelet runs and where their credentials are offered.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
+use crate::credential_plugin;
 use crate::effective::{self, RegistryModel};
+use crate::grants::{self, Evaluation, Identity, Skip, Verdict};
 use crate::image_pattern::{self, ImageName};
 use crate::inventory::{Auth, ClientCert, Inventory, Registry, registry_dir_name};
 
@@ -38,28 +41,19 @@ pub struct ProviderMatch {
     pub detail: Vec<String>,
 }
 
-/// A pod identity for `credentialPlugin` grants.
+/// A pod identity for `credentialPlugin` grants, with its service account's annotations when
+/// they are known (`--annotation`); unknown ones leave the grants that need them undecided.
 #[derive(Debug, Clone)]
 pub struct Who {
-    pub namespace: String,
-    pub service_account: String,
-}
-
-/// A `credentialPlugin` grant that applies to the pull (by source files, never the secret).
-#[derive(Debug)]
-pub struct Granted {
-    pub grant: String,
-    pub registry: String,
-    pub username_file: String,
-    pub password_file: String,
-    /// Annotations the pod's service account must carry for the grant to apply.
-    pub annotations: Vec<(String, String)>,
+    pub identity: Identity,
+    pub annotations: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug)]
 pub struct Resolution {
     pub who: Option<Who>,
-    pub granted: Vec<Granted>,
+    /// The plugin's grants for `who`, in its order, each with its verdict (see [`grants`]).
+    pub grants: Vec<Evaluation>,
     pub image: ImageName,
     pub directory: String,
     pub why: String,
@@ -152,31 +146,19 @@ pub fn resolve_as(
         })
         .collect();
 
-    let mut granted = Vec::new();
-    if let (Some(who), Some(plugin)) = (who, &inventory.credential_plugin) {
-        for (i, g) in plugin.grants.iter().enumerate() {
-            let applies = g.namespace.value == who.namespace
-                && g.service_account
-                    .as_ref()
-                    .is_none_or(|sa| sa.value == who.service_account)
-                && image_pattern::matches(&g.registry.value, &image.name).is_ok()
-                && !granted
-                    .iter()
-                    .any(|x: &Granted| x.registry == g.registry.value);
-            if applies {
-                granted.push(Granted {
-                    grant: format!("credentialPlugin.grants[{i}]"),
-                    registry: g.registry.value.clone(),
-                    username_file: g.username_file.value.clone(),
-                    password_file: g.password_file.value.clone(),
-                    annotations: g.annotations.clone(),
-                });
-            }
-        }
-    }
+    // The grants of the mapping `apply` writes, evaluated by the plugin's own function.
+    let grants = match (who, &inventory.credential_plugin) {
+        (Some(who), Some(plugin)) => grants::evaluate(
+            &credential_plugin::mapping(plugin, inventory.target.kubelet).grants,
+            &who.identity,
+            who.annotations.as_ref(),
+            &image.name,
+        ),
+        _ => Vec::new(),
+    };
     Ok(Resolution {
         who: who.cloned(),
-        granted,
+        grants,
         registry: registry.map(|r| r.name.clone()),
         image,
         directory,
@@ -316,35 +298,7 @@ pub fn text(r: &Resolution) -> String {
         );
     }
     if let Some(who) = &r.who {
-        let _ = writeln!(
-            out,
-            "credentialPlugin grants for {}/{}:",
-            who.namespace, who.service_account
-        );
-        if r.granted.is_empty() {
-            let _ = writeln!(
-                out,
-                "  none: the plugin answers with no credentials (deny by default)"
-            );
-        }
-        for g in &r.granted {
-            let mut line = format!(
-                "  {} ({}): username from {}, password from {}",
-                g.registry, g.grant, g.username_file, g.password_file
-            );
-            if !g.annotations.is_empty() {
-                let wanted: Vec<String> = g
-                    .annotations
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect();
-                line.push_str(&format!(
-                    "; only if the service account is annotated {}",
-                    wanted.join(", ")
-                ));
-            }
-            let _ = writeln!(out, "{line}");
-        }
+        grants_text(&mut out, who, &r.grants);
     }
     if !running.is_empty() {
         let receivers: Vec<&str> = r.endpoints.iter().map(|e| e.url.as_str()).collect();
@@ -355,6 +309,90 @@ pub fn text(r: &Resolution) -> String {
         );
     }
     out
+}
+
+/// The plugin's grants for `who`, in its order; grants of other namespaces are left out (the
+/// JSON has them).
+fn grants_text(out: &mut String, who: &Who, evaluations: &[Evaluation]) {
+    let _ = writeln!(
+        out,
+        "credentialPlugin grants for {}/{}:",
+        who.identity.namespace, who.identity.service_account
+    );
+    match &who.annotations {
+        Some(a) if a.is_empty() => {
+            let _ = writeln!(out, "  the service account has no annotations");
+        }
+        Some(a) => {
+            let list: Vec<String> = a.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let _ = writeln!(
+                out,
+                "  the service account is annotated {}",
+                list.join(", ")
+            );
+        }
+        None if evaluations
+            .iter()
+            .any(|e| matches!(e.verdict, Verdict::Depends { .. })) =>
+        {
+            let _ = writeln!(
+                out,
+                "  annotations not given: the answer depends on them (--annotation KEY=VALUE decides)"
+            );
+        }
+        None => {}
+    }
+    for e in evaluations
+        .iter()
+        .filter(|e| e.verdict != Verdict::Skipped(Skip::Namespace))
+    {
+        let _ = writeln!(
+            out,
+            "  {} {}: {}; {}",
+            grants::field_path(e.index),
+            e.grant.registry,
+            e.condition(),
+            e.outcome()
+        );
+        if matches!(e.verdict, Verdict::Answers | Verdict::Depends { .. }) {
+            let _ = writeln!(
+                out,
+                "     username from {}, password from {}",
+                e.grant.username_file, e.grant.password_file
+            );
+        }
+    }
+    let answering: Vec<String> = evaluations
+        .iter()
+        .filter(|e| e.verdict == Verdict::Answers)
+        .map(|e| format!("{} ({})", grants::field_path(e.index), e.grant.registry))
+        .collect();
+    let undecided = evaluations
+        .iter()
+        .any(|e| matches!(e.verdict, Verdict::Depends { .. }));
+    if !answering.is_empty() {
+        let _ = writeln!(out, "  the plugin answers with {}", answering.join(", "));
+    } else if !undecided {
+        let _ = writeln!(
+            out,
+            "  none: the plugin answers with no credentials (deny by default)"
+        );
+    }
+}
+
+fn grant_json(e: &Evaluation) -> Value {
+    json!({
+        "grant": grants::field_path(e.index),
+        "registry": e.grant.registry,
+        "namespace": e.grant.namespace,
+        "serviceAccount": e.grant.service_account,
+        "usernameFile": e.grant.username_file,
+        "passwordFile": e.grant.password_file,
+        "annotations": e.grant.annotations.iter().map(|(k, v)| json!({"name": k, "value": v})).collect::<Vec<_>>(),
+        "condition": e.condition(),
+        "verdict": e.verdict_name(),
+        "outcome": e.outcome(),
+    })
 }
 
 pub fn json(r: &Resolution) -> Value {
@@ -387,14 +425,13 @@ pub fn json(r: &Resolution) -> Value {
             "runs": p.runs,
             "detail": p.detail,
         })).collect::<Vec<_>>(),
-        "identity": r.who.as_ref().map(|w| json!({"namespace": w.namespace, "serviceAccount": w.service_account})),
-        "granted": r.granted.iter().map(|g| json!({
-            "grant": g.grant,
-            "registry": g.registry,
-            "usernameFile": g.username_file,
-            "passwordFile": g.password_file,
-            "annotations": g.annotations.iter().map(|(k, v)| json!({"name": k, "value": v})).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
+        "identity": r.who.as_ref().map(|w| json!({
+            "namespace": w.identity.namespace,
+            "serviceAccount": w.identity.service_account,
+            "annotations": w.annotations,
+        })),
+        "grants": r.grants.iter().map(grant_json).collect::<Vec<_>>(),
+        "granted": r.grants.iter().filter(|e| e.verdict == Verdict::Answers).map(grant_json).collect::<Vec<_>>(),
         "credentialsOfferedTo": if r.providers.iter().any(|p| p.runs) {
             r.endpoints.iter().map(|e| e.url.clone()).collect::<Vec<_>>()
         } else {

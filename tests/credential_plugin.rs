@@ -49,15 +49,30 @@ fn token(namespace: &str, service_account: &str, audience: &str, exp: u64) -> St
 
 const FUTURE: u64 = 4_102_444_800; // 2100-01-01
 
+/// Grants for team-a, team-b's `puller` and ci's release pipeline; `CREDS` is the directory of
+/// the credential files.
+const GRANTS: &str = "    - {registry: docker.io, namespace: team-a, usernameFile: CREDS/a/user, passwordFile: CREDS/a/pass}
+    - {registry: docker.io, namespace: team-b, serviceAccount: puller, usernameFile: CREDS/b/user, passwordFile: CREDS/b/pass}
+    - registry: docker.io
+      namespace: ci
+      annotations: {mirrors.example/pipeline: release}
+      usernameFile: CREDS/ci/user
+      passwordFile: CREDS/ci/pass
+";
+
 struct Plugin {
     node: Node,
 }
 
 impl Plugin {
-    /// Applies an inventory with grants for team-a and team-b under a temp root; the mapping
-    /// points at credential files under the same temp dir (node paths = real paths here,
-    /// because the plugin runs on the node, without --root).
     fn new() -> Self {
+        Plugin::with(GRANTS)
+    }
+
+    /// Applies an inventory with `grants` under a temp root; the mapping points at credential
+    /// files under the same temp dir (node paths = real paths here, because the plugin runs on
+    /// the node, without --root): `CREDS/{a,b,ci}/{user,pass}`.
+    fn with(grants: &str) -> Self {
         let node = Node::new();
         let creds = node.dir.path().join("creds");
         for (team, user, pass) in [
@@ -89,14 +104,8 @@ credentialPlugin:
   binary: {BIN}
   requiredAnnotationKeys: [mirrors.example/pipeline]
   grants:
-    - {{registry: docker.io, namespace: team-a, usernameFile: {c}/a/user, passwordFile: {c}/a/pass}}
-    - {{registry: docker.io, namespace: team-b, serviceAccount: puller, usernameFile: {c}/b/user, passwordFile: {c}/b/pass}}
-    - registry: docker.io
-      namespace: ci
-      annotations: {{mirrors.example/pipeline: release}}
-      usernameFile: {c}/ci/user
-      passwordFile: {c}/ci/pass
-"
+{}",
+            grants.replace("CREDS", &c.to_string())
         ));
         node.run("apply", &[]).status(2);
         Plugin { node }
@@ -298,6 +307,76 @@ fn credential_files_readable_by_others_are_refused() {
 }
 
 #[test]
+fn issue_12_item_12_unknown_request_fields_are_tolerated() {
+    let plugin = Plugin::new();
+    let request = serde_json::json!({
+        "apiVersion": "credentialprovider.kubelet.k8s.io/v1",
+        "kind": "CredentialProviderRequest",
+        "image": "docker.io/library/nginx",
+        "serviceAccountToken": token("team-a", "default", "mirrors.example", FUTURE),
+        "serviceAccountAnnotations": {},
+        "podNamespace": "team-a",
+        "aFieldOfKubelet2": {"nested": [1, 2]},
+    });
+    let (status, stdout, stderr) = plugin.exec(&request.to_string());
+    assert_eq!(status, 0, "a newer kubelet's extra fields: {stderr}");
+    let response: serde_json::Value = serde_json::from_str(&stdout).expect("a JSON response");
+    assert_eq!(response["auth"]["docker.io"]["username"], "team-a-bot");
+    let mut wrong_kind = request.clone();
+    wrong_kind["kind"] = "CredentialProviderResponse".into();
+    let (status, stdout, stderr) = plugin.exec(&wrong_kind.to_string());
+    assert_eq!(status, 1, "{stderr}");
+    assert!(
+        stdout.is_empty() && stderr.contains("unexpected kind"),
+        "{stderr}"
+    );
+    let mut wrong_version = request;
+    wrong_version["apiVersion"] = "credentialprovider.kubelet.k8s.io/v2".into();
+    let (status, _, stderr) = plugin.exec(&wrong_version.to_string());
+    assert_eq!(status, 1, "{stderr}");
+    assert!(stderr.contains("unsupported apiVersion"), "{stderr}");
+}
+
+#[test]
+fn issue_12_item_12_mapping_readable_by_others_is_refused() {
+    let plugin = Plugin::new();
+    let mapping = plugin.node.path(MAPPING);
+    let ask = || {
+        plugin.ask(
+            "nginx",
+            Some(&token("team-a", "default", "mirrors.example", FUTURE)),
+            None,
+        )
+    };
+    for mode in [0o640, 0o604, 0o620] {
+        std::fs::set_permissions(&mapping, std::os::unix::fs::PermissionsExt::from_mode(mode))
+            .expect("chmod");
+        let (status, response, note) = ask();
+        assert_eq!(status, 1, "{note}");
+        assert_eq!(response, serde_json::Value::Null, "no answer");
+        let expected = format!(
+            "the mapping `{}` is open to group or others (mode {mode:04o})",
+            mapping.display()
+        );
+        assert!(note.contains(&expected), "{expected} in {note}");
+        assert_eq!(note.trim_end().lines().count(), 1, "one line: {note}");
+    }
+    std::fs::set_permissions(
+        &mapping,
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .expect("chmod");
+    let (status, response, note) = ask();
+    assert_eq!(status, 0, "{note}");
+    assert_eq!(response["auth"]["docker.io"]["username"], "team-a-bot");
+    std::fs::remove_file(&mapping).expect("remove");
+    std::fs::create_dir(&mapping).expect("mkdir");
+    let (status, _, note) = ask();
+    assert_eq!(status, 1, "{note}");
+    assert!(note.contains("is not a regular file"), "{note}");
+}
+
+#[test]
 fn wrong_audience_expired_and_missing_tokens_are_denied() {
     let plugin = Plugin::new();
     let image = "docker.io/library/nginx";
@@ -329,7 +408,9 @@ fn malformed_requests_fail_with_one_line() {
     let good = token("team-a", "default", "mirrors.example", FUTURE);
     for (request, reason) in [
         ("not json".to_string(), "malformed request"),
-        (format!(r#"{{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"nginx","serviceAccountToken":"{good}","extra":1}}"#), "unknown field `extra`"),
+        (format!(r#"{{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"nginx","serviceAccountToken":"{good}","serviceAccountAnnotations":["a"]}}"#), "malformed request"),
+        (r#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":5}"#.to_string(), "malformed request"),
+        (r#"{"kind":"CredentialProviderRequest","image":"nginx"}"#.to_string(), "missing field `apiVersion`"),
         (r#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1beta1","kind":"CredentialProviderRequest","image":"nginx"}"#.to_string(), "unsupported apiVersion"),
         (r#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"Other","image":"nginx"}"#.to_string(), "unexpected kind"),
         (r#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"nginx","serviceAccountToken":"a.b"}"#.to_string(), "not a JWT"),
@@ -348,7 +429,7 @@ fn kubelet_1_33_answers_are_never_cached() {
     let node = Node::new();
     node.inventory(
         "version: 1
-target: {kubelet: \"1.33\"}
+target: {kubelet: \"1.33\", kubeletFeatureGates: {KubeletServiceAccountTokenForCredentialProviders: true}}
 registries:
   docker.io: {mirrors: [{url: \"https://m.example\"}], fallback: false}
 credentialPlugin:
@@ -434,4 +515,157 @@ credentialPlugin:
     run(&["lint", "-i", inventory.to_str().expect("utf-8")], None)
         .status(1)
         .stdout_has("K007");
+}
+
+#[test]
+fn issue_12_item_9_matching_as_the_kubelet() {
+    let plugin = Plugin::with(
+        "    - {registry: \"[::1]\", namespace: team-a, usernameFile: CREDS/a/user, passwordFile: CREDS/a/pass}
+    - {registry: \"reg:5000/%74eam\", namespace: team-a, usernameFile: CREDS/b/user, passwordFile: CREDS/b/pass}
+    - {registry: UPPER, namespace: team-a, usernameFile: CREDS/ci/user, passwordFile: CREDS/ci/pass}
+    - {registry: docker.io, namespace: team-z, usernameFile: CREDS/a/user, passwordFile: CREDS/a/pass}
+",
+    );
+    let team_a = token("team-a", "default", "mirrors.example", FUTURE);
+    let inventory = plugin.node.inventory_path();
+    let inventory = inventory.to_str().expect("utf-8");
+    for (image, key, user) in [
+        // A bracketed host without a port keeps its brackets: a glob character class.
+        ("[::1]/x", None, None),
+        // The pattern's path is %-decoded before the prefix comparison.
+        (
+            "reg:5000/team/app",
+            Some("reg:5000/%74eam"),
+            Some("team-b-bot"),
+        ),
+        // An uppercase first component is a registry host, not a Docker Hub path.
+        ("UPPER/x", Some("UPPER"), Some("ci-bot")),
+    ] {
+        let (status, response, note) = plugin.ask(image, Some(&team_a), None);
+        assert_eq!(status, 0, "{image}: {note}");
+        match (key, user) {
+            (Some(key), Some(user)) => {
+                assert_eq!(
+                    response["auth"][key]["username"], user,
+                    "{image}: {response}"
+                )
+            }
+            _ => assert_eq!(response["auth"], serde_json::json!({}), "{image}"),
+        }
+        let resolved = run(
+            &[
+                "resolve",
+                image,
+                "-i",
+                inventory,
+                "--namespace",
+                "team-a",
+                "--output",
+                "json",
+            ],
+            None,
+        );
+        let json = resolved.status(0).json();
+        let runs = json["credentialProviders"]
+            .as_array()
+            .expect("providers")
+            .iter()
+            .any(|p| p["name"] == "mirrorctl-credentials" && p["runs"] == true);
+        assert_eq!(runs, key.is_some(), "{image}: the kubelet runs the plugin");
+        let granted: Vec<&str> = crate::support::each(&json, "granted", "registry");
+        assert_eq!(granted, key.into_iter().collect::<Vec<_>>(), "{image}");
+    }
+}
+
+#[test]
+fn issue_12_item_11_resolve_and_the_plugin_choose_the_same_grant() {
+    let plugin = Plugin::with(
+        "    - registry: docker.io
+      namespace: ci
+      annotations: {mirrors.example/pipeline: release}
+      usernameFile: CREDS/ci/user
+      passwordFile: CREDS/ci/pass
+    - {registry: docker.io, namespace: ci, usernameFile: CREDS/b/user, passwordFile: CREDS/b/pass}
+",
+    );
+    let inventory = plugin.node.inventory_path();
+    let inventory = inventory.to_str().expect("utf-8");
+    let ci = token("ci", "builder", "mirrors.example", FUTURE);
+    let resolve = |extra: &[&str]| {
+        let mut args = vec![
+            "resolve",
+            "nginx",
+            "-i",
+            inventory,
+            "--namespace",
+            "ci",
+            "--service-account",
+            "builder",
+        ];
+        args.extend_from_slice(extra);
+        run(&args, None).status(0).json()
+    };
+    for (value, expected) in [
+        ("other", "team-b-bot"),
+        ("release", "ci-bot"),
+        ("", "team-b-bot"),
+    ] {
+        let (status, answer, note) = plugin.ask(
+            "nginx",
+            Some(&ci),
+            Some(serde_json::json!({ "mirrors.example/pipeline": value })),
+        );
+        assert_eq!(status, 0, "{note}");
+        let username = answer["auth"]["docker.io"]["username"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{value}: credentials in {answer}"));
+        assert_eq!(username, expected, "the plugin, annotated {value:?}");
+        let annotation = format!("mirrors.example/pipeline={value}");
+        let json = resolve(&["--annotation", &annotation, "--output", "json"]);
+        let granted = json["granted"].as_array().expect("granted");
+        assert_eq!(granted.len(), 1, "{value}: one answer in {json}");
+        let file = granted[0]["usernameFile"].as_str().expect("a file");
+        let shown = std::fs::read_to_string(file).expect("the credential file");
+        assert_eq!(
+            shown.trim_end(),
+            username,
+            "resolve names the grant the plugin answers with, annotated {value:?}"
+        );
+        let verdicts: Vec<&str> = crate::support::each(&json, "grants", "verdict");
+        let expected_verdicts = if value == "release" {
+            ["answers", "shadowed"]
+        } else {
+            ["skipped", "answers"]
+        };
+        assert_eq!(verdicts, expected_verdicts, "{value}");
+    }
+    // Without the annotations, resolve shows each grant's condition and decides nothing.
+    let text = run(
+        &["resolve", "nginx", "-i", inventory, "--namespace", "ci"],
+        None,
+    );
+    text.status(0)
+        .stdout_has("only if annotated mirrors.example/pipeline=release")
+        .stdout_has("unless credentialPlugin.grants[0] applies")
+        .nowhere("the plugin answers with credentialPlugin")
+        .nowhere("none: the plugin answers with no credentials");
+    let json = resolve(&["--output", "json"]);
+    assert_eq!(json["granted"], serde_json::json!([]), "{json}");
+    let verdicts: Vec<&str> = crate::support::each(&json, "grants", "verdict");
+    assert_eq!(verdicts, ["depends", "depends"]);
+    run(
+        &[
+            "resolve",
+            "nginx",
+            "-i",
+            inventory,
+            "--namespace",
+            "ci",
+            "--annotation",
+            "mirrors.example/pipeline",
+        ],
+        None,
+    )
+    .status(64)
+    .stderr_has("is not KEY=VALUE");
 }

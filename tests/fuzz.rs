@@ -279,13 +279,23 @@ fn hosts_toml_round_trip(inventory: &Inventory, desired: &DesiredState) {
     }
 }
 
-/// The generator's URLs (no dot segments) as hosts.toml carries them: empty path segments are
-/// dropped, as Go's `path.Clean` drops them (a bare `/` would otherwise make containerd ask `//v2`).
+/// A generated URL as hosts.toml carries it: the path cleaned as Go's `path.Clean` cleans it
+/// (empty and `.` segments dropped, `..` going up), so a bare `/` never makes containerd ask `//v2`.
 fn written_url(url: &str) -> String {
     let (scheme, rest) = url.split_once("://").expect("a generated URL has a scheme");
     let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            other => segments.push(other),
+        }
+    }
     let mut out = format!("{scheme}://{host}");
-    for segment in path.split('/').filter(|s| !s.is_empty()) {
+    for segment in segments {
         out.push('/');
         out.push_str(segment);
     }

@@ -162,3 +162,240 @@ credentialProviders:
     // Without --root, lint stays offline.
     run(&["lint", "-i", inventory.to_str().expect("utf-8")], None).status(0);
 }
+
+/// The findings of `inventory` as (code, path) pairs, and lint's exit status.
+fn findings(inventory: &str) -> (i32, Vec<(String, String)>) {
+    let node = Node::new();
+    node.inventory(inventory);
+    let file = node.inventory_path();
+    let report = run(
+        &[
+            "lint",
+            "-i",
+            file.to_str().expect("utf-8"),
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    let pairs = report.json()["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap_or_default().to_string(),
+                f["path"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    (report.status, pairs)
+}
+
+#[test]
+fn issue_12_item_8_duration_past_int64() {
+    let provider = |duration: &str| {
+        format!(
+            "version: 1\ncredentialProviders:\n  - {{name: p, matchImages: [docker.io], defaultCacheDuration: \"{duration}\"}}\n"
+        )
+    };
+    let path = "credentialProviders[0].defaultCacheDuration";
+    for past in ["9223372036854775808ns", "2562047h47m16.854775808s"] {
+        let (status, found) = findings(&provider(past));
+        assert_eq!(status, 1, "{past}: {found:?}");
+        assert!(
+            found.contains(&("K005".into(), path.into())),
+            "{past}: {found:?}"
+        );
+    }
+    let (status, found) = findings(&provider("9223372036854775807ns"));
+    assert_eq!(
+        (status, found),
+        (0, Vec::new()),
+        "the largest duration is valid"
+    );
+}
+
+#[test]
+fn issue_12_item_10_annotation_keys_compare_exactly() {
+    let inventory = |required: &str, optional: &str| {
+        format!(
+            "version: 1
+credentialProviders:
+  - name: p
+    matchImages: [docker.io]
+    defaultCacheDuration: 1h
+    tokenAttributes:
+      serviceAccountTokenAudience: a
+      requireServiceAccount: true
+      cacheType: ServiceAccount
+      requiredServiceAccountAnnotationKeys: {required}
+      optionalServiceAccountAnnotationKeys: {optional}
+"
+        )
+    };
+    let (status, found) = findings(&inventory(
+        "[example.com/role, example.com/ROLE]",
+        "[Example.com/role]",
+    ));
+    assert_eq!(
+        (status, found),
+        (0, Vec::new()),
+        "keys differing in case are distinct to the kubelet"
+    );
+    let attrs = "credentialProviders[0].tokenAttributes";
+    let (status, found) = findings(&inventory(
+        "[example.com/role, example.com/role]",
+        "[example.com/ROLE, example.com/ROLE]",
+    ));
+    assert_eq!(status, 1);
+    for item in [
+        "requiredServiceAccountAnnotationKeys[1]",
+        "optionalServiceAccountAnnotationKeys[1]",
+    ] {
+        let expected = ("K011".to_string(), format!("{attrs}.{item}"));
+        assert!(found.contains(&expected), "{expected:?} in {found:?}");
+    }
+    let (status, found) = findings(&inventory("[example.com/role]", "[example.com/role]"));
+    assert_eq!(status, 1);
+    assert_eq!(
+        found,
+        [(
+            "K011".to_string(),
+            format!("{attrs}.optionalServiceAccountAnnotationKeys[0]")
+        )],
+        "both required and optional"
+    );
+}
+
+#[test]
+fn issue_12_item_7_token_attributes_need_the_feature_gate() {
+    let inventory = |target: &str| {
+        format!(
+            "version: 1
+target: {target}
+credentialProviders:
+  - name: sa
+    matchImages: [docker.io]
+    defaultCacheDuration: 1h
+    tokenAttributes: {{serviceAccountTokenAudience: corp, requireServiceAccount: true{}}}
+",
+            if target.contains("1.33") {
+                ""
+            } else {
+                ", cacheType: ServiceAccount"
+            }
+        )
+    };
+    let gate = "KubeletServiceAccountTokenForCredentialProviders";
+    let refused = (
+        "K014".to_string(),
+        "credentialProviders[0].tokenAttributes".to_string(),
+    );
+    for target in [
+        "{kubelet: \"1.33\"}".to_string(),
+        format!("{{kubelet: \"1.33\", kubeletFeatureGates: {{{gate}: false}}}}"),
+        format!("{{kubelet: \"1.34\", kubeletFeatureGates: {{{gate}: false}}}}"),
+        format!("{{kubelet: \"1.36\", kubeletFeatureGates: {{{gate}: false}}}}"),
+    ] {
+        let (status, found) = findings(&inventory(&target));
+        assert_eq!(status, 1, "{target}: {found:?}");
+        assert!(found.contains(&refused), "{target}: {found:?}");
+        let node = Node::new();
+        node.inventory(&inventory(&target));
+        node.run("apply", &[]).status(1).stderr_has("[K014]");
+        assert!(node.files().is_empty(), "{target}: nothing written");
+    }
+    for target in [
+        format!("{{kubelet: \"1.33\", kubeletFeatureGates: {{{gate}: true}}}}"),
+        "{kubelet: \"1.34\"}".to_string(),
+        format!("{{kubelet: \"1.35\", kubeletFeatureGates: {{{gate}: true}}}}"),
+    ] {
+        let (status, found) = findings(&inventory(&target));
+        assert_eq!(status, 0, "{target}: {found:?}");
+        assert!(!found.contains(&refused), "{target}: {found:?}");
+    }
+    let (status, found) = findings(&format!(
+        "version: 1\ntarget: {{kubelet: \"1.34\", kubeletFeatureGates: {{{gate}: true, KubeletFoo: true}}}}\n"
+    ));
+    assert_eq!(status, 1);
+    assert_eq!(
+        found,
+        [(
+            "S001".to_string(),
+            "target.kubeletFeatureGates.KubeletFoo".to_string()
+        )],
+        "unknown gates are errors naming the field"
+    );
+    let plugin = |target: &str| {
+        format!(
+            "version: 1\ntarget: {target}\ncredentialPlugin:\n  audience: a\n  grants: [{{registry: docker.io, namespace: a, usernameFile: /u, passwordFile: /p}}]\n"
+        )
+    };
+    let (status, found) = findings(&plugin("{kubelet: \"1.33\"}"));
+    assert_eq!(status, 1);
+    assert!(
+        found.contains(&("K014".into(), "credentialPlugin.tokenAttributes".into())),
+        "the plugin's own provider: {found:?}"
+    );
+    let (_, found) = findings(&plugin(&format!(
+        "{{kubelet: \"1.33\", kubeletFeatureGates: {{{gate}: true}}}}"
+    )));
+    assert!(!found.iter().any(|(code, _)| code == "K014"), "{found:?}");
+}
+
+#[test]
+fn issue_12_item_8_patterns_are_urls_to_the_kubelet() {
+    let inventory = |kubelet: &str, pattern: &str| {
+        format!(
+            "version: 1
+target: {{kubelet: \"{kubelet}\"}}
+credentialProviders:
+  - {{name: p, matchImages: [\"{pattern}\", ok.example], defaultCacheDuration: 1h}}
+credentialPlugin:
+  audience: a
+  grants: [{{registry: \"{pattern}\", namespace: a, usernameFile: /u, passwordFile: /p}}]
+"
+        )
+    };
+    let refused = [
+        (
+            "K004".to_string(),
+            "credentialProviders[0].matchImages[0]".to_string(),
+        ),
+        (
+            "P003".to_string(),
+            "credentialPlugin.grants[0].registry".to_string(),
+        ),
+    ];
+    for (kubelet, pattern, rejected) in [
+        ("1.34", "%41.io", true),
+        ("1.34", "x.io/%", true),
+        ("1.34", "x.io/%zz/app", true),
+        ("1.34", "x.io/%74eam", false),
+        ("1.35", "a:b:5000", false),
+        ("1.36", "a:b:5000", true),
+        ("1.36", "reg:5000/team", false),
+        ("1.36", "[::1]:5000", false),
+    ] {
+        let (status, found) = findings(&inventory(kubelet, pattern));
+        for problem in &refused {
+            assert_eq!(
+                found.contains(problem),
+                rejected,
+                "{pattern} on {kubelet}: {problem:?} in {found:?}"
+            );
+        }
+        assert_eq!(
+            status,
+            i32::from(rejected),
+            "{pattern} on {kubelet}: {found:?}"
+        );
+        assert!(
+            !found
+                .iter()
+                .any(|(_, path)| path.ends_with("matchImages[1]")),
+            "{found:?}"
+        );
+    }
+}

@@ -5,6 +5,7 @@ use super::model::*;
 use super::path::{index, key};
 use super::yaml::{Mark, Node, Style, Value};
 use crate::error::Problem;
+use crate::gates::{KubeletFeatureGate, KubeletFeatureGates};
 use crate::version::Version;
 
 pub struct Decoder {
@@ -416,7 +417,11 @@ impl Decoder {
 
     fn target(&mut self, node: &Node) -> Target {
         let mut target = Target::default();
-        if let Some(map) = self.mapping(node, "target", &["containerd", "kubelet"]) {
+        if let Some(map) = self.mapping(
+            node,
+            "target",
+            &["containerd", "kubelet", "kubeletFeatureGates"],
+        ) {
             if let Some(v) = map
                 .get("containerd")
                 .and_then(|n| self.version(n, "target.containerd"))
@@ -429,8 +434,35 @@ impl Decoder {
             {
                 target.kubelet = v;
             }
+            if let Some(gates) = map.get("kubeletFeatureGates") {
+                target.kubelet_feature_gates = self.kubelet_feature_gates(gates);
+            }
         }
         target
+    }
+
+    /// `target.kubeletFeatureGates`: gate name → bool, only gates mirrorctl knows.
+    fn kubelet_feature_gates(&mut self, node: &Node) -> KubeletFeatureGates {
+        let path = "target.kubeletFeatureGates";
+        let mut gates = KubeletFeatureGates::default();
+        let names = KubeletFeatureGate::ALL.map(KubeletFeatureGate::name);
+        let Some(map) = self.mapping(node, path, &names) else {
+            return gates;
+        };
+        for gate in KubeletFeatureGate::ALL {
+            if let Some(value) = map.get(gate.name())
+                && let Some(on) = self.bool(value, &key(path, gate.name()))
+            {
+                gates.declare(
+                    gate,
+                    Spanned {
+                        value: on,
+                        mark: value.mark,
+                    },
+                );
+            }
+        }
+        gates
     }
 
     fn paths(&mut self, node: &Node) -> Paths {
@@ -859,7 +891,7 @@ fn plugin_provider(plugin: &CredentialPlugin, target: Target) -> CredentialProvi
             patterns.push(grant.registry.clone());
         }
     }
-    let cache_type = (target.kubelet >= crate::version::Version::new(1, 34, 0)).then(|| Spanned {
+    let cache_type = (target.kubelet >= crate::gates::CACHE_TYPE).then(|| Spanned {
         value: "ServiceAccount".to_string(),
         mark: plugin.mark,
     });

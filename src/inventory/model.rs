@@ -1,10 +1,11 @@
 //! The inventory as typed values, after strict decoding: what the renderer and the linters read.
 
 use super::yaml::Mark;
+use crate::gates::KubeletFeatureGates;
 use crate::version::Version;
 
 /// A value and where it was written in the inventory.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Spanned<T> {
     pub value: T,
     pub mark: Mark,
@@ -75,6 +76,8 @@ impl Default for ContainerdSettings {
 pub struct Target {
     pub containerd: Version,
     pub kubelet: Version,
+    /// `kubeletFeatureGates`: how the node's kubelet is started, where that changes what it accepts.
+    pub kubelet_feature_gates: KubeletFeatureGates,
 }
 
 impl Default for Target {
@@ -82,6 +85,7 @@ impl Default for Target {
         Target {
             containerd: Version::new(2, 1, 0),
             kubelet: Version::new(1, 34, 0),
+            kubelet_feature_gates: KubeletFeatureGates::default(),
         }
     }
 }

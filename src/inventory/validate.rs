@@ -10,11 +10,10 @@ use crate::duration::parse_go_duration;
 use crate::effective::{self, Capability, EndpointUrl, Scheme};
 use crate::error::Problem;
 use crate::gates;
+use crate::gates::KubeletFeatureGate;
 use crate::image_pattern;
 use crate::version::Version;
 
-const TOKEN_ATTRIBUTES_SINCE: Version = Version::new(1, 33, 0);
-const CACHE_TYPE_SINCE: Version = Version::new(1, 34, 0);
 /// Headers that carry credentials; they may only come from files (`auth.basicFrom`).
 const SECRET_HEADERS: [&str; 4] = [
     "authorization",
@@ -59,7 +58,7 @@ impl Checker<'_> {
 
     fn target(&mut self) {
         let target = self.inventory.target;
-        if target.containerd < Version::new(1, 6, 0) {
+        if target.containerd < gates::OLDEST_CONTAINERD {
             self.problem(
                 "T001",
                 "target.containerd",
@@ -70,7 +69,7 @@ impl Checker<'_> {
                 ),
             );
         }
-        if target.kubelet < Version::new(1, 20, 0) {
+        if target.kubelet < gates::OLDEST_KUBELET {
             self.problem(
                 "T002",
                 "target.kubelet",
@@ -80,6 +79,25 @@ impl Checker<'_> {
                     target.kubelet
                 ),
             );
+        }
+        for gate in KubeletFeatureGate::ALL {
+            if let Some(declared) = target.kubelet_feature_gates.declared(gate)
+                && target.kubelet < gate.since()
+            {
+                let since = gate.since();
+                self.problem(
+                    "T003",
+                    &key("target.kubeletFeatureGates", gate.name()),
+                    Some(declared.mark),
+                    format!(
+                        "kubelet {} does not know the feature gate {} (it exists from {}.{}); a kubelet started with an unknown gate refuses to start",
+                        target.kubelet,
+                        gate.name(),
+                        since.major,
+                        since.minor
+                    ),
+                );
+            }
         }
     }
 
@@ -385,7 +403,7 @@ impl Checker<'_> {
                 );
             }
             for (j, pattern) in provider.match_images.iter().enumerate() {
-                if let Err(why) = image_pattern::parse(&pattern.value) {
+                if let Err(why) = image_pattern::check_pattern(&pattern.value, target.kubelet) {
                     self.problem(
                         "K004",
                         &index(&images_path, j),
@@ -415,12 +433,8 @@ impl Checker<'_> {
             }
             let api = provider_api_version(provider, target.kubelet);
             if let Some(explicit) = &provider.api_version {
-                let since = match explicit.value.as_str() {
-                    "credentialprovider.kubelet.k8s.io/v1" => Some(Version::new(1, 26, 0)),
-                    "credentialprovider.kubelet.k8s.io/v1beta1" => Some(Version::new(1, 24, 0)),
-                    "credentialprovider.kubelet.k8s.io/v1alpha1" => Some(Version::new(1, 20, 0)),
-                    _ => None,
-                };
+                let since =
+                    gates::api_version_since(&gates::PROVIDER_API_VERSIONS, &explicit.value);
                 match since {
                     None => self.problem("K006", &key(&path, "apiVersion"), Some(explicit.mark), format!("`{}` is not a credential provider API; use credentialprovider.kubelet.k8s.io/v1", explicit.value)),
                     Some(v) if target.kubelet < v => self.problem("K006", &key(&path, "apiVersion"), Some(explicit.mark), format!("`{}` needs kubelet {}.{} or later", explicit.value, v.major, v.minor)),
@@ -446,13 +460,31 @@ impl Checker<'_> {
     fn token_attributes(&mut self, attrs: &TokenAttributes, path: &str, api: &str) {
         let kubelet = self.inventory.target.kubelet;
         let mark = Some(attrs.mark);
-        if kubelet < TOKEN_ATTRIBUTES_SINCE {
+        if kubelet < gates::TOKEN_ATTRIBUTES {
             self.problem(
                 "K007",
                 path,
                 mark,
                 format!("`tokenAttributes` needs kubelet 1.33 or later (target is {kubelet})"),
             );
+        }
+        let gate = KubeletFeatureGate::ServiceAccountTokenForCredentialProviders;
+        let gates = self.inventory.target.kubelet_feature_gates;
+        if kubelet >= gates::TOKEN_ATTRIBUTES && !gates.enabled(gate, kubelet) {
+            let declared = key("target.kubeletFeatureGates", gate.name());
+            let message = match gates.declared(gate) {
+                Some(_) => format!(
+                    "`{declared}` is false: the kubelet refuses `tokenAttributes` with the gate off and does not start; remove the provider's `tokenAttributes` or turn the gate on"
+                ),
+                None => format!(
+                    "kubelet {kubelet} refuses `tokenAttributes` unless the feature gate {} is on (alpha, off by default) and then does not start; when the node's kubelet runs with --feature-gates={}=true, declare `{declared}: true`, or target kubelet {}.{}+",
+                    gate.name(),
+                    gate.name(),
+                    gate.on_by_default_since().major,
+                    gate.on_by_default_since().minor
+                ),
+            };
+            self.problem("K014", path, mark, message);
         }
         if api != "credentialprovider.kubelet.k8s.io/v1" {
             self.problem("K008", path, mark, "`tokenAttributes` needs the provider apiVersion credentialprovider.kubelet.k8s.io/v1");
@@ -502,8 +534,9 @@ impl Checker<'_> {
             let mut seen = HashSet::new();
             for (i, annotation) in list.iter().enumerate() {
                 let item_path = index(&key(path, name), i);
-                let lower = annotation.value.to_lowercase();
-                if let Err(why) = check_qualified_name(&lower) {
+                // The kubelet validates each key lowercased but compares them exactly:
+                // `role` and `ROLE` are two keys to it.
+                if let Err(why) = check_qualified_name(&annotation.value.to_lowercase()) {
                     self.problem(
                         "K011",
                         &item_path,
@@ -514,14 +547,14 @@ impl Checker<'_> {
                         ),
                     );
                 }
-                if !seen.insert(lower.clone()) {
+                if !seen.insert(annotation.value.as_str()) {
                     self.problem(
                         "K011",
                         &item_path,
                         Some(annotation.mark),
                         format!("`{}` is listed twice", annotation.value),
                     );
-                } else if !all.insert(lower) {
+                } else if !all.insert(annotation.value.as_str()) {
                     self.problem(
                         "K011",
                         &item_path,
@@ -532,7 +565,7 @@ impl Checker<'_> {
             }
         }
         match &attrs.cache_type {
-            Some(c) if kubelet < CACHE_TYPE_SINCE => self.problem("K012", 
+            Some(c) if kubelet < gates::CACHE_TYPE => self.problem("K012", 
                 &key(path, "cacheType"),
                 Some(c.mark),
                 format!("kubelet {kubelet} does not know `cacheType` and refuses to start (strict decoding); remove it or target kubelet 1.34+"),
@@ -542,7 +575,7 @@ impl Checker<'_> {
                 Some(c.mark),
                 format!("`{}` is not a cache type; use ServiceAccount or Token", c.value),
             ),
-            None if kubelet >= CACHE_TYPE_SINCE => self.problem("K012", 
+            None if kubelet >= gates::CACHE_TYPE => self.problem("K012", 
                 path,
                 mark,
                 format!("missing required field `cacheType` (required by kubelet 1.34+, target is {kubelet}): ServiceAccount or Token"),
@@ -652,7 +685,9 @@ impl Checker<'_> {
         }
         for (i, grant) in plugin.grants.iter().enumerate() {
             let grant_path = index(&key(path, "grants"), i);
-            if let Err(why) = image_pattern::parse(&grant.registry.value) {
+            if let Err(why) =
+                image_pattern::check_pattern(&grant.registry.value, self.inventory.target.kubelet)
+            {
                 self.problem(
                     "P003",
                     &key(&grant_path, "registry"),
@@ -732,9 +767,7 @@ pub fn provider_mismatches(provider: &CredentialProvider, registry: &str) -> Vec
 pub fn provider_api_version(provider: &CredentialProvider, kubelet: Version) -> &str {
     match &provider.api_version {
         Some(v) => &v.value,
-        None if kubelet >= Version::new(1, 26, 0) => "credentialprovider.kubelet.k8s.io/v1",
-        None if kubelet >= Version::new(1, 24, 0) => "credentialprovider.kubelet.k8s.io/v1beta1",
-        None => "credentialprovider.kubelet.k8s.io/v1alpha1",
+        None => gates::newest_known(&gates::PROVIDER_API_VERSIONS, kubelet),
     }
 }
 

@@ -3,6 +3,7 @@
 
 use crate::effective::{RegistryModel, Scheme};
 use crate::error::{Problem, Severity};
+use crate::gates::KubeletFeatureGate;
 use crate::image_pattern;
 use crate::inventory::path::{index, key};
 use crate::inventory::{Auth, Inventory};
@@ -113,13 +114,18 @@ fn patterns(inventory: &Inventory, out: &mut Vec<Problem>) {
                 }
             }
         }
+        // mirrorctl writes no kubelet flags: an inventory that declares the gate on where it
+        // is off by default describes a kubelet someone else must start that way.
+        let gate = KubeletFeatureGate::ServiceAccountTokenForCredentialProviders;
+        let target = inventory.target;
         if let Some(attrs) = &provider.token_attributes
-            && inventory.target.kubelet.minor == 33
-            && inventory.target.kubelet.major == 1
+            && target.kubelet >= gate.since()
+            && target.kubelet < gate.on_by_default_since()
+            && target.kubelet_feature_gates.enabled(gate, target.kubelet)
         {
             out.push(Problem::hinted("K107", Severity::Info, key(&provider_path, "tokenAttributes"), attrs.mark,
-                "kubelet 1.33 reads `tokenAttributes` only with the alpha feature gate KubeletServiceAccountTokenForCredentialProviders enabled",
-                "start the kubelet with --feature-gates=KubeletServiceAccountTokenForCredentialProviders=true"));
+                format!("kubelet {} reads `tokenAttributes` only with the alpha feature gate {} on, as the inventory declares; mirrorctl does not set kubelet flags", target.kubelet, gate.name()),
+                &format!("start the node's kubelet with --feature-gates={}=true", gate.name())));
         }
     }
 }

@@ -5,6 +5,7 @@
 use toml_edit::{DocumentMut, Item, Table, value};
 
 use crate::error::{Problem, Severity};
+use crate::gates;
 use crate::version::Version;
 
 /// The result of editing (or creating) config.toml.
@@ -35,9 +36,9 @@ pub fn registry_table(version: i64) -> Option<[&'static str; 3]> {
 
 /// The config `version` a containerd release writes by default.
 fn version_for(containerd: Version) -> i64 {
-    if containerd >= Version::new(2, 3, 0) {
+    if containerd >= gates::CONFIG_VERSION_4 {
         4
-    } else if containerd >= Version::new(2, 0, 0) {
+    } else if containerd >= gates::CONFIG_VERSION_3 {
         3
     } else {
         2
@@ -125,7 +126,7 @@ pub fn edit(existing: &[u8], file: &str, containerd: Version, certs_dir: &str) -
     let expected = version_for(containerd);
     let matches_target = match containerd.major {
         1 => version <= 2,
-        _ => version >= 2 && (version != 4 || containerd >= Version::new(2, 3, 0)),
+        _ => version >= 2 && (version != 4 || containerd >= gates::CONFIG_VERSION_4),
     };
     if !matches_target || (containerd.major >= 2 && version == 2) {
         let what = if containerd.major >= 2 && version == 2 {

@@ -1,6 +1,7 @@
 //! The kubelet's `CredentialProviderConfig`: keys only from its schema, durations always quoted
 //! Go durations, YAML by default and JSON when the configured path ends in `.json`.
 
+use crate::gates;
 use crate::inventory::{Inventory, provider_api_version};
 use crate::version::Version;
 
@@ -17,13 +18,7 @@ fn s(text: &str) -> Doc {
 }
 
 pub fn config_api_version(kubelet: Version) -> &'static str {
-    if kubelet >= Version::new(1, 26, 0) {
-        "kubelet.config.k8s.io/v1"
-    } else if kubelet >= Version::new(1, 24, 0) {
-        "kubelet.config.k8s.io/v1beta1"
-    } else {
-        "kubelet.config.k8s.io/v1alpha1"
-    }
+    gates::newest_known(&gates::CONFIG_API_VERSIONS, kubelet)
 }
 
 pub fn render(inventory: &Inventory, json: bool) -> String {
