@@ -11,6 +11,7 @@ mod fuzz;
 mod integrations;
 mod invalid;
 mod lint;
+mod outputs;
 mod render;
 mod resolve;
 mod safety;
