@@ -192,9 +192,15 @@ pub fn main() -> ExitCode {
         }
     };
     if let Outcome::Failed(error) = &outcome {
-        eprintln!("error: {error}");
+        to_stderr(&format!("error: {error}"));
     }
     ExitCode::from(exit_status(&outcome))
+}
+
+/// One line on stderr. `eprintln!` panics (exit 101) when stderr is a closed pipe, as in
+/// `mirrorctl apply 2>&1 | head -1`; a message nobody reads must not change the outcome.
+fn to_stderr(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 /// Writes to stdout; a reader that went away (`| head`) is not an error.
@@ -234,9 +240,9 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Resolve(args) => run_resolve(args, &mut stdout),
         Command::CredentialProvider(args) => run_credential_provider(args, &mut stdout),
     };
+    // A reader that stopped early (`mirrorctl diff | head -1`) changes nothing about what the
+    // run found or did: the status stays the outcome, so `set -o pipefail` still sees drift.
     match result {
-        // A reader that stopped early (`mirrorctl diff | head`) got what it wanted.
-        Ok(_) if stdout.closed => Outcome::Unchanged,
         Ok(true) => Outcome::Changed,
         Ok(false) => Outcome::Unchanged,
         Err(e) => Outcome::Failed(e),
@@ -268,7 +274,11 @@ fn run_plan(
 ) -> Result<bool, Error> {
     let mut inventory = load(&args.plan.inventory)?;
     for warning in lint::warnings(&inventory) {
-        eprintln!("{}[{}] {warning}", warning.severity.name(), warning.code);
+        to_stderr(&format!(
+            "{}[{}] {warning}",
+            warning.severity.name(),
+            warning.code
+        ));
     }
     let root = &std::path::absolute(&args.plan.root)
         .map_err(|e| Error::io("resolve the root", &args.plan.root, e))?;
@@ -368,7 +378,7 @@ fn run_credential_provider(args: CredentialProviderArgs, out: &mut Stdout) -> Re
         .and_then(|request| crate::credential_plugin::answer(&args.mapping, &request, now))
         .map_err(Error::Partial)?;
     out.print(&answer.json)?;
-    eprintln!("mirrorctl credential-provider: {}", answer.note);
+    to_stderr(&format!("mirrorctl credential-provider: {}", answer.note));
     Ok(false)
 }
 
@@ -416,11 +426,11 @@ fn add_containerd_config(
         .into_iter()
         .partition(|f| f.severity == crate::error::Severity::Error);
     for warning in &warnings {
-        eprintln!(
+        to_stderr(&format!(
             "{}[{}] {node_path}: {warning}",
             warning.severity.name(),
             warning.code
-        );
+        ));
     }
     if !errors.is_empty() {
         return Err(Error::NodeFile {

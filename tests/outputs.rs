@@ -4,8 +4,9 @@
 
 use std::fs;
 use std::path::Path;
+use std::process::Command;
 
-use crate::support::Node;
+use crate::support::{BIN, Node, Run};
 
 const ONE_REGISTRY: &str = "\
 version: 1
@@ -76,4 +77,74 @@ fn issue_12_item_17_a_file_in_place_of_a_directory_is_named() {
         node.read("/etc/containerd/certs.d/docker.io"),
         "not a directory\n"
     );
+}
+
+/// An inventory whose diff is far larger than a pipe's buffer (64 KiB on Linux), so mirrorctl
+/// is still writing when `head` exits.
+fn fleet(registries: usize) -> String {
+    let mut inventory = String::from("version: 1\nregistries:\n");
+    for i in 0..registries {
+        inventory.push_str(&format!(
+            "  r{i}.example:\n    mirrors: [{{url: \"https://m{i}.example\"}}]\n"
+        ));
+    }
+    inventory
+}
+
+/// Runs `bash -o pipefail -c SCRIPT` with `$0` the binary, `$1` the inventory, `$2` the root,
+/// the way a shell script or a CI step runs mirrorctl into a pipe.
+fn pipeline(node: &Node, script: &str) -> Run {
+    let output = Command::new("bash")
+        .args(["-o", "pipefail", "-c", script])
+        .arg(BIN)
+        .arg(node.inventory_path())
+        .arg(node.root())
+        .output()
+        .expect("run bash");
+    Run {
+        args: vec![script.to_string()],
+        status: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn issue_12_item_14_diff_into_head_exits_2() {
+    let node = Node::new();
+    node.inventory(&fleet(600));
+    let whole = node.run("diff", &[]).status(2).stdout.len();
+    assert!(
+        whole > 1 << 17,
+        "the diff ({whole} bytes) must overflow the pipe"
+    );
+    for script in [
+        r#""$0" diff -i "$1" --root "$2" | head -1"#,
+        r#""$0" check -i "$1" --root "$2" --output json | head -1"#,
+        r#""$0" diff -i "$1" --root "$2" 2>&1 | head -1"#,
+    ] {
+        let run = pipeline(&node, script);
+        run.status(2).nowhere("error").nowhere("panicked");
+        assert_eq!(run.stdout.lines().count(), 1, "{script}: {}", run.stdout);
+    }
+    assert!(node.files().is_empty(), "diff wrote {:?}", node.files());
+
+    // A small diff fits the pipe: the same status, as before.
+    let small = Node::new();
+    small.inventory(&fleet(1));
+    pipeline(&small, r#""$0" diff -i "$1" --root "$2" | head -1"#).status(2);
+}
+
+#[test]
+fn issue_12_item_14_apply_diff_into_head_writes_and_exits_2() {
+    let node = Node::new();
+    node.inventory(&fleet(600));
+    pipeline(&node, r#""$0" apply --diff -i "$1" --root "$2" | head -1"#)
+        .status(2)
+        .stdout_has("diff --git")
+        .nowhere("error");
+    assert!(node.exists("/etc/containerd/certs.d/r599.example/hosts.toml"));
+    node.run("check", &[]).status(0);
+    // Nothing left to write: the same pipe now says so.
+    pipeline(&node, r#""$0" apply --diff -i "$1" --root "$2" | head -1"#).status(0);
 }
