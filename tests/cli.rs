@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use crate::support::{BIN, Node, fixtures, have, require, run};
 
-const INVENTORY: &str = "\
+pub const INVENTORY: &str = "\
 version: 1
 registries:
   docker.io:

@@ -2,7 +2,9 @@
 //! write, exit statuses through closed pipes, a JSON report even on failure, a no-op that writes
 //! nothing, and OS constants taken from the platform instead of one architecture's numbers.
 
+use std::collections::BTreeMap;
 use std::fs;
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::process::Command;
 
@@ -147,4 +149,83 @@ fn issue_12_item_14_apply_diff_into_head_writes_and_exits_2() {
     node.run("check", &[]).status(0);
     // Nothing left to write: the same pipe now says so.
     pipeline(&node, r#""$0" apply --diff -i "$1" --root "$2" | head -1"#).status(0);
+}
+
+/// What a write of any kind changes about a file or directory.
+#[derive(Debug, PartialEq, Eq)]
+struct Entry {
+    bytes: Vec<u8>,
+    mode: u32,
+    inode: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+/// Everything under `dir`, directories too (their mtime moves when an entry is created,
+/// renamed or removed), by path below `dir`.
+fn disk_state(dir: &Path) -> BTreeMap<String, Entry> {
+    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, Entry>) {
+        for entry in fs::read_dir(dir).expect("read dir").flatten() {
+            let path = entry.path();
+            let meta = fs::symlink_metadata(&path).expect("metadata");
+            let bytes = if meta.is_file() {
+                fs::read(&path).expect("read")
+            } else {
+                Vec::new()
+            };
+            let name = path.strip_prefix(base).expect("under base").display();
+            out.insert(
+                format!("/{name}"),
+                Entry {
+                    bytes,
+                    mode: meta.mode(),
+                    inode: meta.ino(),
+                    mtime: (meta.mtime(), meta.mtime_nsec()),
+                    ctime: (meta.ctime(), meta.ctime_nsec()),
+                },
+            );
+            if meta.is_dir() {
+                walk(base, &path, out);
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+#[test]
+fn issue_12_item_16_a_no_op_apply_writes_nothing() {
+    let node = Node::new();
+    node.inventory(crate::cli::INVENTORY);
+    node.run("apply", &[]).status(2);
+    let before = disk_state(&node.root());
+    assert!(before.contains_key("/var/lib/mirrorctl/lock"), "{before:?}");
+    assert!(before.contains_key("/var/lib/mirrorctl/state.json"));
+    // Past the filesystem's timestamp granularity, so a rewrite would show.
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    node.run("apply", &[]).status(0);
+    node.run("apply", &["--output", "json"]).status(0);
+    let after = disk_state(&node.root());
+    for (path, was) in &before {
+        assert_eq!(after.get(path), Some(was), "a no-op apply touched {path}");
+    }
+    assert_eq!(before.len(), after.len(), "a no-op apply created files");
+}
+
+#[test]
+fn issue_12_item_16_a_waiting_run_names_the_holders_pid() {
+    let node = Node::new();
+    node.inventory(ONE_REGISTRY);
+    node.run("apply", &[]).status(2);
+    let holder = fs::File::open(node.path("/var/lib/mirrorctl/lock")).expect("open the lock");
+    holder.lock().expect("take the lock");
+    node.run("apply", &["--lock-timeout", "0.2"])
+        .status(1)
+        .stderr_has(&format!(
+            "another mirrorctl run (pid {}) holds the lock",
+            std::process::id()
+        ));
+    drop(holder);
+    node.run("apply", &["--lock-timeout", "0.2"]).status(0);
 }
