@@ -229,3 +229,132 @@ fn issue_12_item_16_a_waiting_run_names_the_holders_pid() {
     drop(holder);
     node.run("apply", &["--lock-timeout", "0.2"]).status(0);
 }
+
+const DOCKER_HOSTS: &str = "/etc/containerd/certs.d/docker.io/hosts.toml";
+
+/// A hosts.toml mirrorctl did not write, holding a secret in each form TOML allows.
+const FOREIGN_HOSTS: &str = r#"server = "https://registry-1.docker.io"
+header.Authorization = "Basic ZG90dGVkLXNlY3JldA=="
+
+[host."https://a.example"]
+capabilities = ["pull", "resolve"]
+header."authorization" = "quoted-secret-1"
+
+[host."https://b.example"]
+"header".'Authorization' = 'quoted-secret-2'
+
+[host."https://c.example"]
+header = { "Proxy-Authorization" = "inline-secret", X-Team = "platform" }
+
+[host."https://d.example".header]
+X-Mirror-Token = ["array-secret-1", "array-secret-2"]
+"\u0041uthorization" = """
+multi-line-secret"""
+X-JFrog-Art-Api = '''literal-secret'''
+X-Custom = "Bearer value-secret"
+
+[[host."https://e.example".extra]]
+deep = { header = { x-api-key = "deep-secret" } }
+"#;
+
+const FOREIGN_SECRETS: [&str; 11] = [
+    "ZG90dGVkLXNlY3JldA==",
+    "dotted-secret",
+    "quoted-secret-1",
+    "quoted-secret-2",
+    "inline-secret",
+    "array-secret-1",
+    "array-secret-2",
+    "multi-line-secret",
+    "literal-secret",
+    "value-secret",
+    "deep-secret",
+];
+
+#[test]
+fn issue_12_item_13_foreign_toml_is_redacted_in_every_form() {
+    let node = Node::new();
+    node.inventory(ONE_REGISTRY);
+    node.write(DOCKER_HOSTS, FOREIGN_HOSTS);
+    let diff = node.run("diff", &[]);
+    diff.status(2)
+        // The rest of the file stays as written, so the diff still says what changes.
+        .stdout_has("-[host.\"https://a.example\"]\n+[host.\"https://mirror.example:5000\"]\n capabilities = [\"pull\", \"resolve\"]\n")
+        .stdout_has("X-Team = \"platform\"")
+        .stdout_has("-header.Authorization = \"<redacted sha256:");
+    let json_check = node.run("apply", &["--check", "--diff", "--output", "json"]);
+    json_check.status(2);
+    let adopted = node.run("apply", &["--adopt", "--diff", "--output", "json"]);
+    adopted.status(2);
+    for run in [&diff, &json_check, &adopted] {
+        for secret in FOREIGN_SECRETS {
+            run.nowhere(secret);
+        }
+    }
+    let before = adopted.json()["files"][0]["before"]
+        .as_str()
+        .expect("before")
+        .to_string();
+    assert_eq!(before.matches("<redacted sha256:").count(), 10, "{before}");
+    assert_eq!(
+        before.lines().count(),
+        FOREIGN_HOSTS.lines().count() - 1,
+        "only the multi-line string lost a line: {before}"
+    );
+
+    // Hand-edited after adoption: the drifted file's `before` is redacted the same way.
+    node.write(DOCKER_HOSTS, FOREIGN_HOSTS);
+    let drift = node.run("diff", &[]);
+    drift.status(2);
+    for secret in FOREIGN_SECRETS {
+        drift.nowhere(secret);
+    }
+}
+
+#[test]
+fn issue_12_item_13_text_that_is_not_toml_is_redacted_whole() {
+    let node = Node::new();
+    node.inventory(ONE_REGISTRY);
+    node.write(
+        DOCKER_HOSTS,
+        "[host.\"https://m.example\"]\nheader = { Authorization = \"Basic broken-secret\"\nX-Other = 'half\n",
+    );
+    node.run("diff", &[])
+        .status(2)
+        .stdout_has("(not valid TOML, so not shown)")
+        .nowhere("broken-secret")
+        .nowhere("m.example\"]");
+}
+
+/// Validation and redaction read one rule: every header name an output hides is refused
+/// inline in the inventory, and every one refused is hidden in a file mirrorctl did not write.
+#[test]
+fn issue_12_item_13_validation_refuses_what_redaction_hides() {
+    for name in [
+        "Authorization",
+        "proxy-authorization",
+        "X-JFrog-Art-Api",
+        "X-Mirror-Token",
+        "X-Api-Key",
+        "Cookie",
+    ] {
+        let node = Node::new();
+        node.inventory(&format!(
+            "version: 1\nregistries:\n  docker.io:\n    mirrors:\n      - url: https://mirror.example:5000\n        headers: {{{name}: inline-value}}\n"
+        ));
+        node.run("check", &[])
+            .status(1)
+            .stderr_has("[M009]")
+            .stderr_has(&format!("`{name}` carries a credential"))
+            .nowhere("inline-value");
+        node.inventory(ONE_REGISTRY);
+        node.write(
+            DOCKER_HOSTS,
+            &format!("[host.\"https://m.example\".header]\n{name} = \"foreign-value\"\n"),
+        );
+        node.run("diff", &[])
+            .status(2)
+            .stdout_has(&format!("-{name} = \"<redacted sha256:"))
+            .nowhere("foreign-value");
+    }
+}
