@@ -265,12 +265,39 @@ fn load(arg: &InventoryArg) -> Result<Inventory, Error> {
     inventory::load(&arg.inventory)
 }
 
-/// apply, check and diff: one code path, with writes disabled for the read-only ones.
+/// apply, check and diff: one code path, with writes disabled for the read-only ones. With
+/// `--output json` a failed run still prints its one report object: what was written before
+/// the failure is as true as the failure (an Ansible task must see both).
 fn run_plan(
     args: ApplyArgs,
     check: bool,
     show_diff: bool,
     out: &mut Stdout,
+) -> Result<bool, Error> {
+    let mut planned = None;
+    let result = std::path::absolute(&args.plan.root)
+        .map_err(|e| Error::io("resolve the root", &args.plan.root, e))
+        .and_then(|root| plan_and_apply(&args, &root, check, show_diff, out, &mut planned));
+    if let (Err(error), Output::Json) = (&result, args.plan.output) {
+        let value = match &planned {
+            Some(plan) => report::json(plan, check, show_diff, Some(error)),
+            None => report::json_unplanned(&args.plan.root, check, error),
+        };
+        // The run's error is the one to report; a failing stdout cannot add to it.
+        let _ = out.print(&format!("{value:#}\n"));
+    }
+    result
+}
+
+/// Loads, renders, plans and (unless `check`) applies; leaves the plan in `planned` as soon as
+/// there is one, for the report of a run that fails after it.
+fn plan_and_apply(
+    args: &ApplyArgs,
+    root: &std::path::Path,
+    check: bool,
+    show_diff: bool,
+    out: &mut Stdout,
+    planned: &mut Option<plan::Plan>,
 ) -> Result<bool, Error> {
     let mut inventory = load(&args.plan.inventory)?;
     for warning in lint::warnings(&inventory) {
@@ -280,8 +307,6 @@ fn run_plan(
             warning.code
         ));
     }
-    let root = &std::path::absolute(&args.plan.root)
-        .map_err(|e| Error::io("resolve the root", &args.plan.root, e))?;
     let secrets = Secrets::load(&inventory, root)?;
     let mut desired = render::render_consuming(&mut inventory, &secrets);
     drop(secrets);
@@ -295,27 +320,27 @@ fn run_plan(
         let timeout = Duration::from_secs_f64(args.lock_timeout.clamp(0.0, 86_400.0));
         Some(lock::Lock::acquire(root, state_dir, timeout)?)
     };
-    let plan = plan::plan(desired, root, state_dir)?;
+    let plan: &plan::Plan = planned.insert(plan::plan(desired, root, state_dir)?);
     if !check {
-        apply::preflight(&plan, apply::Options { adopt: args.adopt })?;
+        apply::preflight(plan, apply::Options { adopt: args.adopt })?;
     }
     match args.plan.output {
         Output::Json => {
             if !check {
-                apply::apply(&plan, apply::Options { adopt: args.adopt })?;
+                apply::apply(plan, apply::Options { adopt: args.adopt })?;
             }
-            let value = report::json(&plan, check, show_diff);
+            let value = report::json(plan, check, show_diff, None);
             out.print(&format!("{value:#}\n"))?;
         }
         Output::Text => {
             if show_diff {
-                out.print(&report::diff(&plan))?;
+                out.print(&report::diff(plan))?;
             }
             if !check {
-                apply::apply(&plan, apply::Options { adopt: args.adopt })?;
+                apply::apply(plan, apply::Options { adopt: args.adopt })?;
             }
             if !(show_diff && check) {
-                out.print(&report::text(&plan, check))?;
+                out.print(&report::text(plan, check))?;
             }
         }
     }

@@ -38,15 +38,11 @@ impl Lock {
                     std::thread::sleep(Duration::from_millis(25));
                 }
                 Err(TryLockError::WouldBlock) => {
-                    let who = match holder(&file) {
-                        Some(pid) => format!("another mirrorctl run (pid {pid})"),
-                        None => "another mirrorctl run".to_string(),
-                    };
-                    return Err(Error::Partial(format!(
-                        "{who} holds the lock `{}`; gave up after {:.1}s (raise --lock-timeout to wait longer)",
-                        path.display(),
-                        timeout.as_secs_f64()
-                    )));
+                    return Err(Error::Locked {
+                        holder: holder(&file),
+                        path,
+                        waited_secs: timeout.as_secs_f64(),
+                    });
                 }
                 Err(TryLockError::Error(e)) => return Err(Error::io("lock", &path, e)),
             }

@@ -358,3 +358,121 @@ fn issue_12_item_13_validation_refuses_what_redaction_hides() {
             .nowhere("foreign-value");
     }
 }
+
+/// An inventory whose last file (in write order) cannot be written: containerd's config.toml
+/// under a name so long that its temporary sibling (`.NAME.PID.mirrorctl-tmp`) exceeds the
+/// 255-byte limit of a file name. The hosts.toml and the kubelet's provider config, written
+/// before it in the same step, land; then the run stops.
+fn fails_midway() -> (String, String) {
+    let config = format!("/etc/zz/{}.toml", "x".repeat(240));
+    let inventory = format!(
+        "version: 1
+containerd: {{manageConfig: true, configFile: {config}}}
+registries:
+  docker.io:
+    mirrors: [{{url: \"https://mirror.example:5000\"}}]
+credentialProviders:
+  - name: corp
+    matchImages: [docker.io]
+    defaultCacheDuration: 12h
+"
+    );
+    (inventory, config)
+}
+
+const PROVIDERS: &str = "/etc/kubernetes/credential-providers.yaml";
+
+#[test]
+fn issue_12_item_15_failed_apply_still_prints_its_json_report() {
+    let node = Node::new();
+    let (inventory, config) = fails_midway();
+    node.inventory(&inventory);
+    let run = node.run("apply", &["--output", "json"]);
+    run.status(1)
+        .stderr_has("error: failed to create the temporary file");
+    let report = run.json();
+    assert_eq!(report["changed"], true, "{report:#}");
+    assert_eq!(report["check"], false);
+    assert_eq!(
+        report["written"],
+        serde_json::json!([DOCKER_HOSTS, PROVIDERS])
+    );
+    assert_eq!(report["notWritten"], serde_json::json!([config]));
+    // The kubelet's file was written: its restart is due. config.toml was not: no containerd.
+    assert_eq!(report["restart"], serde_json::json!(["kubelet"]));
+    let error = &report["error"];
+    assert_eq!(error["kind"], "io", "{error:#}");
+    assert_eq!(error["stage"], "apply");
+    assert_eq!(error["file"], config.as_str());
+    assert_eq!(error["action"], "create the temporary file");
+    assert!(
+        error["path"]
+            .as_str()
+            .is_some_and(|p| p.ends_with(".mirrorctl-tmp")),
+        "{error:#}"
+    );
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("File name too long") && m.contains("not done: ")),
+        "{error:#}"
+    );
+    assert!(node.exists(DOCKER_HOSTS) && node.exists(PROVIDERS));
+    // What was written is recorded: the next run does not call it foreign or drift.
+    let again = node.run("apply", &["--output", "json"]).status(1).json();
+    assert_eq!(again["written"], serde_json::json!([]));
+    assert_eq!(again["changed"], false);
+    assert_eq!(again["restart"], serde_json::json!([]));
+    assert_eq!(again["notWritten"], serde_json::json!([config]));
+}
+
+#[test]
+fn issue_12_item_15_every_failure_has_a_typed_error_in_the_report() {
+    // Before any plan: an invalid inventory, with each problem typed.
+    let node = Node::new();
+    node.inventory("version: 1\nbogus: true\n");
+    let report = node.run("apply", &["--output", "json"]).status(1).json();
+    assert_eq!(report["changed"], false);
+    assert_eq!(report["written"], serde_json::json!([]));
+    assert_eq!(report["files"], serde_json::json!([]));
+    assert_eq!(report["error"]["kind"], "inventory", "{report:#}");
+    assert_eq!(report["error"]["problems"][0]["field"], "bogus");
+    assert_eq!(report["error"]["problems"][0]["line"], 2);
+    let report = node.run("check", &["--output", "json"]).status(1).json();
+    assert_eq!(report["error"]["kind"], "inventory", "{report:#}");
+
+    // A foreign file, refused before anything is written.
+    node.inventory(ONE_REGISTRY);
+    node.write(DOCKER_HOSTS, "server = \"https://registry-1.docker.io\"\n");
+    let report = node.run("apply", &["--output", "json"]).status(1).json();
+    assert_eq!(report["error"]["kind"], "foreign", "{report:#}");
+    assert_eq!(report["error"]["paths"], serde_json::json!([DOCKER_HOSTS]));
+    assert_eq!(report["written"], serde_json::json!([]));
+    assert_eq!(report["notWritten"], serde_json::json!([DOCKER_HOSTS]));
+    assert_eq!(report["changed"], false);
+
+    // The lock held by another process: the kernel names it.
+    node.run("apply", &["--adopt"]).status(2);
+    let holder = fs::File::open(node.path("/var/lib/mirrorctl/lock")).expect("open the lock");
+    holder.lock().expect("take the lock");
+    let report = node
+        .run("apply", &["--output", "json", "--lock-timeout", "0"])
+        .status(1)
+        .json();
+    assert_eq!(report["error"]["kind"], "locked", "{report:#}");
+    assert_eq!(report["error"]["pid"], std::process::id());
+}
+
+/// The README documents every error kind the JSON report can carry.
+#[test]
+fn issue_12_item_15_readme_documents_every_error_kind() {
+    let readme = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README");
+    for kind in mirrorctl::error::ErrorKind::ALL {
+        assert!(
+            readme.contains(&format!("`{}`", kind.name())),
+            "README lacks the error kind `{}`",
+            kind.name()
+        );
+    }
+}
