@@ -77,7 +77,8 @@ fn flock_holder(locks: &str, device: (u32, u32), inode: u64) -> Option<u32> {
         let (Ok(pid), Ok(ino)) = (pid.parse::<u32>(), ino.parse::<u64>()) else {
             continue;
         };
-        if ino != inode {
+        // 0: the holder lives in a pid namespace this process cannot see.
+        if ino != inode || pid == 0 {
             continue;
         }
         let on = (
@@ -103,8 +104,10 @@ mod tests {
 2: FLOCK  ADVISORY  WRITE 20 fe:01:77 0 EOF
 3: -> FLOCK  ADVISORY  WRITE 30 fe:00:77 0 EOF
 4: FLOCK  ADVISORY  WRITE 40 fe:00:77 0 EOF
+5: FLOCK  ADVISORY  WRITE 0 fe:00:79 0 EOF
 ";
         assert_eq!(flock_holder(locks, (0xfe, 0), 77), Some(40));
+        assert_eq!(flock_holder(locks, (0xfe, 0), 79), None);
         assert_eq!(flock_holder(locks, (0x08, 1), 77), Some(20));
         assert_eq!(flock_holder(locks, (0xfe, 0), 78), None);
     }
