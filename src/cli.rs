@@ -337,7 +337,8 @@ fn plan_and_apply(
                 out.print(&report::diff(plan))?;
             }
             if !check {
-                apply::apply(plan, apply::Options { adopt: args.adopt })?;
+                apply::apply(plan, apply::Options { adopt: args.adopt })
+                    .inspect_err(|error| note_restarts_due(plan, error))?;
             }
             if !(show_diff && check) {
                 out.print(&report::text(plan, check))?;
@@ -345,6 +346,25 @@ fn plan_and_apply(
         }
     }
     Ok(plan.changed())
+}
+
+/// A run that stopped after writing files whose service must restart says so: the restart is
+/// due although the run failed (the JSON report carries the same in `restart`).
+fn note_restarts_due(plan: &plan::Plan, error: &Error) {
+    let Error::Stopped { done, .. } = error else {
+        return;
+    };
+    let done: Vec<&str> = done.iter().map(String::as_str).collect();
+    let due: Vec<&str> = report::restarts_of(plan, &done)
+        .iter()
+        .map(|s| s.name())
+        .collect();
+    if !due.is_empty() {
+        to_stderr(&format!(
+            "note: restart {}: files it reads were written before the failure",
+            due.join(" and ")
+        ));
+    }
 }
 
 /// Lint's exit status is its own: `Ok(true)` here means "findings fail the run".

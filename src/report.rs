@@ -25,6 +25,19 @@ pub fn restarts(plan: &Plan) -> Vec<Service> {
     services
 }
 
+/// Services to restart for the changes of `plan` at `paths` (those a failed run did carry out).
+pub fn restarts_of(plan: &Plan, paths: &[&str]) -> Vec<Service> {
+    let mut services: Vec<Service> = plan
+        .changes
+        .iter()
+        .filter(|c| c.is_change() && paths.contains(&c.path.as_str()))
+        .filter_map(|c| c.kind.restart())
+        .collect();
+    services.sort();
+    services.dedup();
+    services
+}
+
 /// The hash a kubelet (1.34+) exports as `kubelet_credential_provider_config_info{hash=…}`:
 /// sha256 over each file's length (big-endian u64) followed by its bytes.
 pub fn kubelet_config_hash<'a>(files: impl IntoIterator<Item = &'a DesiredFile>) -> Option<String> {
@@ -224,15 +237,7 @@ pub fn json(plan: &Plan, check: bool, with_content: bool, error: Option<&Error>)
     let restart = if check || error.is_none() {
         restarts(plan)
     } else {
-        let mut services: Vec<Service> = plan
-            .changes
-            .iter()
-            .filter(|c| written.contains(&c.path.as_str()))
-            .filter_map(|c| c.kind.restart())
-            .collect();
-        services.sort();
-        services.dedup();
-        services
+        restarts_of(plan, &written)
     };
     json!({
         "changed": if check { plan.changed() } else { !written.is_empty() },

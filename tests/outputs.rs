@@ -418,6 +418,14 @@ fn issue_12_item_15_failed_apply_still_prints_its_json_report() {
         "{error:#}"
     );
     assert!(node.exists(DOCKER_HOSTS) && node.exists(PROVIDERS));
+    // In text, the same truth on stderr.
+    let text = Node::new();
+    text.inventory(&inventory);
+    text.run("apply", &[])
+        .status(1)
+        .stderr_has("note: restart kubelet: files it reads were written before the failure")
+        .stderr_has("  done: /etc/containerd/certs.d/docker.io/hosts.toml, /etc/kubernetes/credential-providers.yaml\n")
+        .nowhere("restart containerd");
     // What was written is recorded: the next run does not call it foreign or drift.
     let again = node.run("apply", &["--output", "json"]).status(1).json();
     assert_eq!(again["written"], serde_json::json!([]));
