@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use crate::error::Error;
+use crate::error::{Error, Stage};
 use crate::fsx;
 use crate::plan::{Action, Change, Plan, sha256_hex};
 use crate::state::{Pending, Record, State};
@@ -57,12 +57,9 @@ pub fn preflight(plan: &Plan, options: Options) -> Result<(), Error> {
     if foreign.is_empty() {
         return Ok(());
     }
-    Err(Error::Partial(format!(
-        "refusing to replace {} file{} that mirrorctl did not write: {}; nothing was changed. Re-run with --adopt to take them over",
-        foreign.len(),
-        if foreign.len() == 1 { "" } else { "s" },
-        foreign.join(", ")
-    )))
+    Err(Error::Foreign {
+        paths: foreign.into_iter().map(str::to_string).collect(),
+    })
 }
 
 fn parent(path: &str) -> Option<&str> {
@@ -133,11 +130,14 @@ pub fn apply(plan: &Plan, options: Options) -> Result<Applied, Error> {
                 }
             }
         }
-        state.save(root, &plan.state_dir).map_err(|e| {
-            Error::Partial(format!(
-                "{e}\n  while recording the run's intent; nothing was changed"
-            ))
-        })?;
+        state
+            .save(root, &plan.state_dir)
+            .map_err(|e| Error::Stopped {
+                source: Box::new(e),
+                stage: Stage::Intent,
+                done: Vec::new(),
+                not_done: changed_paths(plan),
+            })?;
         intent_saved = true;
     }
 
@@ -219,40 +219,30 @@ pub fn apply(plan: &Plan, options: Options) -> Result<Applied, Error> {
     } else {
         Ok(())
     };
-    let listing = |failure: &str| {
-        let written = &applied.written;
-        let not_done: Vec<&str> = ordered
+    let stopped = |source: Error, stage: Stage| Error::Stopped {
+        source: Box::new(source),
+        stage,
+        not_done: ordered
             .iter()
-            .map(|c| c.path.as_str())
-            .filter(|p| !done.contains(p))
-            .collect();
-        format!(
-            "{failure}; every file holds either its old or its new complete content\n  done: {}\n  not done: {}",
-            if written.is_empty() {
-                "nothing".into()
-            } else {
-                written.join(", ")
-            },
-            if not_done.is_empty() {
-                "nothing".into()
-            } else {
-                not_done.join(", ")
-            }
-        )
+            .map(|c| c.path.clone())
+            .filter(|p| !done.contains(p.as_str()))
+            .collect(),
+        done: applied.written.clone(),
     };
     match (failure, saved) {
         (None, Ok(())) => Ok(applied),
-        (Some((path, error)), _) => Err(Error::Partial(format!(
-            "{error}\n  {}",
-            listing(&format!("while applying `{path}`"))
-        ))),
-        (None, Err(error)) => Err(Error::Partial(format!(
-            "{error}\n  {}",
-            listing(
-                "while saving the ownership record after the files were written (the next run completes it)"
-            )
-        ))),
+        (Some((path, error)), _) => Err(stopped(error, Stage::Applying(path))),
+        (None, Err(error)) => Err(stopped(error, Stage::Record)),
     }
+}
+
+/// Every path the plan changes, in path order.
+fn changed_paths(plan: &Plan) -> Vec<String> {
+    plan.changes
+        .iter()
+        .filter(|c| c.is_change())
+        .map(|c| c.path.clone())
+        .collect()
 }
 
 /// The step a change runs in; steps run in ascending order: writes by rank, then deletes by

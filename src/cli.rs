@@ -203,9 +203,15 @@ pub fn main() -> ExitCode {
         }
     };
     if let Outcome::Failed(error) = &outcome {
-        eprintln!("error: {error}");
+        to_stderr(&format!("error: {error}"));
     }
     ExitCode::from(exit_status(&outcome))
+}
+
+/// One line on stderr. `eprintln!` panics (exit 101) when stderr is a closed pipe, as in
+/// `mirrorctl apply 2>&1 | head -1`; a message nobody reads must not change the outcome.
+fn to_stderr(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 /// Writes to stdout; a reader that went away (`| head`) is not an error.
@@ -245,9 +251,9 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Resolve(args) => run_resolve(args, &mut stdout),
         Command::CredentialProvider(args) => run_credential_provider(args, &mut stdout),
     };
+    // A reader that stopped early (`mirrorctl diff | head -1`) changes nothing about what the
+    // run found or did: the status stays the outcome, so `set -o pipefail` still sees drift.
     match result {
-        // A reader that stopped early (`mirrorctl diff | head`) got what it wanted.
-        Ok(_) if stdout.closed => Outcome::Unchanged,
         Ok(true) => Outcome::Changed,
         Ok(false) => Outcome::Unchanged,
         Err(e) => Outcome::Failed(e),
@@ -270,19 +276,48 @@ fn load(arg: &InventoryArg) -> Result<Inventory, Error> {
     inventory::load(&arg.inventory)
 }
 
-/// apply, check and diff: one code path, with writes disabled for the read-only ones.
+/// apply, check and diff: one code path, with writes disabled for the read-only ones. With
+/// `--output json` a failed run still prints its one report object: what was written before
+/// the failure is as true as the failure (an Ansible task must see both).
 fn run_plan(
     args: ApplyArgs,
     check: bool,
     show_diff: bool,
     out: &mut Stdout,
 ) -> Result<bool, Error> {
+    let mut planned = None;
+    let result = std::path::absolute(&args.plan.root)
+        .map_err(|e| Error::io("resolve the root", &args.plan.root, e))
+        .and_then(|root| plan_and_apply(&args, &root, check, show_diff, out, &mut planned));
+    if let (Err(error), Output::Json) = (&result, args.plan.output) {
+        let value = match &planned {
+            Some(plan) => report::json(plan, check, show_diff, Some(error)),
+            None => report::json_unplanned(&args.plan.root, check, error),
+        };
+        // The run's error is the one to report; a failing stdout cannot add to it.
+        let _ = out.print(&format!("{value:#}\n"));
+    }
+    result
+}
+
+/// Loads, renders, plans and (unless `check`) applies; leaves the plan in `planned` as soon as
+/// there is one, for the report of a run that fails after it.
+fn plan_and_apply(
+    args: &ApplyArgs,
+    root: &std::path::Path,
+    check: bool,
+    show_diff: bool,
+    out: &mut Stdout,
+    planned: &mut Option<plan::Plan>,
+) -> Result<bool, Error> {
     let mut inventory = load(&args.plan.inventory)?;
     for warning in lint::warnings(&inventory) {
-        eprintln!("{}[{}] {warning}", warning.severity.name(), warning.code);
+        to_stderr(&format!(
+            "{}[{}] {warning}",
+            warning.severity.name(),
+            warning.code
+        ));
     }
-    let root = &std::path::absolute(&args.plan.root)
-        .map_err(|e| Error::io("resolve the root", &args.plan.root, e))?;
     let secrets = Secrets::load(&inventory, root)?;
     let mut desired = render::render_consuming(&mut inventory, &secrets);
     drop(secrets);
@@ -296,31 +331,51 @@ fn run_plan(
         let timeout = Duration::from_secs_f64(args.lock_timeout.clamp(0.0, 86_400.0));
         Some(lock::Lock::acquire(root, state_dir, timeout)?)
     };
-    let plan = plan::plan(desired, root, state_dir)?;
+    let plan: &plan::Plan = planned.insert(plan::plan(desired, root, state_dir)?);
     if !check {
-        apply::preflight(&plan, apply::Options { adopt: args.adopt })?;
+        apply::preflight(plan, apply::Options { adopt: args.adopt })?;
     }
     match args.plan.output {
         Output::Json => {
             if !check {
-                apply::apply(&plan, apply::Options { adopt: args.adopt })?;
+                apply::apply(plan, apply::Options { adopt: args.adopt })?;
             }
-            let value = report::json(&plan, check, show_diff);
+            let value = report::json(plan, check, show_diff, None);
             out.print(&format!("{value:#}\n"))?;
         }
         Output::Text => {
             if show_diff {
-                out.print(&report::diff(&plan))?;
+                out.print(&report::diff(plan))?;
             }
             if !check {
-                apply::apply(&plan, apply::Options { adopt: args.adopt })?;
+                apply::apply(plan, apply::Options { adopt: args.adopt })
+                    .inspect_err(|error| note_restarts_due(plan, error))?;
             }
             if !(show_diff && check) {
-                out.print(&report::text(&plan, check))?;
+                out.print(&report::text(plan, check))?;
             }
         }
     }
     Ok(plan.changed())
+}
+
+/// A run that stopped after writing files whose service must restart says so: the restart is
+/// due although the run failed (the JSON report carries the same in `restart`).
+fn note_restarts_due(plan: &plan::Plan, error: &Error) {
+    let Error::Stopped { done, .. } = error else {
+        return;
+    };
+    let done: Vec<&str> = done.iter().map(String::as_str).collect();
+    let due: Vec<&str> = report::restarts_of(plan, &done)
+        .iter()
+        .map(|s| s.name())
+        .collect();
+    if !due.is_empty() {
+        to_stderr(&format!(
+            "note: restart {}: files it reads were written before the failure",
+            due.join(" and ")
+        ));
+    }
 }
 
 /// Lint's exit status is its own: `Ok(true)` here means "findings fail the run".
@@ -379,7 +434,7 @@ fn run_credential_provider(args: CredentialProviderArgs, out: &mut Stdout) -> Re
         .and_then(|request| crate::credential_plugin::answer(&args.mapping, &request, now))
         .map_err(Error::Partial)?;
     out.print(&answer.json)?;
-    eprintln!("mirrorctl credential-provider: {}", answer.note);
+    to_stderr(&format!("mirrorctl credential-provider: {}", answer.note));
     Ok(false)
 }
 
@@ -438,11 +493,11 @@ fn add_containerd_config(
         .into_iter()
         .partition(|f| f.severity == crate::error::Severity::Error);
     for warning in &warnings {
-        eprintln!(
+        to_stderr(&format!(
             "{}[{}] {node_path}: {warning}",
             warning.severity.name(),
             warning.code
-        );
+        ));
     }
     if !errors.is_empty() {
         return Err(Error::NodeFile {

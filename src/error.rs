@@ -139,11 +139,113 @@ pub enum Error {
         reason: String,
     },
 
+    /// Another run holds the lock; `holder` is its pid when the kernel names it.
+    #[error("{} holds the lock `{}`; gave up after {waited_secs:.1}s (raise --lock-timeout to wait longer)", holder_name(*.holder), .path.display())]
+    Locked {
+        path: PathBuf,
+        holder: Option<u32>,
+        waited_secs: f64,
+    },
+
+    /// Files at desired paths that mirrorctl did not write, refused before anything is written.
+    #[error("refusing to replace {} file{} that mirrorctl did not write: {}; nothing was changed. Re-run with --adopt to take them over", .paths.len(), if .paths.len() == 1 { "" } else { "s" }, .paths.join(", "))]
+    Foreign { paths: Vec<String> },
+
+    /// An apply that stopped part-way: `done` hold their new content, `not_done` their old.
+    #[error("{}", render_stopped(.source, .stage, .done, .not_done))]
+    Stopped {
+        #[source]
+        source: Box<Error>,
+        stage: Stage,
+        done: Vec<String>,
+        not_done: Vec<String>,
+    },
+
     #[error("{0}")]
     Partial(String),
 }
 
+/// Where in an apply a failure struck; says what the node holds afterwards.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stage {
+    /// Saving the run's intent in the ownership record, before the first write.
+    Intent,
+    /// Writing, removing or syncing the named node path (or directory).
+    Applying(String),
+    /// Saving the ownership record after the files were written.
+    Record,
+}
+
+impl Stage {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Stage::Intent => "intent",
+            Stage::Applying(_) => "apply",
+            Stage::Record => "record",
+        }
+    }
+}
+
+/// What went wrong, as a stable name for machine-readable reports (`error.kind` in the JSON
+/// report); the prose message may change between releases, these names do not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    Inventory,
+    NodeFile,
+    Io,
+    Symlink,
+    NotAFile,
+    Secret,
+    Locked,
+    Foreign,
+    Other,
+}
+
+impl ErrorKind {
+    pub const ALL: [ErrorKind; 9] = [
+        ErrorKind::Inventory,
+        ErrorKind::NodeFile,
+        ErrorKind::Io,
+        ErrorKind::Symlink,
+        ErrorKind::NotAFile,
+        ErrorKind::Secret,
+        ErrorKind::Locked,
+        ErrorKind::Foreign,
+        ErrorKind::Other,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Inventory => "inventory",
+            ErrorKind::NodeFile => "nodeFile",
+            ErrorKind::Io => "io",
+            ErrorKind::Symlink => "symlink",
+            ErrorKind::NotAFile => "notAFile",
+            ErrorKind::Secret => "secret",
+            ErrorKind::Locked => "locked",
+            ErrorKind::Foreign => "foreign",
+            ErrorKind::Other => "other",
+        }
+    }
+}
+
 impl Error {
+    /// The kind of the underlying failure: a stopped apply is as its cause.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Inventory { .. } => ErrorKind::Inventory,
+            Error::NodeFile { .. } => ErrorKind::NodeFile,
+            Error::Io { .. } => ErrorKind::Io,
+            Error::Symlink { .. } => ErrorKind::Symlink,
+            Error::NotAFile { .. } => ErrorKind::NotAFile,
+            Error::Secret { .. } => ErrorKind::Secret,
+            Error::Locked { .. } => ErrorKind::Locked,
+            Error::Foreign { .. } => ErrorKind::Foreign,
+            Error::Stopped { source, .. } => source.kind(),
+            Error::Partial(_) => ErrorKind::Other,
+        }
+    }
+
     pub fn io(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
         Error::Io {
             action,
@@ -172,4 +274,31 @@ fn render_problems_as(what: &str, file: &str, problems: &[Problem]) -> String {
         out.push_str(&format!("[{}] {problem}", problem.code));
     }
     out
+}
+
+fn holder_name(pid: Option<u32>) -> String {
+    match pid {
+        Some(pid) => format!("another mirrorctl run (pid {pid})"),
+        None => "another mirrorctl run".to_string(),
+    }
+}
+
+fn render_stopped(source: &Error, stage: &Stage, done: &[String], not_done: &[String]) -> String {
+    let during = match stage {
+        Stage::Intent => return format!("{source}\n  while recording the run's intent; nothing was changed"),
+        Stage::Applying(path) => format!("while applying `{path}`"),
+        Stage::Record => "while saving the ownership record after the files were written (the next run completes it)".to_string(),
+    };
+    let list = |paths: &[String]| {
+        if paths.is_empty() {
+            "nothing".to_string()
+        } else {
+            paths.join(", ")
+        }
+    };
+    format!(
+        "{source}\n  {during}; every file holds either its old or its new complete content\n  done: {}\n  not done: {}",
+        list(done),
+        list(not_done)
+    )
 }

@@ -35,7 +35,8 @@ pub fn inspect(path: &Path) -> Result<Actual, Error> {
     let meta = match fs::symlink_metadata(path) {
         Ok(meta) => meta,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Actual::Absent),
-        Err(e) if e.raw_os_error() == Some(20) => return Ok(Actual::NotAFile), // ENOTDIR
+        // A path component is a file: nothing can be below it.
+        Err(e) if e.kind() == io::ErrorKind::NotADirectory => return Ok(Actual::NotAFile),
         Err(e) => return Err(Error::io("inspect", path, e)),
     };
     if meta.file_type().is_symlink() {
@@ -46,7 +47,7 @@ pub fn inspect(path: &Path) -> Result<Actual, Error> {
     }
     let mut file = OpenOptions::new()
         .read(true)
-        .custom_flags(libc_nofollow())
+        .custom_flags(libc::O_NOFOLLOW)
         .open(path)
         .map_err(|e| Error::io("read", path, e))?;
     let mut bytes = Vec::with_capacity(meta.len() as usize);
@@ -58,11 +59,6 @@ pub fn inspect(path: &Path) -> Result<Actual, Error> {
         uid: meta.uid(),
         gid: meta.gid(),
     })
-}
-
-/// `O_NOFOLLOW` on Linux.
-const fn libc_nofollow() -> i32 {
-    0o400000
 }
 
 /// Reads at most `limit` bytes of a file the inventory names (a secret, a certificate).
@@ -210,7 +206,7 @@ pub fn write_atomic_deferred(
             .write(true)
             .create_new(true)
             .mode(0o600)
-            .custom_flags(libc_nofollow())
+            .custom_flags(libc::O_NOFOLLOW)
             .open(&temp)
             .map_err(|e| Error::io("create the temporary file", &temp, e))?;
         if let Some((uid, gid)) = owner {

@@ -1,19 +1,46 @@
 //! Secrets never reach an output: every text shown to a user (diff, JSON, render to stdout)
-//! passes through here, and credential values become `<redacted sha256:…>`.
+//! passes through here, and credential values become `<redacted sha256:…>`. Also the one
+//! definition of a credential-carrying header, which validation reads too: what the inventory
+//! may not write inline is exactly what every output hides.
+
+use toml_edit::{DocumentMut, Item, Table, Value};
 
 use crate::plan::sha256_hex;
 use crate::render::FileKind;
 
-/// Header names whose values are credentials in a hosts.toml.
-const SECRET_KEYS: [&str; 2] = ["proxy-authorization", "authorization"];
+/// Header (and config key) names that carry credentials, lowercase; compared
+/// case-insensitively. `auth` is the base64 `user:password` of containerd's `registry.configs`.
+const SECRET_NAMES: [&str; 4] = [
+    "authorization",
+    "proxy-authorization",
+    "auth",
+    "x-jfrog-art-api",
+];
+
+/// Parts that mark any other name as a credential: `X-Mirror-Token`, `X-Api-Key`,
+/// `identitytoken`, `password`, `Cookie`.
+const SECRET_PARTS: [&str; 8] = [
+    "token", "secret", "password", "passwd", "api-key", "api_key", "apikey", "cookie",
+];
+
+/// Whether a header (or config key) of this name carries a credential.
+pub fn is_secret_header(name: &str) -> bool {
+    let lower = name.to_lowercase();
+    SECRET_NAMES.contains(&lower.as_str()) || SECRET_PARTS.iter().any(|p| lower.contains(p))
+}
+
+/// Whether a value is a credential whatever the name of its header: `Basic …`, `Bearer …`.
+pub fn is_credential_value(value: &str) -> bool {
+    let value = value.trim_start().to_lowercase();
+    value.starts_with("basic ") || value.starts_with("bearer ")
+}
 
 /// The text with every credential value replaced by a short digest of it, so a change of
 /// secret still shows as a changed line without showing either value.
 pub fn redact(kind: FileKind, text: &str) -> String {
     match kind {
-        FileKind::HostsToml => redact_toml(text),
+        FileKind::HostsToml | FileKind::ContainerdConfig => redact_toml(text),
         FileKind::CredentialProviderConfig
-        | FileKind::ContainerdConfig
         | FileKind::CredentialPluginMapping
         | FileKind::CredentialPluginExec => text.to_string(),
     }
@@ -27,73 +54,65 @@ pub fn placeholder(secret: &str) -> String {
     format!("<redacted sha256:{}>", &sha256_hex(secret.as_bytes())[..12])
 }
 
-/// Replaces the string value of every `Authorization`-like key, in tables and inline tables.
+/// Parses the text, so that a secret is found in whatever form TOML allows (dotted or quoted
+/// or escaped keys, inline tables, arrays, multi-line and literal strings, any depth), and
+/// replaces only the secret values: the rest stays as written, so a diff still shows what
+/// changed. Text that does not parse cannot be searched reliably and is shown as a digest.
 fn redact_toml(text: &str) -> String {
-    let lower = text.to_ascii_lowercase();
-    let bytes = text.as_bytes();
-    let mut out = String::with_capacity(text.len());
-    let mut copied = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let Some(key) = SECRET_KEYS
-            .iter()
-            .find(|k| lower.as_bytes()[i..].starts_with(k.as_bytes()))
-        else {
-            i += 1;
-            continue;
-        };
-        // The key must stand alone: start of line, `{`, `,`, whitespace or a quote before it.
-        let before_ok = i == 0
-            || matches!(
-                bytes[i - 1],
-                b' ' | b'\t' | b'\n' | b'{' | b',' | b'"' | b'\''
-            );
-        let mut j = i + key.len();
-        if j < bytes.len() && (bytes[j] == b'"' || bytes[j] == b'\'') {
-            j += 1;
-        }
-        while j < bytes.len() && (bytes[j] == b' ' || bytes[j] == b'\t') {
-            j += 1;
-        }
-        if !before_ok || j >= bytes.len() || bytes[j] != b'=' {
-            i += key.len();
-            continue;
-        }
-        j += 1;
-        while j < bytes.len() && (bytes[j] == b' ' || bytes[j] == b'\t') {
-            j += 1;
-        }
-        let Some((start, end)) = string_span(bytes, j) else {
-            i = j;
-            continue;
-        };
-        out.push_str(&text[copied..start]);
-        out.push('"');
-        out.push_str(&placeholder(&text[start + 1..end - 1]));
-        out.push('"');
-        copied = end;
-        i = end;
+    let Ok(mut document) = text.parse::<DocumentMut>() else {
+        return format!("{} (not valid TOML, so not shown)\n", placeholder(text));
+    };
+    let mut redacted = false;
+    table(document.as_table_mut(), &mut redacted);
+    if redacted {
+        document.to_string()
+    } else {
+        text.to_string()
     }
-    out.push_str(&text[copied..]);
-    out
 }
 
-/// The byte span of a TOML basic or literal string starting at `at`, quotes included.
-fn string_span(bytes: &[u8], at: usize) -> Option<(usize, usize)> {
-    let quote = *bytes.get(at)?;
-    if quote != b'"' && quote != b'\'' {
-        return None;
-    }
-    let mut k = at + 1;
-    while k < bytes.len() {
-        match bytes[k] {
-            b'\\' if quote == b'"' => k += 2,
-            b'\n' => return None,
-            c if c == quote => return Some((at, k + 1)),
-            _ => k += 1,
+fn table(table: &mut Table, redacted: &mut bool) {
+    for (key, item) in table.iter_mut() {
+        let secret = is_secret_header(key.get());
+        match item {
+            Item::None => {}
+            Item::Value(v) => value(v, secret, redacted),
+            Item::Table(t) => self::table(t, redacted),
+            Item::ArrayOfTables(tables) => {
+                for t in tables.iter_mut() {
+                    self::table(t, redacted);
+                }
+            }
         }
     }
-    None
+}
+
+/// `secret`: the value belongs to a credential's key. It passes into arrays (one header with
+/// several values) but not into tables, whose keys each say for themselves: a host table
+/// keyed `https://token.example` holds no secret for its name.
+fn value(v: &mut Value, secret: bool, redacted: &mut bool) {
+    let shown = match &mut *v {
+        Value::Array(array) => {
+            for element in array.iter_mut() {
+                value(element, secret, redacted);
+            }
+            return;
+        }
+        Value::InlineTable(inline) => {
+            for (key, element) in inline.iter_mut() {
+                value(element, is_secret_header(key.get()), redacted);
+            }
+            return;
+        }
+        Value::String(s) if secret || is_credential_value(s.value()) => placeholder(s.value()),
+        Value::String(_) => return,
+        scalar if secret => placeholder(&scalar.clone().decorated("", "").to_string()),
+        _ => return,
+    };
+    let decor = v.decor().clone();
+    *v = Value::from(shown);
+    *v.decor_mut() = decor;
+    *redacted = true;
 }
 
 #[cfg(test)]

@@ -2,10 +2,12 @@
 //! secrets redacted in every one of them.
 
 use std::fmt::Write as _;
+use std::path::Path;
 
 use serde_json::{Value, json};
 use similar::TextDiff;
 
+use crate::error::{Error, Problem, Stage};
 use crate::plan::{Action, Change, Plan, sha256_hex};
 use crate::redact::redact;
 use crate::render::{DesiredFile, FileKind, Service};
@@ -16,6 +18,19 @@ pub fn restarts(plan: &Plan) -> Vec<Service> {
         .changes
         .iter()
         .filter(|c| c.is_change())
+        .filter_map(|c| c.kind.restart())
+        .collect();
+    services.sort();
+    services.dedup();
+    services
+}
+
+/// Services to restart for the changes of `plan` at `paths` (those a failed run did carry out).
+pub fn restarts_of(plan: &Plan, paths: &[&str]) -> Vec<Service> {
+    let mut services: Vec<Service> = plan
+        .changes
+        .iter()
+        .filter(|c| c.is_change() && paths.contains(&c.path.as_str()))
         .filter_map(|c| c.kind.restart())
         .collect();
     services.sort();
@@ -161,8 +176,29 @@ fn mode(m: Option<u32>) -> Value {
     m.map_or(Value::Null, |m| Value::String(format!("{m:04o}")))
 }
 
-/// The documented JSON report (see docs/json-output.md).
-pub fn json(plan: &Plan, check: bool, with_content: bool) -> Value {
+/// The node paths a run changed, sorted: none in check mode, those done before a failure,
+/// every change of a run that succeeded.
+fn written<'a>(plan: &'a Plan, check: bool, error: Option<&'a Error>) -> Vec<&'a str> {
+    match (check, error) {
+        (true, _) => Vec::new(),
+        (false, Some(Error::Stopped { done, .. })) => {
+            let mut done: Vec<&str> = done.iter().map(String::as_str).collect();
+            done.sort_unstable();
+            done
+        }
+        (false, Some(_)) => Vec::new(),
+        (false, None) => plan
+            .changes
+            .iter()
+            .filter(|c| c.is_change())
+            .map(|c| c.path.as_str())
+            .collect(),
+    }
+}
+
+/// The documented JSON report (README, "JSON report"): the plan, what this run wrote of it,
+/// the restarts that what it wrote needs, and the error that stopped it, if any.
+pub fn json(plan: &Plan, check: bool, with_content: bool, error: Option<&Error>) -> Value {
     let files: Vec<Value> = plan
         .changes
         .iter()
@@ -190,12 +226,110 @@ pub fn json(plan: &Plan, check: bool, with_content: bool) -> Value {
             file
         })
         .collect();
+    let written = written(plan, check, error);
+    let not_written: Vec<&str> = plan
+        .changes
+        .iter()
+        .filter(|c| c.is_change() && !written.contains(&c.path.as_str()))
+        .map(|c| c.path.as_str())
+        .collect();
+    // In check mode the restarts apply would need; otherwise those that what was written needs.
+    let restart = if check || error.is_none() {
+        restarts(plan)
+    } else {
+        restarts_of(plan, &written)
+    };
     json!({
-        "changed": plan.changed(),
+        "changed": if check { plan.changed() } else { !written.is_empty() },
         "check": check,
         "root": plan.root.display().to_string(),
         "files": files,
-        "restart": restarts(plan).iter().map(|s| s.name()).collect::<Vec<_>>(),
+        "written": written,
+        "notWritten": not_written,
+        "restart": restart.iter().map(|s| s.name()).collect::<Vec<_>>(),
         "kubeletCredentialProviderConfigHash": plan_hash(plan),
+        "error": error.map(error_json),
     })
+}
+
+/// The report of a run that failed before it had a plan (an invalid inventory, an unreadable
+/// secret, a held lock): nothing was written, and the error says why.
+pub fn json_unplanned(root: &Path, check: bool, error: &Error) -> Value {
+    json!({
+        "changed": false,
+        "check": check,
+        "root": root.display().to_string(),
+        "files": [],
+        "written": [],
+        "notWritten": [],
+        "restart": [],
+        "kubeletCredentialProviderConfigHash": null,
+        "error": error_json(error),
+    })
+}
+
+/// `{"kind": …, "message": …, "path": …}` and what else the kind knows: a stable `kind` to act
+/// on, the prose `message` as on stderr, and the typed details.
+pub fn error_json(error: &Error) -> Value {
+    let mut value = json!({
+        "kind": error.kind().name(),
+        "message": error.to_string(),
+        "path": null,
+    });
+    let cause = match error {
+        Error::Stopped { source, stage, .. } => {
+            value["stage"] = json!(stage.name());
+            if let Stage::Applying(path) = stage {
+                value["file"] = json!(path);
+            }
+            source.as_ref()
+        }
+        other => other,
+    };
+    let problems = |problems: &[Problem]| -> Value {
+        problems
+            .iter()
+            .map(|p| {
+                json!({
+                    "code": p.code,
+                    "severity": p.severity.name(),
+                    "field": p.path,
+                    "line": p.location.map(|(line, _)| line),
+                    "column": p.location.map(|(_, column)| column),
+                    "message": p.message,
+                })
+            })
+            .collect()
+    };
+    match cause {
+        Error::Inventory {
+            file,
+            problems: found,
+        }
+        | Error::NodeFile {
+            file,
+            problems: found,
+        } => {
+            value["path"] = json!(file);
+            value["problems"] = problems(found);
+        }
+        Error::Io { action, path, .. } => {
+            value["path"] = json!(path.display().to_string());
+            value["action"] = json!(action);
+        }
+        Error::Symlink { path, .. } | Error::NotAFile { path } => {
+            value["path"] = json!(path.display().to_string());
+        }
+        Error::Secret { field, path, .. } => {
+            value["path"] = json!(path.display().to_string());
+            value["field"] = json!(field);
+        }
+        Error::Locked { path, holder, .. } => {
+            value["path"] = json!(path.display().to_string());
+            value["pid"] = json!(holder);
+        }
+        Error::Foreign { paths } => value["paths"] = json!(paths),
+        Error::Stopped { .. } | Error::Partial(_) => {}
+    }
+    value
 }

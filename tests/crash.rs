@@ -24,7 +24,7 @@ use crate::support::{self, BIN, Node, Run, require};
 
 const CERTS: &str = "/etc/containerd/certs.d";
 const STATE: &str = "/var/lib/mirrorctl/state.json";
-/// Holds the pid of the last run that took it: rewritten by every writing run.
+/// Created empty by the first writing run and never written after (the kernel names a holder).
 const LOCK: &str = "/var/lib/mirrorctl/lock";
 
 /// Node path → (contents, mode).

@@ -28,7 +28,7 @@ An error outranks a change: a run that changed some files and then failed exits 
 \fB64\fR
 Usage error: an unknown flag or subcommand, a missing argument. Never 2, so a typo cannot pass for a change.
 .PP
-A reader that closes standard output early (\fBmirrorctl diff | head\fR) ends the run with 0.
+A reader that closes standard output early changes nothing: \fBmirrorctl diff | head \-1\fR still exits 2 when something would change, \fBmirrorctl apply \-\-diff | head \-1\fR writes the files and exits 2, and a closed standard output is never an error.
 "#;
 
 const EXAMPLES: &str = r#".SH EXAMPLES

@@ -12,6 +12,7 @@ mod fuzz;
 mod integrations;
 mod invalid;
 mod lint;
+mod outputs;
 mod render;
 mod reports;
 mod resolve;

@@ -12,15 +12,8 @@ use crate::error::Problem;
 use crate::gates;
 use crate::gates::KubeletFeatureGate;
 use crate::image_pattern;
+use crate::redact;
 use crate::version::Version;
-
-/// Headers that carry credentials; they may only come from files (`auth.basicFrom`).
-const SECRET_HEADERS: [&str; 4] = [
-    "authorization",
-    "proxy-authorization",
-    "cookie",
-    "x-api-key",
-];
 
 struct Checker<'a> {
     inventory: &'a Inventory,
@@ -771,16 +764,10 @@ pub fn provider_api_version(provider: &CredentialProvider, kubelet: Version) -> 
     }
 }
 
+/// Credentials may only come from files (`auth.basicFrom`); the rule is redaction's, so that
+/// what may not be written inline is exactly what every output hides.
 fn is_secret_header(name: &str, values: &[String]) -> bool {
-    let lower = name.to_lowercase();
-    SECRET_HEADERS.contains(&lower.as_str())
-        || lower.contains("token")
-        || lower.contains("secret")
-        || lower.contains("password")
-        || values.iter().any(|v| {
-            let v = v.trim_start().to_lowercase();
-            v.starts_with("basic ") || v.starts_with("bearer ")
-        })
+    redact::is_secret_header(name) || values.iter().any(|v| redact::is_credential_value(v))
 }
 
 /// A registry name as in image references, which becomes a directory name under certsDir.

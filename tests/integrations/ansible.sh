@@ -106,6 +106,23 @@ credentialProviders:
 YAML
 }
 
+# write_midway_inventory FILE: an inventory whose apply stops midway. containerd's config.toml
+# gets a name too long for its temporary sibling (.NAME.PID.mirrorctl-tmp exceeds 255 bytes), and
+# it is written last: the hosts.toml and the kubelet's provider config land, then the run fails.
+write_midway_inventory() {
+  cat >"$1" <<YAML
+version: 1
+containerd: {manageConfig: true, configFile: /etc/zz/$(printf 'x%.0s' {1..240}).toml}
+registries:
+  docker.io:
+    mirrors: [{url: "https://mirror.example:5000"}]
+credentialProviders:
+  - name: corp
+    matchImages: [docker.io]
+    defaultCacheDuration: 12h
+YAML
+}
+
 hosts_toml=/etc/containerd/certs.d/docker.io/hosts.toml
 provider_config=/etc/kubernetes/credential-providers.yaml
 
@@ -211,6 +228,20 @@ expect_log "error:"
 expect_log "bogus"
 expect_no_log "RUNNING HANDLER"
 [[ $(snapshot "$root") == "$before" ]] || fail "a failed run wrote files"
+
+begin "issue 12 item 15, role: a failure midway restarts the kubelet for the file it wrote, then fails"
+write_midway_inventory "$tmp/midway.yaml"
+root=$tmp/role-midway-root
+role role-midway "$tmp/midway.yaml"
+expect_status 2
+expect_recap failed=1
+expect_log "RUNNING HANDLER [mirrorctl.node.configure : Restart kubelet]"
+expect_no_log "Restart containerd]"
+expect_log "File name too long"
+[[ -f $root$provider_config ]] || fail "$provider_config not written"
+[[ -e $marker_dir/kubelet ]] || fail "the kubelet handler did not run"
+[[ ! -e $marker_dir/containerd ]] || fail "the containerd handler ran for a file never written"
+rm -f "$marker_dir"/*
 
 # --- the module's return values, asserted inside a play ---------------------------------------
 begin "module: return values, check mode, diff mode, redaction, adopt, failures"
@@ -333,6 +364,28 @@ cat >"$tmp/module.yml" <<'PLAY'
           - "'s3cr3t-pw' not in (secret | to_json)"
           - "('alice:s3cr3t-pw' | b64encode) not in (secret | to_json)"
 
+    - name: Issue 12 item 15, a run that fails after writing some files reports them, changed, and fails
+      mirrorctl.node.apply:
+        <<: *apply
+        root: "{{ midway_root }}"
+        content: "{{ lookup('ansible.builtin.file', midway_inventory, rstrip=false) }}"
+      register: midway
+      ignore_errors: true
+    - ansible.builtin.assert:
+        that:
+          - midway is failed
+          - midway is changed
+          - midway.exit_code == 1
+          - "'rc' not in midway"
+          - midway.written == [hosts_toml, provider_config]
+          - midway.not_written | length == 1
+          - midway.restart == ['kubelet']
+          - midway.error.kind == 'io'
+          - midway.error.stage == 'apply'
+          - midway.error.file == midway.not_written[0]
+          - midway.files | map(attribute='action') | unique | list == ['create']
+          - "'File name too long' in midway.msg"
+
     - name: An unknown binary fails
       mirrorctl.node.apply:
         <<: *apply
@@ -351,10 +404,10 @@ printf alice >"$tmp/secret-root/etc/mirrorctl/user"
 printf s3cr3t-pw >"$tmp/secret-root/etc/mirrorctl/password"
 play module "$tmp/module.yml" \
   -e "bin=$bin root=$tmp/module-root adopt_root=$tmp/adopt-root secret_root=$tmp/secret-root" \
-  -e "inventory=$tmp/m1.yaml" \
+  -e "inventory=$tmp/m1.yaml midway_root=$tmp/midway-root midway_inventory=$tmp/midway.yaml" \
   -e "hosts_toml=$hosts_toml provider_config=$provider_config"
 expect_status 0
-expect_recap failed=0 ignored=3
+expect_recap failed=0 ignored=4
 
 # --- the plain command-module recipe, ansible/examples/command.yml ----------------------------
 root=$tmp/command-root

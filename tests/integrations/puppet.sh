@@ -207,6 +207,34 @@ expect_log "bogus"
 [[ $(snapshot "$root") == "$before" ]] || fail "a failed run wrote under the root"
 [[ -z $(ls -A "$markers") ]] || fail "a restart ran: $(ls "$markers")"
 
+begin "issue 12 item 15, puppet apply: a failure midway (6) restarts the kubelet for the file it wrote"
+# containerd's config.toml gets a name too long for its temporary sibling (.NAME.PID.mirrorctl-tmp
+# exceeds 255 bytes), and it is written last: the hosts.toml and the kubelet's provider config
+# land, then the run fails. The kubelet's restart is due all the same; containerd's is not.
+root=$tmp/midway-root
+cat >"$tmp/midway.yaml" <<YAML
+version: 1
+containerd: {manageConfig: true, configFile: /etc/zz/$(printf 'x%.0s' {1..240}).toml}
+registries:
+  docker.io:
+    mirrors: [{url: "https://mirror.example:5000"}]
+credentialProviders:
+  - name: corp
+    matchImages: [docker.io]
+    defaultCacheDuration: 12h
+YAML
+manifest "$tmp/midway.pp" "$tmp/midway.yaml"
+puppet_apply midway "$tmp/midway.pp"
+expect_status 6
+expect_log "File name too long"
+expect_log "mirrorctl asks for a kubelet restart"
+expect_no_log "containerd restart hint"
+[[ -f $root$provider_config ]] || fail "$provider_config not written"
+[[ -e $markers/kubelet ]] || fail "the kubelet restart did not run"
+[[ ! -e $markers/containerd ]] || fail "the containerd restart ran for a file never written"
+[[ -z $(ls -A "$root/var/lib/mirrorctl" | grep puppet-restart) ]] || fail "a restart marker was left behind"
+rm -f "$markers"/*
+
 if ((failures)); then
   echo "puppet integration: $failures check(s) failed" >&2
   exit 1

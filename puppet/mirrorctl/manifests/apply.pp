@@ -1,14 +1,17 @@
 # @summary Writes containerd's hosts.toml files and the kubelet's CredentialProviderConfig with mirrorctl.
 #
-# Runs `mirrorctl apply` through an `exec` that is skipped when `mirrorctl check` reports
-# nothing to change, so Puppet reports a change only when mirrorctl writes a file.
+# Runs `mirrorctl apply --output json` through an `exec` that is skipped when `mirrorctl check`
+# reports nothing to change, so Puppet reports a change only when mirrorctl writes a file.
 #
-# Restarts are driven by mirrorctl's restart hints. For each service named in
-# `restart_commands` or `restart_notify`, a "restart hint" exec runs BEFORE the apply: its
-# `onlyif` asks `mirrorctl check --output json` whether the pending change names that service
-# (the hint is gone once the apply has written the files). When it does, the hint exec
-# refreshes a `refreshonly` exec running the given command and/or the given resources, which
-# are ordered AFTER the apply. A failed apply skips them (failed dependency).
+# Restarts follow what the apply really wrote, also when it failed part-way: the apply exec
+# reads the `restart` list of mirrorctl's JSON report (the restarts the files written in THIS
+# run need, even when the run then failed) and leaves one marker file per service named there
+# that has a restart configured. For each such service a "restart hint" exec, declared after
+# the apply, consumes its marker and refreshes a `refreshonly` exec running the given command
+# and/or the given resources. The hint has no relationship to the apply on purpose: a resource
+# that depends on a failed one is skipped, and a failed apply may have written the kubelet's
+# file; Puppet evaluates unrelated resources in the order they are declared, so the hint still
+# comes after the apply. A marker left by an interrupted Puppet run is consumed by the next one.
 #
 # @example Install the inventory and restart the kubelet only when mirrorctl asks for it
 #   file { '/etc/mirrorctl':
@@ -50,6 +53,15 @@ define mirrorctl::apply (
 ) {
   $target = ['-i', $inventory, '--root', $root]
   $apply = "mirrorctl::apply ${title}"
+  # Beside mirrorctl's default state directory under the root, outside what containerd and the
+  # kubelet read.
+  $markers = $root ? {
+    '/'     => '/var/lib/mirrorctl',
+    default => "${regsubst($root, '/+\z', '')}/var/lib/mirrorctl",
+  }
+  $services = ['containerd', 'kubelet'].filter |$service| {
+    $restart_commands[$service] =~ NotUndef or $restart_notify[$service] =~ NotUndef
+  }
 
   if $content =~ NotUndef {
     file { $inventory:
@@ -62,48 +74,56 @@ define mirrorctl::apply (
 
   # mirrorctl exits 0 when nothing changed, 2 when it wrote files, 1 on an error; `check` exits
   # 0 only when nothing would change, so an error runs the apply, which fails with the message.
+  # The script logs what was written, leaves a marker per hinted service the report's top-level
+  # "restart" list names ($5…), and exits with mirrorctl's status.
+  $apply_script = join([
+      'report=$("$1" apply -i "$2" --root "$3" --output json)',
+      'status=$?',
+      'compact=$(printf "%s" "$report" | tr -d " \t\r\n")',
+      'printf "%s\n" "$compact" | sed -n "s/.*\"written\":\[\([^]][^]]*\)\].*/mirrorctl wrote: \1/p" | tr -d "\""',
+      'markers=$4',
+      'shift 4',
+      'for service in "$@"; do',
+      '  if printf "%s" "$compact" | grep -q "\"restart\":\[[^]]*\"$service\""; then',
+      '    mkdir -p "$markers" && : >"$markers/puppet-restart-$service" || status=1',
+      '  fi',
+      'done',
+      'exit $status',
+  ], "\n")
+
   exec { $apply:
-    command   => [$binary, 'apply'] + $target,
+    command   => ['sh', '-c', $apply_script, 'mirrorctl-apply', $binary, $inventory, $root, $markers]
+      + $services,
     unless    => [[$binary, 'check'] + $target],
     returns   => [0, 2],
+    path      => ['/usr/bin', '/bin'],
     logoutput => true,
   }
 
-  # Exits 0 when the JSON report's top-level "restart" list names the service ($4). When
-  # mirrorctl fails it prints no report, grep finds nothing, and no restart is asked for.
-  $hint_script = join([
-      '"$1" check -i "$2" --root "$3" --output json',
-      'tr -d " \t\r\n"',
-      'grep -q "\"restart\":\[[^]]*\"$4\""',
-  ], ' | ')
-
-  ['containerd', 'kubelet'].each |$service| {
+  $services.each |$service| {
     $command = $restart_commands[$service]
     $listeners = $restart_notify[$service]
-    if $command =~ NotUndef or $listeners =~ NotUndef {
-      $hint = "${apply}: ${service} restart hint"
-      exec { $hint:
-        command   => ['echo', "mirrorctl asks for a ${service} restart"],
-        onlyif    => [['sh', '-c', $hint_script, 'mirrorctl-restart-hint', $binary, $inventory, $root, $service]],
-        path      => ['/usr/bin', '/bin'],
-        logoutput => true,
-        before    => Exec[$apply],
+    $marker = "${markers}/puppet-restart-${service}"
+    $hint = "${apply}: ${service} restart hint"
+    exec { $hint:
+      command   => ['sh', '-c', 'echo "mirrorctl asks for a $1 restart"; rm -f "$2"', 'mirrorctl-restart-hint',
+      $service, $marker],
+      onlyif    => [['test', '-e', $marker]],
+      path      => ['/usr/bin', '/bin'],
+      logoutput => true,
+    }
+    if $content =~ NotUndef {
+      File[$inventory] -> Exec[$hint]
+    }
+    if $command =~ NotUndef {
+      exec { "${apply}: restart ${service}":
+        command     => $command,
+        refreshonly => true,
+        subscribe   => Exec[$hint],
       }
-      if $content =~ NotUndef {
-        File[$inventory] -> Exec[$hint]
-      }
-      if $command =~ NotUndef {
-        exec { "${apply}: restart ${service}":
-          command     => $command,
-          refreshonly => true,
-          subscribe   => Exec[$hint],
-          require     => Exec[$apply],
-        }
-      }
-      if $listeners =~ NotUndef {
-        Exec[$hint] ~> $listeners
-        Exec[$apply] -> $listeners
-      }
+    }
+    if $listeners =~ NotUndef {
+      Exec[$hint] ~> $listeners
     }
   }
 }

@@ -7,15 +7,23 @@ describe 'mirrorctl::apply' do
   let(:apply) { 'mirrorctl::apply node' }
   let(:target) { ['-i', '/etc/mirrorctl/inventory.yaml', '--root', '/'] }
 
+  # The apply exec's argv: sh -c SCRIPT NAME binary inventory root markers services...
+  def apply_argv
+    catalogue.resource('Exec', apply)[:command]
+  end
+
   context 'with defaults' do
     it { is_expected.to compile.with_all_deps }
 
-    it 'runs apply unless check reports nothing to change' do
+    it 'runs apply --output json unless check reports nothing to change' do
       is_expected.to contain_exec(apply).with(
-        command: ['/usr/local/bin/mirrorctl', 'apply'] + target,
         unless: [['/usr/local/bin/mirrorctl', 'check'] + target],
         returns: [0, 2],
       )
+      expect(apply_argv[0, 2]).to eq(['sh', '-c'])
+      expect(apply_argv[2]).to include('"$1" apply -i "$2" --root "$3" --output json')
+      expect(apply_argv[3..]).to eq(['mirrorctl-apply', '/usr/local/bin/mirrorctl',
+                                     '/etc/mirrorctl/inventory.yaml', '/', '/var/lib/mirrorctl'])
     end
 
     it 'leaves the inventory file alone' do
@@ -32,7 +40,7 @@ describe 'mirrorctl::apply' do
       {
         inventory: '/srv/inventory.yaml',
         content: "version: 1\n",
-        root: '/build/rootfs',
+        root: '/build/rootfs/',
         binary: '/opt/mirrorctl/bin/mirrorctl',
       }
     end
@@ -45,12 +53,11 @@ describe 'mirrorctl::apply' do
         .that_comes_before("Exec[#{apply}]")
     end
 
-    it 'passes the inventory and the root to both commands' do
-      argv = ['-i', '/srv/inventory.yaml', '--root', '/build/rootfs']
-      is_expected.to contain_exec(apply).with(
-        command: ['/opt/mirrorctl/bin/mirrorctl', 'apply'] + argv,
-        unless: [['/opt/mirrorctl/bin/mirrorctl', 'check'] + argv],
-      )
+    it 'passes the inventory and the root to both commands, markers under the root' do
+      argv = ['-i', '/srv/inventory.yaml', '--root', '/build/rootfs/']
+      is_expected.to contain_exec(apply).with(unless: [['/opt/mirrorctl/bin/mirrorctl', 'check'] + argv])
+      expect(apply_argv[4..]).to eq(['/opt/mirrorctl/bin/mirrorctl', '/srv/inventory.yaml',
+                                     '/build/rootfs/', '/build/rootfs/var/lib/mirrorctl'])
     end
   end
 
@@ -66,23 +73,24 @@ describe 'mirrorctl::apply' do
 
     it { is_expected.to compile.with_all_deps }
 
-    it 'reads the hint from check --output json before the apply, after the inventory is written' do
-      is_expected.to contain_exec(hint)
-        .that_comes_before("Exec[#{apply}]")
-        .that_requires('File[/etc/mirrorctl/inventory.yaml]')
-      onlyif = catalogue.resource('Exec', hint)[:onlyif]
-      expect(onlyif.length).to eq(1)
-      expect(onlyif[0][0, 2]).to eq(['sh', '-c'])
-      expect(onlyif[0][2]).to include('check -i "$2" --root "$3" --output json')
-      expect(onlyif[0][3..]).to eq(['mirrorctl-restart-hint', '/usr/local/bin/mirrorctl',
-                                    '/etc/mirrorctl/inventory.yaml', '/', 'kubelet'])
+    it 'has the apply leave a marker for kubelet only' do
+      expect(apply_argv.last(2)).to eq(['/var/lib/mirrorctl', 'kubelet'])
     end
 
-    it 'restarts only on a refresh from the hint, after the apply' do
+    it 'consumes the marker after the inventory is written, without depending on the apply' do
+      is_expected.to contain_exec(hint)
+        .with(onlyif: [['test', '-e', '/var/lib/mirrorctl/puppet-restart-kubelet']])
+        .that_requires('File[/etc/mirrorctl/inventory.yaml]')
+      # A failed apply may have written the kubelet's file: a dependency would skip the hint.
+      is_expected.not_to contain_exec(hint).that_requires("Exec[#{apply}]")
+      is_expected.not_to contain_exec(hint).that_comes_before("Exec[#{apply}]")
+    end
+
+    it 'restarts only on a refresh from the hint' do
       is_expected.to contain_exec(restart)
         .with(command: ['/usr/bin/systemctl', 'restart', 'kubelet'], refreshonly: true)
         .that_subscribes_to("Exec[#{hint}]")
-        .that_requires("Exec[#{apply}]")
+      is_expected.not_to contain_exec(restart).that_requires("Exec[#{apply}]")
     end
 
     it 'has nothing for containerd' do
@@ -99,11 +107,14 @@ describe 'mirrorctl::apply' do
 
     it { is_expected.to compile.with_all_deps }
 
+    it 'has the apply leave markers for both' do
+      expect(apply_argv.last(2)).to eq(%w[containerd kubelet])
+    end
+
     %w[containerd kubelet].each do |service|
-      it "refreshes #{service} from its hint, after the apply" do
+      it "refreshes #{service} from its hint" do
         is_expected.to contain_exec("#{apply}: #{service} restart hint")
           .that_notifies("Service[#{service}]")
-        is_expected.to contain_service(service).that_requires("Exec[#{apply}]")
         is_expected.not_to contain_exec("#{apply}: restart #{service}")
       end
     end

@@ -85,6 +85,9 @@ notes:
   - Exit status 0 of mirrorctl means nothing changed, 2 means files changed (or would change in
     check mode), 1 is an error and 64 a usage error; the last two fail the task with mirrorctl's
     message.
+  - A run that fails after writing some files still returns what it wrote. The failed task is
+    then also C(changed), with RV(written), RV(restart) for what was written and the typed
+    RV(error), so that a play can restart what the written files need before it stops.
 """
 
 EXAMPLES = r"""
@@ -127,7 +130,7 @@ exit_code:
   sample: 2
 files:
   description: Every file mirrorctl manages, in mirrorctl's order, with what was (or would be) done to it.
-  returned: success
+  returned: when mirrorctl printed its report, also when it failed after planning
   type: list
   elements: dict
   contains:
@@ -150,10 +153,37 @@ restart:
   description:
     - Services that need a restart for the change to take effect, a subset of
       C(containerd) and C(kubelet). Empty when nothing needs one; C(hosts.toml) changes are live.
-  returned: success
+    - After a failure, the restarts that the files written before it need.
+  returned: when mirrorctl printed its report, also on failure
   type: list
   elements: str
   sample: [kubelet]
+written:
+  description: Node paths this run changed (empty in check mode), also when it then failed.
+  returned: when mirrorctl printed its report, also on failure
+  type: list
+  elements: str
+  sample: [/etc/kubernetes/credential-providers.yaml]
+not_written:
+  description: Node paths with a pending change that this run did not make (each keeps its old content).
+  returned: when mirrorctl printed its report, also on failure
+  type: list
+  elements: str
+  sample: []
+error:
+  description:
+    - Why mirrorctl failed, as typed by mirrorctl's JSON report (see its README).
+    - C(kind) is stable (C(inventory), C(nodeFile), C(io), C(symlink), C(notAFile), C(secret),
+      C(locked), C(foreign), C(other)); C(path), C(message) and, for a failure during the
+      writes, C(stage) and C(file) say more.
+  returned: failure, when mirrorctl printed its report
+  type: dict
+  sample:
+    kind: io
+    path: /etc/kubernetes/.credential-providers.yaml.4711.mirrorctl-tmp
+    message: "failed to create the temporary file ..."
+    stage: apply
+    file: /etc/kubernetes/credential-providers.yaml
 cmd:
   description: The command line that was run.
   returned: always
@@ -235,6 +265,17 @@ def file_diffs(report):
     return diffs
 
 
+def read_report(stdout):
+    """mirrorctl's JSON report, or None and why stdout is not one."""
+    try:
+        report = json.loads(stdout)
+    except ValueError as e:
+        return None, str(e)
+    if not isinstance(report, dict):
+        return None, "not a JSON object"
+    return report, None
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -254,6 +295,22 @@ def main():
     )
     result = dict(changed=False, cmd=cmd, exit_code=exit_code, stdout=stdout, stderr=stderr)
 
+    # mirrorctl prints its report also when it fails: files written before the failure are
+    # changes all the same, and their restarts are due.
+    report, no_report = read_report(stdout)
+    if report is not None:
+        result["changed"] = bool(report.get("changed"))
+        result["files"] = [
+            {"path": entry["path"], "action": entry["action"]} for entry in report.get("files") or []
+        ]
+        result["restart"] = list(report.get("restart") or [])
+        result["written"] = list(report.get("written") or [])
+        result["not_written"] = list(report.get("notWritten") or [])
+        if report.get("error"):
+            result["error"] = report["error"]
+        if module._diff:
+            result["diff"] = file_diffs(report)
+
     if exit_code not in (EXIT_UNCHANGED, EXIT_CHANGED):
         message = stderr.strip() or stdout.strip() or "mirrorctl exited with status %d" % exit_code
         if exit_code == EXIT_USAGE:
@@ -262,18 +319,10 @@ def main():
             message = "mirrorctl exited with status %d: %s" % (exit_code, message)
         module.fail_json(msg=message, **result)
 
-    try:
-        report = json.loads(stdout)
-    except ValueError as e:
-        module.fail_json(msg="mirrorctl printed no JSON report: %s" % e, **result)
+    if report is None:
+        module.fail_json(msg="mirrorctl printed no JSON report: %s" % no_report, **result)
 
     result["changed"] = exit_code == EXIT_CHANGED
-    result["files"] = [
-        {"path": entry["path"], "action": entry["action"]} for entry in report.get("files") or []
-    ]
-    result["restart"] = list(report.get("restart") or [])
-    if module._diff:
-        result["diff"] = file_diffs(report)
     module.exit_json(**result)
 
 
