@@ -1,5 +1,6 @@
 //! The library's error type: every variant names the file or field it concerns.
 
+use crate::code::Code;
 use std::{fmt, io, path::PathBuf};
 
 /// How bad a problem is. Errors stop `apply`; warnings and notes are shown and only fail
@@ -25,7 +26,7 @@ impl Severity {
 /// by line and column. `code` is stable across releases (see docs/lint.md).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    pub code: &'static str,
+    pub code: Code,
     pub severity: Severity,
     /// Field path in the inventory, e.g. `registries."docker.io".mirrors[0].url`.
     pub path: String,
@@ -54,7 +55,7 @@ pub fn clip(message: String) -> String {
 impl Problem {
     /// An error, its message clipped.
     pub fn error(
-        code: &'static str,
+        code: Code,
         path: impl Into<String>,
         location: impl Into<Option<(usize, usize)>>,
         message: impl Into<String>,
@@ -71,7 +72,7 @@ impl Problem {
 
     /// A finding with a hint, for lint rules and node checks.
     pub fn hinted(
-        code: &'static str,
+        code: Code,
         severity: Severity,
         path: impl Into<String>,
         location: impl Into<Option<(usize, usize)>>,

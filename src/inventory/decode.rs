@@ -4,6 +4,7 @@
 use super::model::*;
 use super::path::{index, key};
 use super::yaml::{Mark, Node, Style, Value};
+use crate::code::Code;
 use crate::error::Problem;
 use crate::gates::{KubeletFeatureGate, KubeletFeatureGates};
 use crate::version::Version;
@@ -45,7 +46,7 @@ impl Decoder {
         }
     }
 
-    fn problem(&mut self, code: &'static str, path: &str, mark: Mark, message: impl Into<String>) {
+    fn problem(&mut self, code: Code, path: &str, mark: Mark, message: impl Into<String>) {
         self.problems
             .push(Problem::error(code, path, mark, message));
     }
@@ -58,7 +59,7 @@ impl Decoder {
             ""
         };
         self.problem(
-            "S002",
+            Code::S002,
             path,
             node.mark,
             format!("expected {expected}, found {found}{hint}"),
@@ -83,7 +84,7 @@ impl Decoder {
                     Some(s) => message.push_str(&format!("; did you mean `{s}`?")),
                     None => message.push_str(&format!("; expected one of {}", list(known))),
                 }
-                self.problem("S001", &key(path, name), k.mark, message);
+                self.problem(Code::S001, &key(path, name), k.mark, message);
             }
         }
         Some(Map { entries })
@@ -99,7 +100,7 @@ impl Decoder {
         let node = map.get(name);
         if node.is_none() {
             self.problem(
-                "S003",
+                Code::S003,
                 path,
                 mark,
                 format!("missing required field `{name}`"),
@@ -180,7 +181,7 @@ impl Decoder {
         let version = Version::parse(text);
         if version.is_none() {
             self.problem(
-                "S004",
+                Code::S004,
                 path,
                 node.mark,
                 format!("`{text}` is not a version; write MAJOR.MINOR or MAJOR.MINOR.PATCH, like \"2.1\""),
@@ -205,7 +206,7 @@ impl Decoder {
             .filter(|m| *m <= 0o777);
         if mode.is_none() {
             self.problem(
-                "S004",
+                Code::S004,
                 path,
                 node.mark,
                 format!("`{text}` is not a file mode; write it in octal, like \"0644\""),
@@ -234,7 +235,7 @@ impl Decoder {
                 Some("1") if node.kind() == "an integer" || node.kind() == "a string" => 1,
                 _ => {
                     self.problem(
-                        "S004",
+                        Code::S004,
                         "version",
                         node.mark,
                         "unsupported inventory version; this mirrorctl reads `version: 1`",
@@ -339,7 +340,7 @@ impl Decoder {
         };
         for (field, value) in [("binary", &binary), ("mappingFile", &mapping_file)] {
             if let Err(why) = check_node_path(&value.value) {
-                self.problem("S004", &key(path, field), value.mark, why);
+                self.problem(Code::S004, &key(path, field), value.mark, why);
             }
         }
         Some(CredentialPlugin {
@@ -407,7 +408,7 @@ impl Decoder {
                 .and_then(|n| self.string(n, "containerd.configFile"))
             {
                 if let Err(why) = check_node_path(&file.value) {
-                    self.problem("S004", "containerd.configFile", file.mark, why);
+                    self.problem(Code::S004, "containerd.configFile", file.mark, why);
                 }
                 settings.config_file = file.value;
             }
@@ -484,7 +485,7 @@ impl Decoder {
                 let path = key("paths", name);
                 if let Some(value) = map.get(name).and_then(|n| self.string(n, &path)) {
                     if let Err(why) = check_node_path(&value.value) {
-                        self.problem("S004", &path, value.mark, why);
+                        self.problem(Code::S004, &path, value.mark, why);
                     }
                     *slot = value.value.trim_end_matches('/').to_string();
                 }
@@ -725,7 +726,7 @@ impl Decoder {
         match (map.get("provider"), map.get("basicFrom")) {
             (Some(_), Some(_)) | (None, None) => {
                 self.problem(
-                    "S005",
+                    Code::S005,
                     path,
                     node.mark,
                     "write exactly one of `provider` (a kubelet credential provider) or `basicFrom` (username and password files)",
@@ -788,7 +789,7 @@ impl Decoder {
                 let duration_path = key(path, "defaultCacheDuration");
                 if matches!(n.kind(), "an integer" | "a number") {
                     self.problem(
-                        "K005",
+                        Code::K005,
                         &duration_path,
                         n.mark,
                         "expected a Go duration string like \"12h\" or \"0s\"; a bare number has no unit",

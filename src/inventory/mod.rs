@@ -7,6 +7,7 @@ pub mod path;
 mod validate;
 pub mod yaml;
 
+use crate::code::Code;
 use std::io::Read;
 use std::path::Path;
 
@@ -61,7 +62,7 @@ pub fn analyze_bytes(bytes: &[u8]) -> (Option<Inventory>, Vec<Problem>) {
         Err(e) => (
             None,
             vec![Problem::error(
-                "Y001",
+                Code::Y001,
                 "",
                 None,
                 format!(
@@ -83,7 +84,7 @@ pub fn analyze(text: &str) -> (Option<Inventory>, Vec<Problem>) {
         return (
             None,
             vec![Problem::error(
-                "Y001",
+                Code::Y001,
                 "",
                 (
                     line,

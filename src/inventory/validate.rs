@@ -1,6 +1,7 @@
 //! Semantic validation: what containerd and the kubelet really accept (see the references),
 //! checked for the target versions, with every problem collected at once.
 
+use crate::code::Code;
 use std::collections::{HashMap, HashSet};
 
 use super::model::*;
@@ -34,13 +35,7 @@ pub fn validate(inventory: &Inventory) -> Vec<Problem> {
 }
 
 impl Checker<'_> {
-    fn problem(
-        &mut self,
-        code: &'static str,
-        path: &str,
-        mark: Option<Mark>,
-        message: impl Into<String>,
-    ) {
+    fn problem(&mut self, code: Code, path: &str, mark: Option<Mark>, message: impl Into<String>) {
         self.problems.push(Problem::error(
             code,
             path,
@@ -53,7 +48,7 @@ impl Checker<'_> {
         let target = self.inventory.target;
         if target.containerd < gates::OLDEST_CONTAINERD {
             self.problem(
-                "T001",
+                Code::T001,
                 "target.containerd",
                 None,
                 format!(
@@ -64,7 +59,7 @@ impl Checker<'_> {
         }
         if target.kubelet < gates::OLDEST_KUBELET {
             self.problem(
-                "T002",
+                Code::T002,
                 "target.kubelet",
                 None,
                 format!(
@@ -79,7 +74,7 @@ impl Checker<'_> {
             {
                 let since = gate.since();
                 self.problem(
-                    "T003",
+                    Code::T003,
                     &key("target.kubeletFeatureGates", gate.name()),
                     Some(declared.mark),
                     format!(
@@ -99,9 +94,9 @@ impl Checker<'_> {
         for registry in &self.inventory.registries {
             let path = key("registries", &registry.name);
             if let Err(why) = check_registry_name(&registry.name) {
-                self.problem("R001", &path, Some(registry.mark), why);
+                self.problem(Code::R001, &path, Some(registry.mark), why);
             } else if let Some(first) = seen.insert(registry.name.to_lowercase(), &registry.name) {
-                self.problem("R003", 
+                self.problem(Code::R003,
                     &path,
                     Some(registry.mark),
                     format!("`{}` and `{first}` differ only in case; registry names are matched case-insensitively here because both would steer the same pulls", registry.name),
@@ -113,7 +108,7 @@ impl Checker<'_> {
 
     fn registry(&mut self, registry: &Registry, path: &str) {
         if registry.declared_mirrors == 0 {
-            self.problem("R004", 
+            self.problem(Code::R004,
                 &key(path, "mirrors"),
                 Some(registry.mark),
                 "a registry needs at least one mirror (containerd 1.6 and 1.7 reject a hosts.toml without a [host] table)",
@@ -121,10 +116,10 @@ impl Checker<'_> {
         }
         if let Some(server) = &registry.server {
             if let Err(why) = check_url(&server.value) {
-                self.problem("M001", &key(path, "server"), Some(server.mark), why);
+                self.problem(Code::M001, &key(path, "server"), Some(server.mark), why);
             }
             if !registry.fallback {
-                self.problem("R005", 
+                self.problem(Code::R005,
                     &key(path, "server"),
                     Some(server.mark),
                     "`server` and `fallback: false` contradict each other: with fallback off the last mirror becomes the server",
@@ -146,7 +141,7 @@ impl Checker<'_> {
                 && Some(i) != server_index
                 && target.containerd < gates::GO_TOML_V2
             {
-                self.problem("M012",
+                self.problem(Code::M012,
                     &key(&mirror_path, "url"),
                     Some(mirror.url.mark),
                     format!("containerd {} cannot read a `[host.\"{}\"]` table (its TOML parser refuses `]` in a table key) and would ignore the whole hosts.toml; use a host name, or make it the last mirror of a `fallback: false` registry (written as `server`)", target.containerd, url.written()),
@@ -157,7 +152,7 @@ impl Checker<'_> {
                 .unwrap_or_else(|| url.infers_override_path());
             let identity = url.identity(override_path);
             match seen.get(&identity) {
-                Some(first) => self.problem("M002",
+                Some(first) => self.problem(Code::M002,
                     &key(&mirror_path, "url"),
                     Some(mirror.url.mark),
                     format!("`{}` is the same endpoint as `{first}` to containerd ({}://{}{}); it would be tried twice", mirror.url.value, url.scheme.name(), url.host, identity.2),
@@ -171,7 +166,7 @@ impl Checker<'_> {
             && let Some(url) = EndpointUrl::parse(&server.value)
             && let Some(first) = seen.get(&url.identity(url.infers_override_path()))
         {
-            self.problem("M002",
+            self.problem(Code::M002,
                 &key(path, "server"),
                 Some(server.mark),
                 format!("the server `{}` is the same endpoint as the mirror `{first}`; containerd would try it twice", server.value),
@@ -182,12 +177,12 @@ impl Checker<'_> {
     fn mirror(&mut self, mirror: &Mirror, path: &str) {
         let target = self.inventory.target;
         if let Err(why) = check_url(&mirror.url.value) {
-            self.problem("M001", &key(path, "url"), Some(mirror.url.mark), why);
+            self.problem(Code::M001, &key(path, "url"), Some(mirror.url.mark), why);
         }
         if let Some(caps) = &mirror.capabilities {
             let caps_path = key(path, "capabilities");
             if caps.value.is_empty() {
-                self.problem("M003", 
+                self.problem(Code::M003,
                     &caps_path,
                     Some(caps.mark),
                     "an empty list means ALL capabilities to containerd, push included; list them, or omit the field for [pull, resolve]",
@@ -198,7 +193,7 @@ impl Checker<'_> {
                 let lower = cap.value.to_lowercase();
                 let capability = Capability::parse(&cap.value);
                 if capability.is_none() {
-                    self.problem("M004", 
+                    self.problem(Code::M004,
                         &index(&caps_path, i),
                         Some(cap.mark),
                         format!("unknown capability `{}`: containerd ignores the whole hosts.toml on an unknown capability; use pull, resolve, push or referrers", cap.value),
@@ -206,7 +201,7 @@ impl Checker<'_> {
                 } else if capability == Some(Capability::Referrers)
                     && target.containerd < gates::REFERRERS
                 {
-                    self.problem("M005", 
+                    self.problem(Code::M005,
                         &index(&caps_path, i),
                         Some(cap.mark),
                         format!("`referrers` needs containerd 2.2 or later; containerd {} ignores the whole hosts.toml", target.containerd),
@@ -214,7 +209,7 @@ impl Checker<'_> {
                 }
                 if !seen.insert(lower) {
                     self.problem(
-                        "M006",
+                        Code::M006,
                         &index(&caps_path, i),
                         Some(cap.mark),
                         format!("capability `{}` is listed twice", cap.value),
@@ -257,7 +252,7 @@ impl Checker<'_> {
                     .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
             {
                 self.problem(
-                    "M008",
+                    Code::M008,
                     &header_path,
                     Some(header.name.mark),
                     format!("`{name}` is not a valid HTTP header name"),
@@ -265,7 +260,7 @@ impl Checker<'_> {
             }
             if !names.insert(name.to_lowercase()) {
                 self.problem(
-                    "M008",
+                    Code::M008,
                     &header_path,
                     Some(header.name.mark),
                     format!("header `{name}` is set twice (header names are case-insensitive)"),
@@ -273,7 +268,7 @@ impl Checker<'_> {
             }
             if header.values.is_empty() {
                 self.problem(
-                    "M008",
+                    Code::M008,
                     &header_path,
                     Some(header.name.mark),
                     "a header needs at least one value",
@@ -285,14 +280,14 @@ impl Checker<'_> {
                 .any(|v| v.chars().any(|c| c.is_control() && c != '\t'))
             {
                 self.problem(
-                    "M008",
+                    Code::M008,
                     &header_path,
                     Some(header.name.mark),
                     "a header value may not contain control characters or line breaks",
                 );
             }
             if is_secret_header(name, &header.values) {
-                self.problem("M009", 
+                self.problem(Code::M009,
                     &header_path,
                     Some(header.name.mark),
                     format!("`{name}` carries a credential and may not be written inline in the inventory; use `auth: {{basicFrom: {{usernameFile: …, passwordFile: …}}}}` so the secret is read from root-only files at apply time"),
@@ -302,12 +297,12 @@ impl Checker<'_> {
         if let Some(timeout) = &mirror.dial_timeout {
             let timeout_path = key(path, "dialTimeout");
             match parse_go_duration(&timeout.value) {
-                None => self.problem("M010", &timeout_path, Some(timeout.mark), format!("`{}` is not a Go duration (like \"5s\" or \"1m30s\"); containerd would ignore the whole hosts.toml", timeout.value)),
-                Some(n) if n <= 0 => self.problem("M010", &timeout_path, Some(timeout.mark), "the dial timeout must be positive"),
+                None => self.problem(Code::M010, &timeout_path, Some(timeout.mark), format!("`{}` is not a Go duration (like \"5s\" or \"1m30s\"); containerd would ignore the whole hosts.toml", timeout.value)),
+                Some(n) if n <= 0 => self.problem(Code::M010, &timeout_path, Some(timeout.mark), "the dial timeout must be positive"),
                 Some(_) => {}
             }
             if !gates::dial_timeout(target.containerd) {
-                self.problem("M011", 
+                self.problem(Code::M011,
                     &timeout_path,
                     Some(timeout.mark),
                     format!("`dial_timeout` needs containerd 2.0.7+ or 2.1+; containerd {} ignores it silently", target.containerd),
@@ -323,7 +318,7 @@ impl Checker<'_> {
                     .any(|p| p.name.value == name.value) =>
             {
                 self.problem(
-                    "X001",
+                    Code::X001,
                     &key(&key(path, "auth"), "provider"),
                     Some(name.mark),
                     format!(
@@ -346,7 +341,7 @@ impl Checker<'_> {
 
     fn file_path(&mut self, path: &str, file: &Spanned<String>) {
         if let Err(why) = super::decode::check_node_path(&file.value) {
-            self.problem("M007", path, Some(file.mark), why);
+            self.problem(Code::M007, path, Some(file.mark), why);
         }
     }
 
@@ -363,7 +358,7 @@ impl Checker<'_> {
             let name_path = key(&path, "name");
             if name.value.is_empty() {
                 self.problem(
-                    "K001",
+                    Code::K001,
                     &name_path,
                     Some(name.mark),
                     "the name is empty; it must be the provider binary's file name in the bin dir",
@@ -373,11 +368,11 @@ impl Checker<'_> {
                 || name.value == "."
                 || name.value == ".."
             {
-                self.problem("K001", &name_path, Some(name.mark), format!("`{}` cannot be a binary name in the bin dir: no `/`, no spaces, not `.` or `..`", name.value));
+                self.problem(Code::K001, &name_path, Some(name.mark), format!("`{}` cannot be a binary name in the bin dir: no `/`, no spaces, not `.` or `..`", name.value));
             }
             if !names.insert(name.value.clone()) {
                 self.problem(
-                    "K002",
+                    Code::K002,
                     &name_path,
                     Some(name.mark),
                     format!(
@@ -389,7 +384,7 @@ impl Checker<'_> {
             let images_path = key(&path, "matchImages");
             if provider.match_images.is_empty() {
                 self.problem(
-                    "K003",
+                    Code::K003,
                     &images_path,
                     Some(provider.mark),
                     "at least one pattern is required",
@@ -398,7 +393,7 @@ impl Checker<'_> {
             for (j, pattern) in provider.match_images.iter().enumerate() {
                 if let Err(why) = image_pattern::check_pattern(&pattern.value, target.kubelet) {
                     self.problem(
-                        "K004",
+                        Code::K004,
                         &index(&images_path, j),
                         Some(pattern.mark),
                         format!("the kubelet cannot parse `{}`: it {why}", pattern.value),
@@ -408,7 +403,7 @@ impl Checker<'_> {
             let duration = &provider.default_cache_duration;
             match parse_go_duration(&duration.value) {
                 None => self.problem(
-                    "K005",
+                    Code::K005,
                     &key(&path, "defaultCacheDuration"),
                     Some(duration.mark),
                     format!(
@@ -417,7 +412,7 @@ impl Checker<'_> {
                     ),
                 ),
                 Some(n) if n < 0 => self.problem(
-                    "K005",
+                    Code::K005,
                     &key(&path, "defaultCacheDuration"),
                     Some(duration.mark),
                     "the cache duration must not be negative",
@@ -429,15 +424,15 @@ impl Checker<'_> {
                 let since =
                     gates::api_version_since(&gates::PROVIDER_API_VERSIONS, &explicit.value);
                 match since {
-                    None => self.problem("K006", &key(&path, "apiVersion"), Some(explicit.mark), format!("`{}` is not a credential provider API; use credentialprovider.kubelet.k8s.io/v1", explicit.value)),
-                    Some(v) if target.kubelet < v => self.problem("K006", &key(&path, "apiVersion"), Some(explicit.mark), format!("`{}` needs kubelet {}.{} or later", explicit.value, v.major, v.minor)),
+                    None => self.problem(Code::K006, &key(&path, "apiVersion"), Some(explicit.mark), format!("`{}` is not a credential provider API; use credentialprovider.kubelet.k8s.io/v1", explicit.value)),
+                    Some(v) if target.kubelet < v => self.problem(Code::K006, &key(&path, "apiVersion"), Some(explicit.mark), format!("`{}` needs kubelet {}.{} or later", explicit.value, v.major, v.minor)),
                     Some(_) => {}
                 }
             }
             for (name, _) in &provider.env {
                 if name.is_empty() || name.contains('=') || name.contains('\0') {
                     self.problem(
-                        "K013",
+                        Code::K013,
                         &key(&key(&path, "env"), name),
                         Some(provider.mark),
                         "not a valid environment variable name",
@@ -455,7 +450,7 @@ impl Checker<'_> {
         let mark = Some(attrs.mark);
         if kubelet < gates::TOKEN_ATTRIBUTES {
             self.problem(
-                "K007",
+                Code::K007,
                 path,
                 mark,
                 format!("`tokenAttributes` needs kubelet 1.33 or later (target is {kubelet})"),
@@ -477,21 +472,21 @@ impl Checker<'_> {
                     gate.on_by_default_since().minor
                 ),
             };
-            self.problem("K014", path, mark, message);
+            self.problem(Code::K014, path, mark, message);
         }
         if api != "credentialprovider.kubelet.k8s.io/v1" {
-            self.problem("K008", path, mark, "`tokenAttributes` needs the provider apiVersion credentialprovider.kubelet.k8s.io/v1");
+            self.problem(Code::K008, path, mark, "`tokenAttributes` needs the provider apiVersion credentialprovider.kubelet.k8s.io/v1");
         }
         match &attrs.service_account_token_audience {
             Some(a) if !a.value.is_empty() => {}
             Some(a) => self.problem(
-                "K009",
+                Code::K009,
                 &key(path, "serviceAccountTokenAudience"),
                 Some(a.mark),
                 "the audience must not be empty",
             ),
             None => self.problem(
-                "K009",
+                Code::K009,
                 path,
                 mark,
                 "missing required field `serviceAccountTokenAudience`",
@@ -499,14 +494,14 @@ impl Checker<'_> {
         }
         match attrs.require_service_account {
             None => self.problem(
-                "K010",
+                Code::K010,
                 path,
                 mark,
                 "missing required field `requireServiceAccount` (the kubelet has no default)",
             ),
             Some(false) if !attrs.required_service_account_annotation_keys.is_empty() => self
                 .problem(
-                    "K010",
+                    Code::K010,
                     &key(path, "requireServiceAccount"),
                     mark,
                     "must be true when `requiredServiceAccountAnnotationKeys` is set",
@@ -531,7 +526,7 @@ impl Checker<'_> {
                 // `role` and `ROLE` are two keys to it.
                 if let Err(why) = check_qualified_name(&annotation.value.to_lowercase()) {
                     self.problem(
-                        "K011",
+                        Code::K011,
                         &item_path,
                         Some(annotation.mark),
                         format!(
@@ -542,14 +537,14 @@ impl Checker<'_> {
                 }
                 if !seen.insert(annotation.value.as_str()) {
                     self.problem(
-                        "K011",
+                        Code::K011,
                         &item_path,
                         Some(annotation.mark),
                         format!("`{}` is listed twice", annotation.value),
                     );
                 } else if !all.insert(annotation.value.as_str()) {
                     self.problem(
-                        "K011",
+                        Code::K011,
                         &item_path,
                         Some(annotation.mark),
                         format!("`{}` is both required and optional", annotation.value),
@@ -558,17 +553,17 @@ impl Checker<'_> {
             }
         }
         match &attrs.cache_type {
-            Some(c) if kubelet < gates::CACHE_TYPE => self.problem("K012", 
+            Some(c) if kubelet < gates::CACHE_TYPE => self.problem(Code::K012,
                 &key(path, "cacheType"),
                 Some(c.mark),
                 format!("kubelet {kubelet} does not know `cacheType` and refuses to start (strict decoding); remove it or target kubelet 1.34+"),
             ),
-            Some(c) if c.value != "ServiceAccount" && c.value != "Token" => self.problem("K012", 
+            Some(c) if c.value != "ServiceAccount" && c.value != "Token" => self.problem(Code::K012,
                 &key(path, "cacheType"),
                 Some(c.mark),
                 format!("`{}` is not a cache type; use ServiceAccount or Token", c.value),
             ),
-            None if kubelet >= gates::CACHE_TYPE => self.problem("K012", 
+            None if kubelet >= gates::CACHE_TYPE => self.problem(Code::K012,
                 path,
                 mark,
                 format!("missing required field `cacheType` (required by kubelet 1.34+, target is {kubelet}): ServiceAccount or Token"),
@@ -598,7 +593,7 @@ impl Checker<'_> {
                 });
                 if !resolves {
                     self.problem(
-                        "X005",
+                        Code::X005,
                         &key(&path, "fallback"),
                         Some(registry.mark),
                         "with `fallback: false` and no mirror that has both `pull` and `resolve`, containerd can never resolve a tag: every pull by tag fails; add `resolve` to a mirror or allow the fallback",
@@ -623,7 +618,7 @@ impl Checker<'_> {
                 let reasons = provider_mismatches(provider, &registry.name);
                 if reasons.len() == provider.match_images.len() && !reasons.is_empty() {
                     self.problem(
-                        "X002",
+                        Code::X002,
                         &key(&key(&index(&key(&path, "mirrors"), i), "auth"), "provider"),
                         Some(name.mark),
                         format!(
@@ -649,7 +644,7 @@ impl Checker<'_> {
         let path = "credentialPlugin";
         if plugin.grants.is_empty() {
             self.problem(
-                "P001",
+                Code::P001,
                 &key(path, "grants"),
                 Some(plugin.mark),
                 "at least one grant is required; without grants the plugin denies every pull",
@@ -673,7 +668,7 @@ impl Checker<'_> {
             ),
         ] {
             if mapping.starts_with(&format!("{dir}/")) {
-                self.problem("P002", &key(path, "mappingFile"), Some(plugin.mapping_file.mark), format!("`{mapping}` is inside {what}; keep the mapping where neither containerd nor the kubelet reads configuration"));
+                self.problem(Code::P002, &key(path, "mappingFile"), Some(plugin.mapping_file.mark), format!("`{mapping}` is inside {what}; keep the mapping where neither containerd nor the kubelet reads configuration"));
             }
         }
         for (i, grant) in plugin.grants.iter().enumerate() {
@@ -682,7 +677,7 @@ impl Checker<'_> {
                 image_pattern::check_pattern(&grant.registry.value, self.inventory.target.kubelet)
             {
                 self.problem(
-                    "P003",
+                    Code::P003,
                     &key(&grant_path, "registry"),
                     Some(grant.registry.mark),
                     format!(
@@ -692,13 +687,13 @@ impl Checker<'_> {
                 );
             }
             if !is_dns_label(&grant.namespace.value) {
-                self.problem("P004", &key(&grant_path, "namespace"), Some(grant.namespace.mark), format!("`{}` is not a namespace name (a DNS label: lowercase letters, digits and `-`, at most 63)", grant.namespace.value));
+                self.problem(Code::P004, &key(&grant_path, "namespace"), Some(grant.namespace.mark), format!("`{}` is not a namespace name (a DNS label: lowercase letters, digits and `-`, at most 63)", grant.namespace.value));
             }
             if let Some(sa) = &grant.service_account
                 && !(sa.value.len() <= 253 && sa.value.split('.').all(is_dns_label))
             {
                 self.problem(
-                    "P004",
+                    Code::P004,
                     &key(&grant_path, "serviceAccount"),
                     Some(sa.mark),
                     format!("`{}` is not a service account name", sa.value),
@@ -716,7 +711,7 @@ impl Checker<'_> {
                     .iter()
                     .any(|k| &k.value == name)
                 {
-                    self.problem("P005", &key(&key(&grant_path, "annotations"), name), Some(grant.mark), format!("the kubelet sends only the annotations listed in `requiredAnnotationKeys`; add `{name}` there, or the grant can never match"));
+                    self.problem(Code::P005, &key(&key(&grant_path, "annotations"), name), Some(grant.mark), format!("the kubelet sends only the annotations listed in `requiredAnnotationKeys`; add `{name}` there, or the grant can never match"));
                 }
             }
         }

@@ -4,6 +4,7 @@
 //! Hostile input is bounded: nesting depth, total node count (alias expansion included) and
 //! input size all have limits, and a duplicate mapping key is an error, never "last one wins".
 
+use crate::code::Code;
 use std::collections::{HashMap, HashSet};
 
 use yaml_rust2::parser::{Event, Parser};
@@ -208,10 +209,10 @@ pub fn parse_with(
 }
 
 fn fatal(location: Option<(usize, usize)>, message: String) -> Problem {
-    problem("Y001", location, message)
+    problem(Code::Y001, location, message)
 }
 
-fn problem(code: &'static str, location: Option<(usize, usize)>, message: String) -> Problem {
+fn problem(code: Code, location: Option<(usize, usize)>, message: String) -> Problem {
     Problem::error(code, "", location, message)
 }
 
@@ -367,14 +368,14 @@ impl Builder<'_> {
                         Value::Scalar { text, .. } => {
                             if text == "<<" {
                                 self.problems.push(problem(
-                                    "Y004",
+                                    Code::Y004,
                                     node.mark.pair(),
                                     "YAML merge keys (`<<`) are not supported; write the fields out"
                                         .into(),
                                 ));
                             } else if !seen.insert(text.clone()) {
                                 self.problems.push(problem(
-                                    "Y002",
+                                    Code::Y002,
                                     node.mark.pair(),
                                     format!("duplicate key `{text}`"),
                                 ));

@@ -2,6 +2,7 @@
 //! that registry fail (no fallback); a provider binary that is missing or not executable makes
 //! the kubelet fail the pull; an empty registry directory hides `_default`.
 
+use crate::code::Code;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
@@ -14,7 +15,7 @@ use crate::inventory::{ClientCert, Inventory, Spanned, registry_dir_name};
 fn pem(root: &Path, file: &Spanned<String>, path: String, expect: &[&str], out: &mut Vec<Problem>) {
     let disk = fsx::under_root(root, &file.value);
     match fsx::read_limited(&disk, 1 << 20) {
-        Err(e) => out.push(Problem::hinted("N001", Severity::Error, path, file.mark.pair(),
+        Err(e) => out.push(Problem::hinted(Code::N001, Severity::Error, path, file.mark.pair(),
             format!("`{}` cannot be read ({e}): containerd fails every pull of this registry, with no fallback", file.value),
             "install the file before the hosts.toml that names it, or fix the path")),
         Ok(bytes) => {
@@ -23,7 +24,7 @@ fn pem(root: &Path, file: &Spanned<String>, path: String, expect: &[&str], out: 
                 text.lines().any(|l| l.starts_with("-----BEGIN ") && l.contains(kind) && l.ends_with("-----"))
             });
             if !found {
-                out.push(Problem::hinted("N002", Severity::Error, path, file.mark.pair(),
+                out.push(Problem::hinted(Code::N002, Severity::Error, path, file.mark.pair(),
                     format!("`{}` holds no PEM {} block", file.value, expect.join(" or ")),
                     "point at a PEM file (-----BEGIN …-----)"));
             }
@@ -42,7 +43,7 @@ fn secret_file(
 ) {
     match std::fs::metadata(fsx::under_root(root, &file.value)) {
         Err(e) => out.push(Problem::hinted(
-            "N005",
+            Code::N005,
             Severity::Error,
             path,
             file.mark,
@@ -50,7 +51,7 @@ fn secret_file(
             "create it, mode 0600, owned by root",
         )),
         Ok(meta) if meta.permissions().mode() & 0o077 != 0 => out.push(Problem::hinted(
-            "N005",
+            Code::N005,
             if refused {
                 Severity::Error
             } else {
@@ -173,7 +174,7 @@ pub fn check(inventory: &Inventory, root: &Path) -> Vec<Problem> {
         let bin_dir = fsx::under_root(root, &inventory.paths.credential_provider_bin_dir);
         if !bin_dir.is_dir() {
             out.push(Problem::hinted(
-                "N004",
+                Code::N004,
                 Severity::Error,
                 "paths.credentialProviderBinDir",
                 None,
@@ -189,7 +190,7 @@ pub fn check(inventory: &Inventory, root: &Path) -> Vec<Problem> {
                 let executable = std::fs::metadata(&binary)
                     .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
                 if !executable {
-                    out.push(Problem::hinted("N003", Severity::Error, key(&index("credentialProviders", i), "name"), provider.name.mark.pair(),
+                    out.push(Problem::hinted(Code::N003, Severity::Error, key(&index("credentialProviders", i), "name"), provider.name.mark.pair(),
                         format!("`{}/{}` is missing or not executable: the kubelet fails every pull this provider matches", inventory.paths.credential_provider_bin_dir, provider.name.value),
                         "install the provider binary under its name, mode 0755"));
                 }
@@ -228,7 +229,7 @@ pub fn check(inventory: &Inventory, root: &Path) -> Vec<Problem> {
                 let hosts = certs.join(&name).join("hosts.toml");
                 let empty = std::fs::metadata(&hosts).map_or(true, |m| m.len() == 0);
                 if empty {
-                    out.push(Problem::hinted("R101", Severity::Warning, "registries.\"*\"", None,
+                    out.push(Problem::hinted(Code::R101, Severity::Warning, "registries.\"*\"", None,
                         format!("the directory `{}/{name}` has no hosts.toml, yet containerd picks it before `_default`: pulls from {name} skip the default mirror", inventory.paths.certs_dir),
                         "remove the directory, or give that registry its own entry"));
                 }

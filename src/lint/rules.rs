@@ -1,6 +1,7 @@
 //! Warnings and notes: inventories that containerd and the kubelet accept but that do not do
 //! what their authors meant.
 
+use crate::code::Code;
 use crate::effective::{RegistryModel, Scheme};
 use crate::error::{Problem, Severity};
 use crate::gates::KubeletFeatureGate;
@@ -33,12 +34,12 @@ fn plugin(inventory: &Inventory, out: &mut Vec<Problem>) {
             })
             .collect();
         if steered.is_empty() {
-            out.push(Problem::hinted("P006", Severity::Warning, key(&path, "registry"), grant.registry.mark,
+            out.push(Problem::hinted(Code::P006, Severity::Warning, key(&path, "registry"), grant.registry.mark,
                 format!("no registry in the inventory matches `{}`: these credentials go straight to the upstream, not to a mirror", grant.registry.value),
                 "add the registry with its mirrors, or fix the pattern"));
         }
         for registry in steered.into_iter().filter(|r| r.fallback) {
-            out.push(Problem::hinted("X007", Severity::Warning, key(&path, "registry"), grant.registry.mark,
+            out.push(Problem::hinted(Code::X007, Severity::Warning, key(&path, "registry"), grant.registry.mark,
                 format!("{} has `fallback: true`: the namespace credentials this grant hands out are also offered to the upstream when a pull falls through the mirrors", registry.name),
                 "set `fallback: false` on the registry"));
         }
@@ -66,13 +67,13 @@ fn patterns(inventory: &Inventory, out: &mut Vec<Problem>) {
             let path = index(&key(&provider_path, "matchImages"), j);
             let text = &pattern.value;
             if text.contains("://") {
-                out.push(Problem::hinted("K103", Severity::Warning, path.clone(), pattern.mark,
+                out.push(Problem::hinted(Code::K103, Severity::Warning, path.clone(), pattern.mark,
                     format!("`{text}` carries a scheme; the kubelet prefixes https:// itself, so this pattern can never match an image"),
                     "write the registry as in image references, e.g. `docker.io`"));
                 continue;
             }
             if text.contains(['?', '#']) {
-                out.push(Problem::hinted("K105", Severity::Warning, path.clone(), pattern.mark,
+                out.push(Problem::hinted(Code::K105, Severity::Warning, path.clone(), pattern.mark,
                     format!("`{text}` contains `?` or `#`, which start a URL query or fragment for the kubelet's parser, not a glob"),
                     "only `*` works as a wildcard, one per host label"));
             }
@@ -83,7 +84,7 @@ fn patterns(inventory: &Inventory, out: &mut Vec<Problem>) {
                 && port.parse::<u32>().map_or(true, |p| p == 0 || p > 65535)
             {
                 out.push(Problem::hinted(
-                    "K102",
+                    Code::K102,
                     Severity::Warning,
                     path.clone(),
                     pattern.mark,
@@ -92,12 +93,12 @@ fn patterns(inventory: &Inventory, out: &mut Vec<Problem>) {
                 ));
             }
             if parts.host == "*" {
-                out.push(Problem::hinted("K104", Severity::Warning, path.clone(), pattern.mark,
+                out.push(Problem::hinted(Code::K104, Severity::Warning, path.clone(), pattern.mark,
                     format!("`{text}` matches only one-label hosts such as `localhost`: a `*` stands for exactly one label, and docker.io has two"),
                     "list the registries, or use one `*` per label (`*.io`, `*.*.example.com`)"));
             }
             if parts.host != parts.host.to_lowercase() {
-                out.push(Problem::hinted("K106", Severity::Warning, path.clone(), pattern.mark,
+                out.push(Problem::hinted(Code::K106, Severity::Warning, path.clone(), pattern.mark,
                     format!("`{text}` has uppercase letters; matching is case-sensitive and image hosts are written in lowercase"),
                     "write the pattern in lowercase"));
             }
@@ -107,7 +108,7 @@ fn patterns(inventory: &Inventory, out: &mut Vec<Problem>) {
                 .any(|r| image_pattern::matches(text, &format!("{}/x", r.name)).is_ok());
             for (registry, host) in mirror_hosts.iter().filter(|_| !names_registry) {
                 if image_pattern::matches(text, &format!("{host}/x")).is_ok() {
-                    out.push(Problem::hinted("X003", Severity::Warning, path.clone(), pattern.mark,
+                    out.push(Problem::hinted(Code::X003, Severity::Warning, path.clone(), pattern.mark,
                         format!("`{text}` names the mirror host `{host}` (a mirror of {registry}), but the kubelet matches `matchImages` against image names, never mirrors: this provider never runs for {registry} images"),
                         "match the upstream registry the images are named after, e.g. the registry key"));
                     break;
@@ -123,7 +124,7 @@ fn patterns(inventory: &Inventory, out: &mut Vec<Problem>) {
             && target.kubelet < gate.on_by_default_since()
             && target.kubelet_feature_gates.enabled(gate, target.kubelet)
         {
-            out.push(Problem::hinted("K107", Severity::Info, key(&provider_path, "tokenAttributes"), attrs.mark,
+            out.push(Problem::hinted(Code::K107, Severity::Info, key(&provider_path, "tokenAttributes"), attrs.mark,
                 format!("kubelet {} reads `tokenAttributes` only with the alpha feature gate {} on, as the inventory declares; mirrorctl does not set kubelet flags", target.kubelet, gate.name()),
                 &format!("start the node's kubelet with --feature-gates={}=true", gate.name())));
         }
@@ -147,7 +148,7 @@ fn mirrors(inventory: &Inventory, out: &mut Vec<Problem>) {
                 let tls = !mirror.ca.is_empty() || !mirror.client.is_empty();
                 match (e.https_first, e.skip_verify, tls) {
                     (true, skip, _) => out.push(Problem::hinted(
-                        if skip { "M101" } else { "M102" },
+                        if skip { Code::M101 } else { Code::M102 },
                         Severity::Info,
                         key(&mirror_path, if skip { "skipVerify" } else { "url" }),
                         mirror.url.mark,
@@ -155,7 +156,7 @@ fn mirrors(inventory: &Inventory, out: &mut Vec<Problem>) {
                         "use https:// when the mirror speaks TLS, or drop the TLS settings of a plain-HTTP mirror",
                     )),
                     (false, true, _) => out.push(Problem::hinted(
-                        "M101",
+                        Code::M101,
                         Severity::Warning,
                         key(&mirror_path, "skipVerify"),
                         mirror.url.mark,
@@ -163,7 +164,7 @@ fn mirrors(inventory: &Inventory, out: &mut Vec<Problem>) {
                         "remove it, or use https:// if the mirror speaks TLS",
                     )),
                     (false, false, true) => out.push(Problem::hinted(
-                        "M102",
+                        Code::M102,
                         Severity::Warning,
                         key(&mirror_path, "url"),
                         mirror.url.mark,
@@ -190,7 +191,7 @@ fn mirrors(inventory: &Inventory, out: &mut Vec<Problem>) {
                 (None, Some(upstream)) => upstream.api_url(),
                 (None, None) => "the image's own registry".to_string(),
             };
-            out.push(Problem::hinted("X004", Severity::Warning, key(&key(&mirror_path, "auth"), "provider"), registry.mark,
+            out.push(Problem::hinted(Code::X004, Severity::Warning, key(&key(&mirror_path, "auth"), "provider"), registry.mark,
                 format!("the credentials the kubelet gets from `{provider}` for {} pulls are offered to every endpoint that challenges, the upstream {upstream} included, when a pull falls through the mirrors (`fallback: true`)", registry.name),
                 "set `fallback: false` to keep the mirror's credentials away from the upstream"));
         }

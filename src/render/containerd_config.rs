@@ -2,6 +2,7 @@
 //! table that the file's own `version` reads. Every other byte stays as it was (toml_edit keeps
 //! comments, order and formatting). Pure: the existing bytes come in, the new bytes go out.
 
+use crate::code::Code;
 use toml_edit::{DocumentMut, Item, Table, value};
 
 use crate::error::{Problem, Severity};
@@ -65,7 +66,7 @@ pub fn edit(existing: &[u8], file: &str, containerd: Version, certs_dir: &str) -
         Ok(text) => text,
         Err(_) => {
             findings.push(Problem::hinted(
-                "C005",
+                Code::C005,
                 Severity::Error,
                 "",
                 None,
@@ -82,7 +83,7 @@ pub fn edit(existing: &[u8], file: &str, containerd: Version, certs_dir: &str) -
         Ok(doc) => doc,
         Err(e) => {
             let first = e.to_string().lines().next().unwrap_or_default().to_string();
-            findings.push(Problem::hinted("C005", Severity::Error, "", None, format!("`{file}` is not valid TOML ({first}); containerd would not start with it either"), "fix the file; mirrorctl edits only valid TOML"));
+            findings.push(Problem::hinted(Code::C005, Severity::Error, "", None, format!("`{file}` is not valid TOML ({first}); containerd would not start with it either"), "fix the file; mirrorctl edits only valid TOML"));
             return Edited {
                 contents: existing.to_vec(),
                 findings,
@@ -95,7 +96,7 @@ pub fn edit(existing: &[u8], file: &str, containerd: Version, certs_dir: &str) -
             Some(v) => v,
             None => {
                 findings.push(Problem::hinted(
-                    "C006",
+                    Code::C006,
                     Severity::Error,
                     "version",
                     None,
@@ -111,7 +112,7 @@ pub fn edit(existing: &[u8], file: &str, containerd: Version, certs_dir: &str) -
     };
     let Some(table_path) = registry_table(version) else {
         findings.push(Problem::hinted(
-            "C006",
+            Code::C006,
             Severity::Error,
             "version",
             None,
@@ -134,7 +135,7 @@ pub fn edit(existing: &[u8], file: &str, containerd: Version, certs_dir: &str) -
         } else {
             "the target containerd does not read this version"
         };
-        findings.push(Problem::hinted("C003", Severity::Warning, "version", None, format!("`{file}` is config version {version} but the target is containerd {containerd} (version {expected}): {what}"), "regenerate the file with the target's `containerd config default`, or fix `target.containerd`"));
+        findings.push(Problem::hinted(Code::C003, Severity::Warning, "version", None, format!("`{file}` is config version {version} but the target is containerd {containerd} (version {expected}): {what}"), "regenerate the file with the target's `containerd config default`, or fix `target.containerd`"));
     }
     let dotted = table_path.iter().fold(String::new(), |path, k| {
         crate::inventory::path::key(&path, k)
@@ -142,7 +143,7 @@ pub fn edit(existing: &[u8], file: &str, containerd: Version, certs_dir: &str) -
     let registry = navigate(&mut doc, &table_path);
     let Some(mut registry) = registry else {
         findings.push(Problem::hinted(
-            "C006",
+            Code::C006,
             Severity::Error,
             &dotted,
             None,
@@ -158,7 +159,7 @@ pub fn edit(existing: &[u8], file: &str, containerd: Version, certs_dir: &str) -
     if let Some(current) = registry.get("config_path").and_then(Item::as_str)
         && current.contains(':')
     {
-        findings.push(Problem::hinted("C004", Severity::Warning, format!("{dotted}.config_path"), None, format!("replacing the colon-separated `config_path = \"{current}\"` with the single directory `{certs_dir}`: from containerd 2.1 the transfer service that CRI pulls go through reads one directory only and silently ignores a list"), "keep every hosts.toml under one directory"));
+        findings.push(Problem::hinted(Code::C004, Severity::Warning, format!("{dotted}.config_path"), None, format!("replacing the colon-separated `config_path = \"{current}\"` with the single directory `{certs_dir}`: from containerd 2.1 the transfer service that CRI pulls go through reads one directory only and silently ignores a list"), "keep every hosts.toml under one directory"));
     }
     let unchanged = registry.get("config_path").and_then(Item::as_str) == Some(certs_dir);
     if !unchanged {
@@ -262,7 +263,7 @@ fn conflicts(
             .as_table_like()
             .map(|t| t.iter().map(|(k, _)| k.to_string()).collect())
             .unwrap_or_default();
-        findings.push(Problem::hinted("C001", severity, format!("{dotted}.mirrors"), None, format!("legacy `registry.mirrors` ({}) in `{file}`: {effect}", names.join(", ")), "move each mirror into the inventory's `registries` and delete the `mirrors` table; mirrorctl never deletes your settings itself"));
+        findings.push(Problem::hinted(Code::C001, severity, format!("{dotted}.mirrors"), None, format!("legacy `registry.mirrors` ({}) in `{file}`: {effect}", names.join(", ")), "move each mirror into the inventory's `registries` and delete the `mirrors` table; mirrorctl never deletes your settings itself"));
     }
     if let Some(configs) = table.get("configs").and_then(Item::as_table_like) {
         for (host, config) in configs.iter() {
@@ -271,10 +272,10 @@ fn conflicts(
             };
             // Even an empty `tls` table counts (measured with containerd 1.6.20).
             if config.get("tls").is_some() {
-                findings.push(Problem::hinted("C001", severity, crate::inventory::path::key(&crate::inventory::path::key(&format!("{dotted}.configs"), host), "tls"), None, format!("legacy `registry.configs.\"{host}\".tls` in `{file}`: {effect}"), "move the CA and client settings into the inventory (`ca`, `client`, `skipVerify`) and delete the `tls` table"));
+                findings.push(Problem::hinted(Code::C001, severity, crate::inventory::path::key(&crate::inventory::path::key(&format!("{dotted}.configs"), host), "tls"), None, format!("legacy `registry.configs.\"{host}\".tls` in `{file}`: {effect}"), "move the CA and client settings into the inventory (`ca`, `client`, `skipVerify`) and delete the `tls` table"));
             }
             if config.get("auth").is_some_and(non_empty) {
-                findings.push(Problem::hinted("C002", Severity::Warning, crate::inventory::path::key(&crate::inventory::path::key(&format!("{dotted}.configs"), host), "auth"), None, format!("`registry.configs.\"{host}\".auth` in `{file}` is deprecated and used only when the kubelet sends no credentials, keyed by the host containerd contacts"), "use a kubelet credential provider or `auth.basicFrom`"));
+                findings.push(Problem::hinted(Code::C002, Severity::Warning, crate::inventory::path::key(&crate::inventory::path::key(&format!("{dotted}.configs"), host), "auth"), None, format!("`registry.configs.\"{host}\".auth` in `{file}` is deprecated and used only when the kubelet sends no credentials, keyed by the host containerd contacts"), "use a kubelet credential provider or `auth.basicFrom`"));
             }
         }
     }
