@@ -62,16 +62,23 @@ apply() {
 }
 
 # pull NS REF ROOT: ctr pulls REF into containerd namespace NS with --hosts-dir set to ROOT's
-# rendered certs dir; the ctr debug log goes to DIR/pull.NS.log. Returns ctr's status.
+# rendered certs dir; the ctr debug log goes to DIR/pull.NS.log. ctr 1.x resolves and fetches
+# itself; ctr 2.x hands the pull (and the hosts dir) to the daemon's transfer service, so what
+# the bench's containerd logged meanwhile (at debug level) goes to DIR/pull.NS.daemon.log.
+# Returns ctr's status.
 pull() {
-  local ns=$1 ref=$2 root=$3
+  local ns=$1 ref=$2 root=$3 rc=0 before
+  before=$(stat -c %s "$WORK/containerd.out")
   timeout 60 ctr --address "$SOCK" --namespace "$ns" --debug images pull \
-    --hosts-dir "$(certs_dir "$root")" "$ref" >"$DIR/pull.$ns.log" 2>&1
+    --hosts-dir "$(certs_dir "$root")" "$ref" >"$DIR/pull.$ns.log" 2>&1 || rc=$?
+  tail -c +$((before + 1)) "$WORK/containerd.out" >"$DIR/pull.$ns.daemon.log"
+  return "$rc"
 }
 
-# The hosts ctr tried for the tag, in order, one per line.
+# The hosts containerd tried for the tag, in order, one per line: from ctr's log (1.x) or from
+# the daemon's (2.x, the transfer service); the other one has no such line.
 hosts_tried() {
-  sed -n 's/.*msg=resolving host="\([^"]*\)".*/\1/p' "$DIR/pull.$1.log"
+  sed -n 's/.*msg=resolving host="\([^"]*\)".*/\1/p' "$DIR/pull.$1.log" "$DIR/pull.$1.daemon.log"
 }
 
 # The hosts (host:port) `mirrorctl resolve REF` names over the last applied inventory, in its
@@ -119,6 +126,8 @@ requests() {
 show_pull_failure() {
   printf -- '--- ctr log (tail)\n'
   tail -n 15 "$DIR/pull.$1.log"
+  printf -- '--- containerd log during the pull (tail)\n'
+  tail -n 15 "$DIR/pull.$1.daemon.log"
 }
 
 # expect_pull_via NS REF ROOT PORT URI: the pull succeeds, the digest is the pushed one, and
@@ -180,7 +189,7 @@ http_status() {
 header() {
   cat <<EOF
 version: 1
-target: {containerd: "1.6", kubelet: "1.34"}
+target: {containerd: "$CONTAINERD_VERSION", kubelet: "1.34"}
 paths:
   certsDir: /etc/containerd/certs.d
 registries:
@@ -230,7 +239,7 @@ EOF
   expect_pull_via s2 docker.io/library/e2e:1 "$root" 6002 '/v2/library/e2e/manifests/1?ns=docker.io'
   tried=$(hosts_tried s2 | paste -sd' ')
   [[ $tried == "127.0.0.1:6003 127.0.0.1:6002" ]] || fail "hosts tried: '$tried', expected :6003 then :6002"
-  grep -q '127.0.0.1:6003.*connection refused' "$DIR/pull.s2.log" ||
+  cat "$DIR/pull.s2.log" "$DIR/pull.s2.daemon.log" | grep -q '127.0.0.1:6003.*connection refused' ||
     fail "ctr did not report :6003 refusing the connection"
   note "tried in order: $tried (:6003 refused the connection)"
 }
@@ -450,7 +459,7 @@ node_mount() {
 # variables added to its environment; output appended to DIR/containerd.log.
 node_containerd_start() {
   printf -- '--- containerd started\n' >>"$DIR/containerd.log"
-  env "$@" containerd >>"$DIR/containerd.log" 2>&1 &
+  env "$@" containerd --log-level debug >>"$DIR/containerd.log" 2>&1 &
   NODE_PID=$!
   wait_for "the node's containerd" "$NODE_PID" ctr --address "$SOCK" version
 }
@@ -502,14 +511,55 @@ for f in report["files"]:
 }
 
 # cri_pull OUT [--username U --password P]: PullImage of docker.io/library/e2e:1 over SOCK;
-# the image ref on stdout, errors in DIR/OUT.
+# the image ref on stdout, errors in DIR/OUT (cri.LABEL.err). What the node's containerd logged
+# meanwhile goes to DIR/pull.cri-LABEL.daemon.log, read by expect_cri_via.
 cri_pull() {
-  local out=$1
+  local out=$1 label rc=0 before
   shift
-  /usr/bin/python3 "$HERE/cri_pull.py" "$SOCK" docker.io/library/e2e:1 --timeout 20 "$@" 2>"$DIR/$out"
+  label=${out#cri.}
+  label=cri-${label%.err}
+  before=$(stat -c %s "$DIR/containerd.log")
+  /usr/bin/python3 "$HERE/cri_pull.py" "$SOCK" docker.io/library/e2e:1 --timeout 20 "$@" 2>"$DIR/$out" || rc=$?
+  : >"$DIR/pull.$label.log"
+  tail -c +$((before + 1)) "$DIR/containerd.log" >"$DIR/pull.$label.daemon.log"
+  return "$rc"
+}
+
+# CRI pulls go through the transfer service from 2.1 on (unless use_local_image_pull is set,
+# which the default config does not).
+cri_uses_transfer() {
+  local major=${CONTAINERD_VERSION%%.*} minor=${CONTAINERD_VERSION#*.}
+  minor=${minor%%.*}
+  ((major > 2 || (major == 2 && minor >= 1)))
+}
+
+# expect_cri_via LABEL SERVED: the CRI pull cri_pull made as cri.LABEL.err took the pull path of
+# this version (the transfer service from 2.1 on, containerd's own CRI pull before), and the
+# hosts the node's containerd tried are the ones `resolve` names, up to SERVED (host:port).
+expect_cri_via() {
+  local log=$DIR/pull.cri-$1.daemon.log
+  if cri_uses_transfer; then
+    grep -q 'using transfer service' "$log" || fail "containerd $CONTAINERD_VERSION did not log its CRI pull 'using transfer service'"
+  elif grep -q 'using transfer service' "$log"; then
+    fail "containerd $CONTAINERD_VERSION pulled through the transfer service; expected its own CRI pull"
+  fi
+  expect_resolve_matches "cri-$1" docker.io/library/e2e:1 "$2"
+  note "CRI pull path: $(if cri_uses_transfer; then echo "transfer service"; else echo "CRI's own (no transfer service)"; fi)"
 }
 
 MANIFEST_URI='/v2/library/e2e/manifests/1?ns=docker.io'
+
+# The table of `containerd config default` that holds the CRI's config_path, spelt as that
+# default spells it, and its config_path line there before and after apply: config version 2
+# (1.x) quotes with "", version 3 (2.x) with '' (apply writes its value with "").
+if ((CONTAINERD_MAJOR >= 2)); then
+  REGISTRY_TABLE="[plugins.'io.containerd.cri.v1.images'.registry]"
+  CONFIG_PATH_UNSET="      config_path = ''"
+else
+  REGISTRY_TABLE='[plugins."io.containerd.grpc.v1.cri".registry]'
+  CONFIG_PATH_UNSET='      config_path = ""'
+fi
+CONFIG_PATH_SET='      config_path = "/etc/containerd/certs.d"'
 
 scenario_9() {
   local root=$DIR/root inv hosts ref digest changes pid table line first
@@ -519,11 +569,11 @@ scenario_9() {
   mkdir -p "$root/etc/containerd" "$DIR/containerd/cni/bin" "$DIR/containerd/cni/conf"
   containerd_config "$DIR/containerd" "$config"
   cp -p "$config" "$orig"
-  grep -qx '      config_path = ""' "$orig" || fail "premise: containerd config default has no config_path = \"\""
+  grep -qxF "$CONFIG_PATH_UNSET" "$orig" || fail "premise: containerd config default has no line '$CONFIG_PATH_UNSET'"
   trap node_cleanup EXIT
   node_mount "$root"
   node_containerd_start
-  note "node: ROOT/etc/containerd at /etc/containerd; containerd (no --config) on containerd config default + sandbox tweaks, config_path = \"\""
+  note "node: ROOT/etc/containerd at /etc/containerd; containerd (no --config) on its own containerd config default (version $(awk '/^version = / { print $3; exit }' "$orig")) + sandbox tweaks, ${CONFIG_PATH_UNSET#"${CONFIG_PATH_UNSET%%[! ]*}"}"
 
   inv=$(cri_inventory cri 6011)
   json_check "$inv" "$root"
@@ -538,22 +588,22 @@ scenario_9() {
   grep -q 'restart containerd' "$first" || { cat "$first"; fail "apply did not name the containerd restart"; }
   note "apply: exit 2, \"$(tail -n 1 "$first")\"; again: exit 0"
 
-  # Only the config_path line differs, in the table containerd 1.6 reads for version 2.
+  # Only the config_path line differs, in the table this containerd reads for its version.
   cp -p "$config" "$edited"
   changes=$(diff "$orig" "$edited" || true)
-  if ! awk 'NR == 1 && /^[0-9]+c[0-9]+$/ { split($0, n, "c"); ok = n[1] == n[2] }
-            NR == 2 && $0 != "<       config_path = \"\"" { ok = 0 }
+  if ! awk -v unset="< $CONFIG_PATH_UNSET" -v set="> $CONFIG_PATH_SET" \
+    'NR == 1 && /^[0-9]+c[0-9]+$/ { split($0, n, "c"); ok = n[1] == n[2] }
+            NR == 2 && $0 != unset { ok = 0 }
             NR == 3 && $0 != "---" { ok = 0 }
-            NR == 4 && $0 != ">       config_path = \"/etc/containerd/certs.d\"" { ok = 0 }
+            NR == 4 && $0 != set { ok = 0 }
             END { exit !(ok && NR == 4) }' <<<"$changes"; then
     printf -- '--- diff of config.toml\n%s\n' "$changes"
     fail "apply changed more (or other) than the config_path line"
   fi
   table=$(awk -v n="${changes%%c*}" 'NR < n && /^ *\[/ { t = $0 } NR == n { sub(/^ */, "", t); print t; exit }' "$edited")
-  [[ $table == '[plugins."io.containerd.grpc.v1.cri".registry]' ]] ||
-    fail "config_path was set under $table, not [plugins.\"io.containerd.grpc.v1.cri\".registry]"
+  [[ $table == "$REGISTRY_TABLE" ]] || fail "config_path was set under $table, not $REGISTRY_TABLE"
   [[ $(stat -c %a "$edited") == "$(stat -c %a "$orig")" ]] || fail "config.toml mode changed"
-  note "diff config.toml: line ${changes%%c*} only, config_path = \"\" -> \"/etc/containerd/certs.d\", in $table"
+  note "diff config.toml: line ${changes%%c*} only, ${CONFIG_PATH_UNSET##* } -> ${CONFIG_PATH_SET##* }, in $table"
 
   # The restart is real: the containerd that was running before apply still ignores hosts.toml.
   hosts=/etc/containerd/certs.d/docker.io/hosts.toml
@@ -588,6 +638,7 @@ scenario_9() {
   requests 6011 "$MANIFEST_URI" | grep -q ' 200 user=e2euser ' ||
     fail "mirror :6011 did not serve the manifest to e2euser"
   note "PullImage(auth: e2euser, server_address: \"\") -> $ref, manifest $digest"
+  expect_cri_via auth 127.0.0.1:6011
   note "mirror :6011 logged: $(requests 6011 "$MANIFEST_URI" | sed -E 's/ [a-z]+="?-"?//g' | paste -sd'|')"
 
   # A hosts.toml-only change (a mirror put in front) names no restart, and the running
@@ -614,6 +665,7 @@ scenario_9() {
   [[ -n $line ]] || fail "containerd ($NODE_PID, not restarted) did not follow hosts.toml to :6002"
   expect_silent 6011
   note "same containerd ($NODE_PID) -> $ref; mirror :6002 logged: $(sed -E 's/ [a-z]+="?-"?//g' <<<"$line")"
+  expect_cri_via front 127.0.0.1:6002
 }
 
 scenario_10() {
@@ -859,7 +911,7 @@ scenario_11() {
   # then the upstream's access log (and any other endpoint's).
   node_mount "$root"
   node_containerd_start HTTPS_PROXY="$M:$PROXY_PORT" HTTP_PROXY="$M:$PROXY_PORT"
-  grep -qx '      config_path = "/etc/containerd/certs.d"' /etc/containerd/config.toml ||
+  grep -qxF "$CONFIG_PATH_SET" /etc/containerd/config.toml ||
     fail "apply did not set config_path in /etc/containerd/config.toml"
   note "node containerd ($NODE_PID) on /etc/containerd/config.toml with config_path set by apply; HTTPS_PROXY=:$PROXY_PORT"
 
@@ -885,6 +937,7 @@ scenario_11() {
   line=$(teams_requests 200 | grep ' user=team-a-bot ' | head -n 1)
   [[ -n $line ]] || fail "mirror :$TEAMS_PORT did not serve the manifest to team-a-bot"
   note "team-a's answer: PullImage(auth: team-a-bot, server_address: \"\") -> $ref, manifest $digest"
+  expect_cri_via team-a "127.0.0.1:$TEAMS_PORT"
   # containerd asks the one mirror twice per pull (as [host] and as server) and retries refused
   # credentials; counted, not listed.
   note "mirror :$TEAMS_PORT logged for the manifest: $(requests "$TEAMS_PORT" "$MANIFEST_URI" | awk '{ print $1, $3, $4 }' |
