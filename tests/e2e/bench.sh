@@ -197,6 +197,13 @@ bench_nginx() {
   wait_for nginx "$LAST_PID" curl -fsS "http://127.0.0.1:5100/v2/"
 }
 
+# The blackholed mirror of the dial_timeout scenario: connections to :6018 never complete.
+BLACKHOLE_PORT=6018
+bench_blackhole() {
+  start_server blackhole /usr/bin/python3 "$HERE/blackhole.py" "$BLACKHOLE_PORT"
+  wait_for blackhole "$LAST_PID" grep -qx ready "$WORK/blackhole.out"
+}
+
 bench_containerd() {
   local dir=$WORK/containerd
   mkdir -p "$dir/cni/bin" "$dir/cni/conf"
@@ -211,6 +218,7 @@ bench_start() {
   bench_image
   bench_registry
   bench_nginx
+  bench_blackhole
   bench_containerd
 }
 
