@@ -8,7 +8,10 @@ fn shown(node: &Node, subcommand: &str, extra: &[&str]) -> String {
     let run = node.run(subcommand, extra);
     let root = node.root().display().to_string();
     let inventory = node.inventory_path().display().to_string();
-    let clean = |text: &str| text.replace(&inventory, "[INVENTORY]").replace(&root, "[ROOT]");
+    let clean = |text: &str| {
+        text.replace(&inventory, "[INVENTORY]")
+            .replace(&root, "[ROOT]")
+    };
     format!(
         "$ mirrorctl {subcommand} {}\nexit {}\n--- stdout\n{}--- stderr\n{}",
         extra.join(" "),
@@ -35,7 +38,10 @@ fn apply_check_and_diff_reports() {
             "      - url: https://cache-2.corp.example\n",
         )
         .replace("  ghcr.io:\n    mirrors:\n      - url: https://artifactory.corp.example/artifactory/api/docker/ghcr\n        capabilities: [pull]\n", "");
-    assert_ne!(edited, example, "the example changed shape: update this test");
+    assert_ne!(
+        edited, example,
+        "the example changed shape: update this test"
+    );
     node.inventory(&edited);
     out.push(shown(&node, "check", &[]));
     out.push(shown(&node, "diff", &[]));

@@ -185,7 +185,10 @@ impl Run {
     #[track_caller]
     pub fn status(&self, expected: i32) -> &Self {
         if self.status != expected {
-            self.mismatch(format!("expected exit status {expected}, got {}", self.status));
+            self.mismatch(format!(
+                "expected exit status {expected}, got {}",
+                self.status
+            ));
         }
         self
     }

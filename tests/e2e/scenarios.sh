@@ -354,7 +354,7 @@ EOF
 }
 
 scenario_7() {
-  local root=$DIR/root inv tried
+  local root=$DIR/root inv tried https_first tls_attempts
   inv=$(inventory mirror-only <<EOF
 $(header)
   "127.0.0.1:5100":
@@ -384,6 +384,15 @@ EOF
   apply "$inv" "$root"
   expect_pull_via s7b 127.0.0.1:5100/e2e/tiny:1 "$root" 5100 /v2/e2e/tiny/manifests/1
   note "control: with fallback true the upstream :5100 serves the same pull"
+  # The loopback upstream's default endpoint: HTTPS first (then HTTP) exactly when resolve says
+  # so; nginx logs the TLS attempt on its plain port as a 400.
+  https_first=$(endpoint_field 127.0.0.1:5100/e2e/tiny:1 127.0.0.1:5100 httpsFirst)
+  tls_attempts=$(awk '$3 == 400' "$(mirror_log 5100)" | wc -l)
+  if [[ $https_first == true && $tls_attempts == 0 ]] || [[ $https_first != true && $tls_attempts != 0 ]]; then
+    cat "$(mirror_log 5100)"
+    fail "resolve gives the loopback upstream httpsFirst $https_first, but :5100 logged $tls_attempts TLS attempts"
+  fi
+  note "loopback upstream: resolve httpsFirst $https_first, and :5100 logged $tls_attempts TLS attempt(s) before plain HTTP"
 }
 
 # The credential files of scenario 8, at node paths below ROOT (apply reads them through --root),
