@@ -38,7 +38,9 @@ case ${1:-} in
 esac
 (($#)) && SUITES=("$@")
 
-command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null || die "needs apt-get and dpkg-deb (Debian)"
+for tool in apt-get apt-cache dpkg-deb; do
+  command -v "$tool" >/dev/null || die "needs $tool (Debian's apt and dpkg)"
+done
 # The packages depend on runc (and libc6 >= 2.34, which bookworm has); nothing here installs it.
 command -v runc >/dev/null || PATH=$PATH:/usr/sbin:/sbin command -v runc >/dev/null ||
   die "runc is not installed (apt-get install runc): the fetched containerd packages depend on it"
@@ -47,7 +49,8 @@ command -v runc >/dev/null || PATH=$PATH:/usr/sbin:/sbin command -v runc >/dev/n
 # stanza of a .sources file or the line of a .list file) as apt itself reports it.
 . /etc/os-release
 [[ -n ${VERSION_CODENAME:-} ]] || die "no VERSION_CODENAME in /etc/os-release"
-entry=$(apt-get indextargets --format '$(RELEASE) $(TARGET_OF) $(IDENTIFIER) $(SOURCESENTRY)' |
+# shellcheck disable=SC2016  # $(FIELD) is apt's own template syntax
+entry=$(apt-get indextargets --no-release-info --format '$(RELEASE) $(TARGET_OF) $(IDENTIFIER) $(SOURCESENTRY)' |
   awk -v rel="$VERSION_CODENAME" '$1 == rel && $2 == "deb" && $3 == "Packages" { print $4; exit }')
 [[ -n $entry ]] || die "apt has no 'deb' source for $VERSION_CODENAME (apt-get indextargets); is apt configured?"
 entry_file=${entry%:*}

@@ -1211,8 +1211,10 @@ EOF
   fi
   # Refused for a containerd that ignores dial_timeout; shown right by that containerd itself:
   # the same file, rendered for 2.1, does not bound its dial.
-  [[ $APPLY_RC == 1 ]] && grep -q 'M011' "$APPLY_OUT" ||
-    { cat "$APPLY_OUT"; fail "mirrorctl apply exited $APPLY_RC for dialTimeout on $CONTAINERD_VERSION, expected 1 (M011)"; }
+  if [[ $APPLY_RC != 1 ]] || ! grep -q 'M011' "$APPLY_OUT"; then
+    cat "$APPLY_OUT"
+    fail "mirrorctl apply exited $APPLY_RC for dialTimeout on $CONTAINERD_VERSION, expected 1 (M011)"
+  fi
   [[ ! -e $(certs_dir "$root")/docker.io ]] || fail "the refused apply wrote docker.io/"
   note "refused for $CONTAINERD_VERSION: dialTimeout (M011); nothing written"
   sed 's/^target: {containerd: "[^"]*"/target: {containerd: "2.1"/' "$inv" >"$DIR/dial-timeout-2.1.yaml"
@@ -1247,8 +1249,10 @@ EOF
     note "accepted for $CONTAINERD_VERSION: capabilities [pull, resolve, referrers], and containerd read the file"
     return 0
   fi
-  [[ $APPLY_RC == 1 ]] && grep -q 'M005' "$APPLY_OUT" ||
-    { cat "$APPLY_OUT"; fail "mirrorctl apply exited $APPLY_RC for referrers on $CONTAINERD_VERSION, expected 1 (M005)"; }
+  if [[ $APPLY_RC != 1 ]] || ! grep -q 'M005' "$APPLY_OUT"; then
+    cat "$APPLY_OUT"
+    fail "mirrorctl apply exited $APPLY_RC for referrers on $CONTAINERD_VERSION, expected 1 (M005)"
+  fi
   [[ ! -e $(certs_dir "$root")/docker.io ]] || fail "the refused apply wrote docker.io/"
   note "refused for $CONTAINERD_VERSION: capability referrers (M005), nothing written$( ((CONTAINERD_MAJOR >= 2)) && echo "; acceptance needs containerd 2.2+, which this run does not have")"
   # Why: the file rendered for 2.2 makes this containerd ignore the WHOLE file (unknown
