@@ -211,6 +211,8 @@ fn integration(name: &str, script: &str) -> Trial {
                 .unwrap_or("its tools are not installed");
             return missing(why.to_string());
         }
+        // From a line of their own, after the harness's `test NAME ... `.
+        println!();
         print!("{}", String::from_utf8_lossy(&output.stdout));
         eprint!("{stderr}");
         if output.status.success() {
