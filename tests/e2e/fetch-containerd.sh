@@ -8,8 +8,9 @@
 #
 # The temporary sources list copies the machine's entry for its own release (deb822 stanza in
 # /etc/apt/sources.list.d/*.sources, or a one-line entry) with only the suite changed, so the
-# URIs and Signed-By are the machine's. apt runs with its own lists, cache, status and sources
-# under the cache directory, so the system's package lists are not touched either.
+# URIs and Signed-By are the machine's (a deb822 copy also limits the index targets to Packages,
+# sparing translations and AppStream data). apt runs with its own lists, cache, status and
+# sources under the cache directory, so the system's package lists are not touched either.
 #
 # Environment: MIRRORCTL_CONTAINERD_CACHE  the cache (default: ${XDG_CACHE_HOME:-$HOME/.cache}/mirrorctl/containerd)
 # Exit status: 0 every suite fetched, 1 an error, 64 usage.
@@ -32,7 +33,7 @@ case ${1:-} in
     exit 0
     ;;
   -*)
-    sed -n '2,15s/^# \{0,1\}//p' "$0" >&2
+    sed -n '2,16s/^# \{0,1\}//p' "$0" >&2
     exit 64
     ;;
 esac
