@@ -1270,6 +1270,64 @@ EOF
   note "containerd $CONTAINERD_VERSION given the 2.2 file: \"failed to decode hosts.toml: unknown capability referrers\", tried only $tried; :6001 never asked"
 }
 
+# docker.io through :6002 only; with MANAGE=1 mirrorctl also owns config_path.
+list_inventory() {
+  {
+    if [[ ${MANAGE:-} == 1 ]]; then
+      header | sed '/^registries:$/i containerd: {manageConfig: true, configFile: /etc/containerd/config.toml}'
+    else
+      header
+    fi
+    printf '  docker.io:\n    mirrors:\n      - url: %s:6002\n    fallback: false\n' "$M"
+  } | inventory "$1"
+}
+
+scenario_17() {
+  local root=$DIR/root inv ref config=$DIR/root/etc/containerd/config.toml listed
+  local SOCK=$DIR/containerd/containerd.sock
+  mkdir -p "$root/etc/containerd" "$DIR/containerd/cni/bin" "$DIR/containerd/cni/conf"
+  containerd_config "$DIR/containerd" "$config"
+  # The 2.2+ default when neither is set, written out: a list of two directories, the second
+  # absent. Quoted as this version's default quotes.
+  local q=${CONFIG_PATH_UNSET: -1}
+  listed="${CONFIG_PATH_UNSET%"$q$q"}$q/etc/containerd/certs.d:/etc/docker/certs.d$q"
+  [[ $(grep -cxF "$CONFIG_PATH_UNSET" "$config") == 1 ]] || fail "premise: no single '$CONFIG_PATH_UNSET' line to replace"
+  awk -v from="$CONFIG_PATH_UNSET" -v to="$listed" '$0 == from { $0 = to } { print }' "$config" >"$config.new" && mv "$config.new" "$config"
+  grep -qxF "$listed" "$config" || fail "could not write the list into config.toml"
+  inv=$(list_inventory hosts-only)
+  apply "$inv" "$root"
+  trap node_cleanup EXIT
+  node_mount "$root"
+  node_containerd_start
+  note "node containerd on its default config with ${listed#"${listed%%[! ]*}"}; hosts.toml for docker.io (mirror :6002) written by apply, config.toml not managed"
+  if cri_uses_transfer; then
+    if cri_pull cri.list.err >/dev/null; then
+      fail "containerd $CONTAINERD_VERSION pulled with a config_path list; its transfer service was expected to ignore it"
+    fi
+    grep -q 'registry-1.docker.io' "$DIR/cri.list.err" || fail "the pull did not fail on the upstream: $(cat "$DIR/cri.list.err")"
+    grep -q 'using transfer service' "$DIR/pull.cri-list.daemon.log" || fail "containerd $CONTAINERD_VERSION did not log its CRI pull 'using transfer service'"
+    expect_silent 6002
+    note "transfer service ($CONTAINERD_VERSION): the list is ignored, the pull went to the upstream: $(grep -o 'failed to do request: .*' "$DIR/cri.list.err" | cut -c1-120)"
+  else
+    ref=$(cri_pull cri.list.err) || { cat "$DIR/cri.list.err"; fail "CRI pull with a config_path list failed on $CONTAINERD_VERSION"; }
+    [[ $ref == "$CONFIG_DIGEST" ]] || fail "PullImage answered '$ref', expected $CONFIG_DIGEST"
+    expect_cri_via list 127.0.0.1:6002
+    note "containerd $CONTAINERD_VERSION's own CRI pull splits the list: :6002 served"
+  fi
+  # mirrorctl owning config_path replaces the list with its one directory, and says why (C004).
+  inv=$(MANAGE=1 list_inventory managed)
+  apply "$inv" "$root"
+  grep -q 'C004' "$DIR/apply.$((APPLY_N - 1)).out" || { cat "$DIR/apply.$((APPLY_N - 1)).out"; fail "apply did not warn C004 about the list"; }
+  grep -qxF "$CONFIG_PATH_SET" "$config" || fail "apply did not set the single directory"
+  node_containerd_stop
+  node_containerd_start
+  reset_logs
+  ref=$(cri_pull cri.single.err) || { cat "$DIR/cri.single.err"; fail "CRI pull after apply set one directory failed"; }
+  [[ $ref == "$CONFIG_DIGEST" ]] || fail "PullImage answered '$ref', expected $CONFIG_DIGEST"
+  expect_cri_via single 127.0.0.1:6002
+  note "apply replaced the list with ${CONFIG_PATH_SET##* } (warning C004); restarted, the CRI pull went through :6002"
+}
+
 SCENARIOS=(
   "1|two mirrors in inventory order, then swapped|scenario_1"
   "2|first mirror down, the second serves|scenario_2"
@@ -1287,4 +1345,5 @@ SCENARIOS=(
   "14|http:// mirrors with TLS settings: HTTPS first exactly where resolve says so|scenario_14"
   "15|dial_timeout: honoured (2.0.7+, 2.1+) or refused|scenario_15"
   "16|referrers: accepted on 2.2+, refused below|scenario_16"
+  "17|a config_path list: ignored by the 2.1+ transfer service, replaced by mirrorctl|scenario_17"
 )
