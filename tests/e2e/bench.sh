@@ -22,14 +22,18 @@ fill() {
   sed -e "s|@WORK@|$WORK|g" "$1" >"$2"
 }
 
-# containerd_config DIR OUT: the real `containerd config default` with the sandbox tweaks of
-# containerd.tweaks (@DIR@ = DIR, which receives root, state and sockets) written to OUT. Every
-# tweak must replace exactly one existing line: a default that moved or vanished fails the bench
-# instead of being silently added or ignored. config_path stays as the default has it ("").
+# containerd_config DIR OUT: the real `containerd config default` of the containerd under test
+# with the sandbox tweaks of containerd.vN.tweaks, N the config version that default writes
+# (2 for 1.x, 3 for 2.x), @DIR@ = DIR (which receives root, state and sockets), written to OUT.
+# Every tweak must replace exactly one existing line: a default that moved or vanished fails the
+# bench instead of being silently added or ignored. config_path stays as the default has it ("").
 containerd_config() {
-  local dir=$1 out=$2
+  local dir=$1 out=$2 version tweaks
   containerd config default >"$out.default" || die "containerd config default failed"
-  awk -v dir="$dir" '
+  version=$(awk '/^version = / { print $3; exit }' "$out.default")
+  tweaks=$HERE/containerd.v$version.tweaks
+  [[ -f $tweaks ]] || die "containerd config default writes config version '$version'; there is no ${tweaks##*/}"
+  awk -v dir="$dir" -v tweaks="${tweaks##*/}" '
     # The value with every @DIR@ replaced, by index: dir is a path, not a regex replacement.
     function expand(v,   i, r) {
       r = ""
@@ -60,13 +64,13 @@ containerd_config() {
     END {
       for (t = 1; t <= n; t++) {
         if (hits[t] != 1) {
-          printf "containerd.tweaks: [%s] %s matched %d lines of `containerd config default`, expected 1\n", T[t], K[t], hits[t] > "/dev/stderr"
+          printf "%s: [%s] %s matched %d lines of `containerd config default`, expected 1\n", tweaks, T[t], K[t], hits[t] > "/dev/stderr"
           bad = 1
         }
       }
       exit bad
     }
-  ' "$HERE/containerd.tweaks" "$out.default" >"$out" || die "cannot apply containerd.tweaks"
+  ' "$tweaks" "$out.default" >"$out" || die "cannot apply ${tweaks##*/}"
   rm -f "$out.default"
 }
 
@@ -193,12 +197,19 @@ bench_nginx() {
   wait_for nginx "$LAST_PID" curl -fsS "http://127.0.0.1:5100/v2/"
 }
 
+# The blackholed mirror of the dial_timeout scenario: connections to :6018 never complete.
+BLACKHOLE_PORT=6018
+bench_blackhole() {
+  start_server blackhole /usr/bin/python3 "$HERE/blackhole.py" "$BLACKHOLE_PORT"
+  wait_for blackhole "$LAST_PID" grep -qx ready "$WORK/blackhole.out"
+}
+
 bench_containerd() {
   local dir=$WORK/containerd
   mkdir -p "$dir/cni/bin" "$dir/cni/conf"
   containerd_config "$dir" "$dir/config.toml"
   SOCK=$dir/containerd.sock
-  start_server containerd containerd --config "$dir/config.toml"
+  start_server containerd containerd --config "$dir/config.toml" --log-level debug
   wait_for containerd "$LAST_PID" ctr --address "$SOCK" version
 }
 
@@ -207,6 +218,7 @@ bench_start() {
   bench_image
   bench_registry
   bench_nginx
+  bench_blackhole
   bench_containerd
 }
 

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# The containerd end-to-end suite of mirrorctl (issue 3): real containerd 1.6 pulls a tiny image
-# through real docker-registry mirrors (behind nginx) configured only by files that
-# `mirrorctl apply` wrote, inside private network, mount and PID namespaces with loopback only.
+# The containerd end-to-end suite of mirrorctl (issues 3 and 13): real containerd (1.6, 1.7 or
+# 2.x) pulls a tiny image through real docker-registry mirrors (behind nginx) configured only by
+# files that `mirrorctl apply` wrote, inside private network, mount and PID namespaces with
+# loopback only. Every inventory targets the containerd under test (`containerd --version`).
 #
 # Usage: run.sh MIRRORCTL      run the suite with that mirrorctl binary (as root)
 #        run.sh --preflight    print the missing components, one per line; exit 77 if any
 #
-# Environment: E2E_ONLY="1 7"  run only those scenarios
+# Environment: E2E_CONTAINERD_BIN=DIR  the containerd under test: DIR holds containerd, ctr and
+#                                      containerd-shim-runc-v2 (default: those on PATH)
+#              E2E_ONLY="1 7"  run only those scenarios
 #              E2E_KEEP=1      keep the temp dir (logs, inventories, rendered files)
 #              E2E_STRICT=1    a pending scenario fails the run
 # Exit status: 0 every scenario proven (or pending), 1 a scenario or the bench failed or the
@@ -17,10 +20,20 @@ shopt -s inherit_errexit
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # nginx and ip live in sbin, which a non-login root shell may not have on its PATH.
 PATH=$PATH:/usr/sbin:/sbin
+# The containerd under test comes first on PATH: the suite, ctr and containerd's own lookup of
+# its shim all find it there.
+if [[ -n ${E2E_CONTAINERD_BIN:-} ]]; then
+  PATH=$E2E_CONTAINERD_BIN:$PATH
+fi
 
 missing_components() {
   local cmd
   [[ $(id -u) == 0 ]] || echo "root (uid 0)"
+  if [[ -n ${E2E_CONTAINERD_BIN:-} ]]; then
+    for cmd in containerd ctr containerd-shim-runc-v2; do
+      [[ -x $E2E_CONTAINERD_BIN/$cmd ]] || echo "$E2E_CONTAINERD_BIN/$cmd (E2E_CONTAINERD_BIN)"
+    done
+  fi
   for cmd in unshare ip containerd ctr docker-registry nginx openssl curl timeout mount umount mountpoint; do
     command -v "$cmd" >/dev/null 2>&1 || echo "$cmd"
   done
@@ -53,7 +66,7 @@ case ${1:-} in
     exit 77
     ;;
   '' | -h | --help)
-    sed -n '2,13s/^# \{0,1\}//p' "$0" >&2
+    sed -n '2,16s/^# \{0,1\}//p' "$0" >&2
     exit 64
     ;;
 esac
@@ -89,6 +102,16 @@ fi
 MIRRORCTL=$1
 # shellcheck source=bench.sh
 source "$HERE/bench.sh"
+# The version under test (scenarios.sh reads it).
+# containerd_version TOOL: MAJOR.MINOR.PATCH of `TOOL --version` ("1.7.24~ds1", "2.1.9+unknown").
+containerd_version() {
+  "$1" --version | awk '{ print $3 }' | sed -nE 's/^v?([0-9]+\.[0-9]+\.[0-9]+).*/\1/p'
+}
+CONTAINERD_VERSION=$(containerd_version containerd)
+[[ -n $CONTAINERD_VERSION ]] || die "cannot read a version from \`containerd --version\`: $(containerd --version)"
+[[ $(containerd_version ctr) == "$CONTAINERD_VERSION" ]] ||
+  die "ctr ($(command -v ctr)) is $(containerd_version ctr), containerd ($(command -v containerd)) is $CONTAINERD_VERSION"
+CONTAINERD_MAJOR=${CONTAINERD_VERSION%%.*}
 # shellcheck source=scenarios.sh
 source "$HERE/scenarios.sh"
 
@@ -127,8 +150,9 @@ seconds_since() {
   awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'
 }
 
+
 ip link set lo up
-echo "mirrorctl end-to-end suite: $("$MIRRORCTL" --version 2>/dev/null || echo "$MIRRORCTL"), $(containerd --version | awk '{ print $1, $3 }')"
+echo "mirrorctl end-to-end suite: $("$MIRRORCTL" --version 2>/dev/null || echo "$MIRRORCTL"), containerd $CONTAINERD_VERSION ($(command -v containerd); $(containerd --version | awk '{ print $3 }'))"
 t0=$EPOCHREALTIME
 bench_start
 echo "bench up in $(seconds_since "$t0")s: docker-registry, nginx mirrors, containerd; image $PUSHED_DIGEST"
