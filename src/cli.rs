@@ -517,10 +517,14 @@ fn run_render(args: RenderArgs, out: &mut Stdout) -> Result<bool, Error> {
         let mut text = String::new();
         for (path, file) in &desired.files {
             text.push_str(&format!("# ==> {path} ({:04o}) <==\n", file.mode));
-            text.push_str(&redact::redact(
-                file.kind,
-                &String::from_utf8_lossy(&file.contents),
-            ));
+            let contents = String::from_utf8_lossy(&file.contents);
+            // Only a file the renderer put a credential into can hold one: validation refuses
+            // every credential written inline, by the same list redaction uses.
+            if file.secret {
+                text.push_str(&redact::redact(file.kind, &contents));
+            } else {
+                text.push_str(&contents);
+            }
             text.push('\n');
             if text.len() > 1 << 16 {
                 out.print(&text)?;

@@ -262,10 +262,15 @@ impl fmt::Display for Mismatch {
 pub fn matches(pattern: &str, image: &str) -> Result<(), Mismatch> {
     let glob = parse(pattern).map_err(Mismatch::Unparsable)?;
     let target = parse(image).map_err(Mismatch::Unparsable)?;
+    matches_parsed(&glob, &target)
+}
+
+/// [`matches`] on a pattern and an image parsed once, for callers that compare many of each.
+pub fn matches_parsed(glob: &UrlParts, target: &UrlParts) -> Result<(), Mismatch> {
     if glob.port != target.port {
         return Err(Mismatch::Port {
-            pattern: glob.port,
-            image: target.port,
+            pattern: glob.port.clone(),
+            image: target.port.clone(),
         });
     }
     let glob_labels: Vec<&str> = glob.host.split('.').collect();
@@ -295,8 +300,8 @@ pub fn matches(pattern: &str, image: &str) -> Result<(), Mismatch> {
                 .path
                 .to_lowercase()
                 .starts_with(&glob.path.to_lowercase()),
-            pattern: glob.path,
-            image: target.path,
+            pattern: glob.path.clone(),
+            image: target.path.clone(),
         });
     }
     Ok(())

@@ -47,7 +47,7 @@ fn plugin(inventory: &Inventory, out: &mut Vec<Problem>) {
 }
 
 fn patterns(inventory: &Inventory, out: &mut Vec<Problem>) {
-    let mirror_hosts: Vec<(String, String)> = inventory
+    let mirror_hosts: Vec<(String, String, image_pattern::UrlParts)> = inventory
         .registries
         .iter()
         .flat_map(|r| {
@@ -58,8 +58,15 @@ fn patterns(inventory: &Inventory, out: &mut Vec<Problem>) {
         .filter_map(|(registry, url)| {
             let rest = url.split_once("://")?.1;
             let host = rest.split('/').next()?.to_string();
-            Some((registry, host))
+            let parsed = image_pattern::parse(&format!("{host}/x")).ok()?;
+            Some((registry, host, parsed))
         })
+        .collect();
+    // Each registry and mirror host parsed once as an image name, not once per pattern.
+    let registry_images: Vec<image_pattern::UrlParts> = inventory
+        .registries
+        .iter()
+        .filter_map(|r| image_pattern::parse(&format!("{}/x", r.name)).ok())
         .collect();
     for (i, provider) in inventory.credential_providers.iter().enumerate() {
         let provider_path = index("credentialProviders", i);
@@ -102,12 +109,11 @@ fn patterns(inventory: &Inventory, out: &mut Vec<Problem>) {
                     format!("`{text}` has uppercase letters; matching is case-sensitive and image hosts are written in lowercase"),
                     "write the pattern in lowercase"));
             }
-            let names_registry = inventory
-                .registries
+            let names_registry = registry_images
                 .iter()
-                .any(|r| image_pattern::matches(text, &format!("{}/x", r.name)).is_ok());
-            for (registry, host) in mirror_hosts.iter().filter(|_| !names_registry) {
-                if image_pattern::matches(text, &format!("{host}/x")).is_ok() {
+                .any(|r| image_pattern::matches_parsed(&parts, r).is_ok());
+            for (registry, host, image) in mirror_hosts.iter().filter(|_| !names_registry) {
+                if image_pattern::matches_parsed(&parts, image).is_ok() {
                     out.push(Problem::hinted(Code::X003, Severity::Warning, path.clone(), pattern.mark,
                         format!("`{text}` names the mirror host `{host}` (a mirror of {registry}), but the kubelet matches `matchImages` against image names, never mirrors: this provider never runs for {registry} images"),
                         "match the upstream registry the images are named after, e.g. the registry key"));
