@@ -1,0 +1,31 @@
+//! `containerd`: whether mirrorctl manages containerd's own config.toml, and where it is.
+
+use super::Decoder;
+use super::paths::check_node_path;
+use crate::code::Code;
+use crate::inventory::model::*;
+use crate::inventory::yaml::Node;
+
+impl Decoder {
+    pub(super) fn containerd(&mut self, node: &Node) -> ContainerdSettings {
+        let mut settings = ContainerdSettings::default();
+        if let Some(map) = self.mapping(node, "containerd", &["manageConfig", "configFile"]) {
+            if let Some(b) = map
+                .get("manageConfig")
+                .and_then(|n| self.bool(n, "containerd.manageConfig"))
+            {
+                settings.manage_config = b;
+            }
+            if let Some(file) = map
+                .get("configFile")
+                .and_then(|n| self.string(n, "containerd.configFile"))
+            {
+                if let Err(why) = check_node_path(&file.value) {
+                    self.problem(Code::S004, "containerd.configFile", file.mark, why);
+                }
+                settings.config_file = file.value;
+            }
+        }
+        settings
+    }
+}
