@@ -1,9 +1,8 @@
 //! `containerd`: whether mirrorctl manages containerd's own config.toml, and where it is.
 
 use super::Decoder;
-use super::paths::check_node_path;
-use crate::code::Code;
 use crate::inventory::model::*;
+use crate::inventory::node_path::NodePath;
 use crate::inventory::yaml::Node;
 
 impl Decoder {
@@ -20,10 +19,10 @@ impl Decoder {
                 .get("configFile")
                 .and_then(|n| self.string(n, "containerd.configFile"))
             {
-                if let Err(why) = check_node_path(&file.value) {
-                    self.problem(Code::S004, "containerd.configFile", file.mark, why);
+                let checked = NodePath::parse(&file.value);
+                if let Some(file) = self.checked(checked, "containerd.configFile", file.mark) {
+                    settings.config_file = file;
                 }
-                settings.config_file = file.value;
             }
         }
         settings

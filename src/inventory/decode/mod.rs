@@ -13,8 +13,6 @@ mod providers;
 mod registries;
 mod target;
 
-pub(super) use paths::check_node_path;
-
 use super::model::*;
 use super::path::{index, key};
 use super::yaml::{Mark, Node, Style, Value};

@@ -1,11 +1,12 @@
-//! `paths`: where containerd and the kubelet read the files mirrorctl writes, and what makes
-//! a node path acceptable.
+//! `paths`: where containerd and the kubelet read the files mirrorctl writes; and the node-path
+//! check as every section's decoder applies it.
 
 use super::Decoder;
 use crate::code::Code;
 use crate::inventory::model::*;
+use crate::inventory::node_path::NodePath;
 use crate::inventory::path::key;
-use crate::inventory::yaml::Node;
+use crate::inventory::yaml::{Mark, Node};
 
 impl Decoder {
     pub(super) fn paths(&mut self, node: &Node) -> Paths {
@@ -17,43 +18,39 @@ impl Decoder {
             "stateDir",
         ];
         if let Some(map) = self.mapping(node, "paths", &fields) {
-            let slots = [
-                &mut paths.certs_dir,
-                &mut paths.credential_provider_config,
-                &mut paths.credential_provider_bin_dir,
-                &mut paths.state_dir,
-            ];
-            for (name, slot) in fields.iter().zip(slots) {
+            for name in fields {
                 let path = key("paths", name);
-                if let Some(value) = map.get(name).and_then(|n| self.string(n, &path)) {
-                    if let Err(why) = check_node_path(&value.value) {
-                        self.problem(Code::S004, &path, value.mark, why);
+                let Some(value) = map.get(name).and_then(|n| self.string(n, &path)) else {
+                    continue;
+                };
+                // A path that fails the check leaves the default in its place.
+                let checked = self.checked(NodePath::parse_dir(&value.value), &path, value.mark);
+                match (name, checked) {
+                    ("credentialProviderConfig", _) => {
+                        paths.credential_provider_config =
+                            value.value.trim_end_matches('/').to_string();
                     }
-                    *slot = value.value.trim_end_matches('/').to_string();
+                    ("certsDir", Some(dir)) => paths.certs_dir = dir,
+                    ("credentialProviderBinDir", Some(dir)) => {
+                        paths.credential_provider_bin_dir = dir
+                    }
+                    ("stateDir", Some(dir)) => paths.state_dir = dir,
+                    _ => {}
                 }
             }
         }
         paths
     }
-}
 
-/// An absolute, normalized node path.
-pub fn check_node_path(path: &str) -> Result<(), String> {
-    if !path.starts_with('/') {
-        return Err(format!("`{path}` is not an absolute path"));
+    /// The node path `checked` made, or an S004 problem at `path` saying why there is none.
+    pub(super) fn checked(
+        &mut self,
+        checked: Result<NodePath, String>,
+        path: &str,
+        mark: Mark,
+    ) -> Option<NodePath> {
+        checked
+            .map_err(|why| self.problem(Code::S004, path, mark, why))
+            .ok()
     }
-    if path.chars().any(|c| c.is_control()) {
-        return Err("the path contains a control character".into());
-    }
-    if path
-        .trim_end_matches('/')
-        .split('/')
-        .skip(1)
-        .any(|c| c.is_empty() || c == "." || c == "..")
-    {
-        return Err(format!(
-            "`{path}` is not a normalized path (no `.`, `..` or empty components)"
-        ));
-    }
-    Ok(())
 }

@@ -1,11 +1,13 @@
 //! `credentialPlugin`: mirrorctl as the kubelet's credential provider, and its grants.
 
 use super::Decoder;
-use super::paths::check_node_path;
-use crate::code::Code;
 use crate::inventory::model::*;
+use crate::inventory::node_path::NodePath;
 use crate::inventory::path::{index, key};
 use crate::inventory::yaml::Node;
+
+const DEFAULT_BINARY: &str = "/usr/local/bin/mirrorctl";
+const DEFAULT_MAPPING_FILE: &str = "/var/lib/mirrorctl/credential-plugin.json";
 
 impl Decoder {
     pub(super) fn credential_plugin(&mut self, node: &Node) -> Option<CredentialPlugin> {
@@ -32,12 +34,8 @@ impl Decoder {
                 })
         };
         let name = defaulted(self, "name", "mirrorctl-credentials");
-        let binary = defaulted(self, "binary", "/usr/local/bin/mirrorctl");
-        let mapping_file = defaulted(
-            self,
-            "mappingFile",
-            "/var/lib/mirrorctl/credential-plugin.json",
-        );
+        let binary = defaulted(self, "binary", DEFAULT_BINARY);
+        let mapping_file = defaulted(self, "mappingFile", DEFAULT_MAPPING_FILE);
         let cache_duration = defaulted(self, "cacheDuration", "5m");
         let audience = self
             .required(&map, path, node.mark, "audience")
@@ -58,11 +56,19 @@ impl Decoder {
             },
             None => Vec::new(),
         };
-        for (field, value) in [("binary", &binary), ("mappingFile", &mapping_file)] {
-            if let Err(why) = check_node_path(&value.value) {
-                self.problem(Code::S004, &key(path, field), value.mark, why);
+        // A path that fails the check leaves the default in its place, so that lint can look
+        // further; the problem makes the inventory invalid.
+        let node_path = |d: &mut Self, field: &str, value: Spanned<String>, default: &str| {
+            let checked = NodePath::parse(&value.value);
+            Spanned {
+                value: d
+                    .checked(checked, &key(path, field), value.mark)
+                    .unwrap_or_else(|| default_path(default)),
+                mark: value.mark,
             }
-        }
+        };
+        let binary = node_path(self, "binary", binary, DEFAULT_BINARY);
+        let mapping_file = node_path(self, "mappingFile", mapping_file, DEFAULT_MAPPING_FILE);
         Some(CredentialPlugin {
             mark: node.mark,
             name,
@@ -137,7 +143,7 @@ pub(super) fn plugin_provider(plugin: &CredentialPlugin, target: Target) -> Cred
         args: vec![
             "credential-provider".into(),
             "--mapping".into(),
-            plugin.mapping_file.value.clone(),
+            plugin.mapping_file.value.to_string(),
         ],
         env: Vec::new(),
         token_attributes: Some(TokenAttributes {

@@ -84,23 +84,23 @@ impl Checker<'_> {
             );
         }
         let paths = &self.inventory.paths;
-        let mapping = &plugin.mapping_file.value;
+        let mapping = plugin.mapping_file.value.as_str();
         let config_dir = paths
             .credential_provider_config
             .rsplit_once('/')
             .map_or("/", |(d, _)| d);
-        for (dir, what) in [
-            (paths.certs_dir.as_str(), "containerd's certs dir"),
+        for (inside, what) in [
+            (paths.certs_dir.child(""), "containerd's certs dir"),
             (
-                paths.credential_provider_bin_dir.as_str(),
+                paths.credential_provider_bin_dir.child(""),
                 "the kubelet's provider bin dir",
             ),
             (
-                config_dir,
+                format!("{config_dir}/"),
                 "the directory of the kubelet's provider config (read as a config directory since 1.34)",
             ),
         ] {
-            if mapping.starts_with(&format!("{dir}/")) {
+            if mapping.starts_with(&inside) {
                 self.problem(Code::P002, &key(path, "mappingFile"), Some(plugin.mapping_file.mark), format!("`{mapping}` is inside {what}; keep the mapping where neither containerd nor the kubelet reads configuration"));
             }
         }

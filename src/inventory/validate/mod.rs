@@ -14,6 +14,7 @@ pub use cross::provider_mismatches;
 pub use kubelet::provider_api_version;
 
 use super::model::*;
+use super::node_path::NodePath;
 use super::yaml::Mark;
 use crate::code::Code;
 use crate::error::Problem;
@@ -47,7 +48,7 @@ impl Checker<'_> {
     }
 
     fn file_path(&mut self, path: &str, file: &Spanned<String>) {
-        if let Err(why) = super::decode::check_node_path(&file.value) {
+        if let Err(why) = NodePath::parse(&file.value) {
             self.problem(Code::M007, path, Some(file.mark), why);
         }
     }
