@@ -1,8 +1,9 @@
 //! Semantic validation: what containerd and the kubelet really accept (see the references),
 //! checked for the target versions, with every problem collected at once.
 //!
-//! This file holds the [`Checker`] and the checks every half shares; the rules live in one
-//! module per half (containerd, kubelet) and one for the rules that span them.
+//! This file holds the [`Checker`] and the checks the modules share; the rules live in one
+//! module per half (containerd, kubelet), one for the rules that span them and the credential
+//! plugin's (cross), and one for `target`.
 
 mod containerd;
 mod cross;
