@@ -6,8 +6,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// An absolute, normalized UTF-8 path as on the node; `--root` is joined only when reading or
-/// writing ([`NodePath::under`]). UTF-8 because it is written into TOML and YAML. Only
-/// [`NodePath::parse`] makes one.
+/// writing (`under`). UTF-8 because it is written into TOML and YAML. Only
+/// `NodePath::parse` makes one.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct NodePath(Utf8PathBuf);
 
