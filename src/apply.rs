@@ -91,7 +91,7 @@ pub fn apply(plan: &Plan, options: Options) -> Result<Applied, Error> {
         .filter_map(parent)
         .map(str::to_string)
         .collect();
-    dirs.insert(plan.state_dir.clone());
+    dirs.insert(plan.state_dir.to_string());
     for dir in &dirs {
         for temp in fsx::stale_temps(&fsx::under_root(root, dir)) {
             fsx::remove_file(&temp)?;

@@ -483,7 +483,7 @@ fn add_containerd_config(
         return Ok(());
     }
     let node_path = &inventory.containerd.config_file;
-    let disk = crate::fsx::under_root(root, node_path);
+    let disk = node_path.under(root);
     let current = plan::existing(disk)?.map(|b| (b.bytes, b.mode));
     let (file, findings) = render::containerd_config::desired(
         inventory,
@@ -501,11 +501,11 @@ fn add_containerd_config(
     }
     if !errors.is_empty() {
         return Err(Error::NodeFile {
-            file: node_path.clone(),
+            file: node_path.to_string(),
             problems: errors,
         });
     }
-    desired.files.insert(node_path.clone(), file);
+    desired.files.insert(node_path.to_string(), file);
     Ok(())
 }
 

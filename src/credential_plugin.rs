@@ -86,7 +86,7 @@ pub fn render_mapping(inventory: &Inventory, plugin: &CredentialPlugin) -> Strin
 
 /// The executable the kubelet runs from its bin dir: it hands over to the mirrorctl binary.
 pub fn render_exec(plugin: &CredentialPlugin) -> String {
-    let quoted = plugin.binary.value.replace('\'', "'\\''");
+    let quoted = plugin.binary.value.as_str().replace('\'', "'\\''");
     format!(
         "#!/bin/sh\n# Managed by mirrorctl: the kubelet's credential provider `{}`.\nexec '{quoted}' \"$@\"\n",
         plugin.name.value

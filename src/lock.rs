@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::Error;
 use crate::fsx;
+use crate::inventory::NodePath;
 use crate::state::LOCK_FILE;
 
 /// Held for as long as the value lives; the kernel releases it if the process dies.
@@ -18,8 +19,8 @@ pub struct Lock {
 }
 
 impl Lock {
-    pub fn acquire(root: &Path, state_dir: &str, timeout: Duration) -> Result<Lock, Error> {
-        let dir = fsx::under_root(root, state_dir);
+    pub fn acquire(root: &Path, state_dir: &NodePath, timeout: Duration) -> Result<Lock, Error> {
+        let dir = state_dir.under(root);
         fsx::create_dirs(&dir)?;
         let path = dir.join(LOCK_FILE);
         fsx::refuse_symlink(&path, "file")?;

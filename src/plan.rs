@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::Error;
 use crate::fsx::{self, Actual};
+use crate::inventory::NodePath;
 use crate::render::{DesiredFile, DesiredState, FileKind};
 use crate::state::State;
 
@@ -88,7 +89,7 @@ pub struct Plan {
     pub changes: Vec<Change>,
     /// The ownership record read before planning.
     pub state: State,
-    pub state_dir: String,
+    pub state_dir: NodePath,
 }
 
 impl Plan {
@@ -111,7 +112,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// Compares `desired` with what is under `root`, using the ownership record in `state_dir`.
-pub fn plan(desired: DesiredState, root: &Path, state_dir: &str) -> Result<Plan, Error> {
+pub fn plan(desired: DesiredState, root: &Path, state_dir: &NodePath) -> Result<Plan, Error> {
     let state = State::load(root, state_dir)?;
     let mut changes = Vec::with_capacity(desired.files.len());
     for (path, want) in desired.files {
@@ -186,7 +187,7 @@ pub fn plan(desired: DesiredState, root: &Path, state_dir: &str) -> Result<Plan,
         root: root.to_path_buf(),
         changes,
         state,
-        state_dir: state_dir.to_string(),
+        state_dir: state_dir.clone(),
     })
 }
 

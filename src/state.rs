@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::fsx;
+use crate::inventory::NodePath;
 
 pub const STATE_FILE: &str = "state.json";
 pub const LOCK_FILE: &str = "lock";
@@ -58,12 +59,12 @@ impl Record {
 }
 
 impl State {
-    pub fn path(root: &Path, state_dir: &str) -> PathBuf {
-        fsx::under_root(root, state_dir).join(STATE_FILE)
+    pub fn path(root: &Path, state_dir: &NodePath) -> PathBuf {
+        state_dir.under(root).join(STATE_FILE)
     }
 
     /// Reads the record; a missing file is an empty record.
-    pub fn load(root: &Path, state_dir: &str) -> Result<State, Error> {
+    pub fn load(root: &Path, state_dir: &NodePath) -> Result<State, Error> {
         let path = Self::path(root, state_dir);
         match fsx::inspect(&path)? {
             fsx::Actual::Absent => Ok(State {
@@ -89,8 +90,8 @@ impl State {
         }
     }
 
-    pub fn save(&self, root: &Path, state_dir: &str) -> Result<(), Error> {
-        let dir = fsx::under_root(root, state_dir);
+    pub fn save(&self, root: &Path, state_dir: &NodePath) -> Result<(), Error> {
+        let dir = state_dir.under(root);
         fsx::create_dirs(&dir)?;
         let mut bytes = serde_json::to_vec_pretty(self)
             .map_err(|e| Error::io("serialize the state for", &dir, std::io::Error::other(e)))?;

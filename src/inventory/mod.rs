@@ -3,6 +3,7 @@
 
 mod decode;
 pub mod model;
+mod node_path;
 pub mod path;
 mod validate;
 pub mod yaml;
@@ -12,6 +13,7 @@ use std::io::Read;
 use std::path::Path;
 
 pub use model::*;
+pub use node_path::NodePath;
 pub use validate::{check_registry_name, check_url, provider_api_version, provider_mismatches};
 
 use crate::error::{Error, Problem};

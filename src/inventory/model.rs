@@ -1,5 +1,6 @@
 //! The inventory as typed values, after strict decoding: what the renderer and the linters read.
 
+use super::node_path::NodePath;
 use super::yaml::Mark;
 use crate::gates::KubeletFeatureGates;
 use crate::version::Version;
@@ -34,9 +35,9 @@ pub struct CredentialPlugin {
     pub name: Spanned<String>,
     pub audience: Spanned<String>,
     /// Where the mirrorctl binary lives on the node; the bin-dir entry execs it.
-    pub binary: Spanned<String>,
+    pub binary: Spanned<NodePath>,
     /// The plugin's mapping (0600), outside every directory containerd and the kubelet read.
-    pub mapping_file: Spanned<String>,
+    pub mapping_file: Spanned<NodePath>,
     pub cache_duration: Spanned<String>,
     pub required_annotation_keys: Vec<Spanned<String>>,
     pub grants: Vec<Grant>,
@@ -60,14 +61,14 @@ pub struct Grant {
 #[derive(Debug, Clone)]
 pub struct ContainerdSettings {
     pub manage_config: bool,
-    pub config_file: String,
+    pub config_file: NodePath,
 }
 
 impl Default for ContainerdSettings {
     fn default() -> Self {
         ContainerdSettings {
             manage_config: false,
-            config_file: "/etc/containerd/config.toml".into(),
+            config_file: default_path("/etc/containerd/config.toml"),
         }
     }
 }
@@ -93,22 +94,30 @@ impl Default for Target {
 /// Node paths (absolute, as on the node; `--root` is prefixed only when reading or writing).
 #[derive(Debug, Clone)]
 pub struct Paths {
-    pub certs_dir: String,
+    pub certs_dir: NodePath,
+    /// Checked like the others, yet still a `String`: the tests in `tests/` look its desired
+    /// file up by it (`DesiredState::files` is keyed by `String`).
     pub credential_provider_config: String,
-    pub credential_provider_bin_dir: String,
-    pub state_dir: String,
+    pub credential_provider_bin_dir: NodePath,
+    pub state_dir: NodePath,
 }
 
 impl Default for Paths {
     fn default() -> Self {
         Paths {
-            certs_dir: "/etc/containerd/certs.d".into(),
+            certs_dir: default_path("/etc/containerd/certs.d"),
             credential_provider_config: "/etc/kubernetes/credential-providers.yaml".into(),
-            credential_provider_bin_dir:
-                "/usr/libexec/kubernetes/kubelet-plugins/credential-provider/exec/bin".into(),
-            state_dir: "/var/lib/mirrorctl".into(),
+            credential_provider_bin_dir: default_path(
+                "/usr/libexec/kubernetes/kubelet-plugins/credential-provider/exec/bin",
+            ),
+            state_dir: default_path("/var/lib/mirrorctl"),
         }
     }
+}
+
+/// A default node path, which passes the one check like every other.
+pub(crate) fn default_path(path: &str) -> NodePath {
+    NodePath::parse(path).expect("the default node paths are absolute and normalized")
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -171,7 +171,7 @@ pub fn check(inventory: &Inventory, root: &Path) -> Vec<Problem> {
         }
     }
     if !inventory.credential_providers.is_empty() {
-        let bin_dir = fsx::under_root(root, &inventory.paths.credential_provider_bin_dir);
+        let bin_dir = inventory.paths.credential_provider_bin_dir.under(root);
         if !bin_dir.is_dir() {
             out.push(Problem::hinted(
                 Code::N004,
@@ -191,7 +191,7 @@ pub fn check(inventory: &Inventory, root: &Path) -> Vec<Problem> {
                     .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
                 if !executable {
                     out.push(Problem::hinted(Code::N003, Severity::Error, key(&index("credentialProviders", i), "name"), provider.name.mark.pair(),
-                        format!("`{}/{}` is missing or not executable: the kubelet fails every pull this provider matches", inventory.paths.credential_provider_bin_dir, provider.name.value),
+                        format!("`{}` is missing or not executable: the kubelet fails every pull this provider matches", inventory.paths.credential_provider_bin_dir.child(&provider.name.value)),
                         "install the provider binary under its name, mode 0755"));
                 }
             }
@@ -199,9 +199,7 @@ pub fn check(inventory: &Inventory, root: &Path) -> Vec<Problem> {
     }
     if inventory.containerd.manage_config {
         let file = &inventory.containerd.config_file;
-        if let Ok(fsx::Actual::File { bytes, mode, .. }) =
-            fsx::inspect(&fsx::under_root(root, file))
-        {
+        if let Ok(fsx::Actual::File { bytes, mode, .. }) = fsx::inspect(&file.under(root)) {
             let (_, findings) =
                 crate::render::containerd_config::desired(inventory, Some((&bytes, mode)));
             out.extend(findings.into_iter().map(|mut f| {
@@ -211,7 +209,7 @@ pub fn check(inventory: &Inventory, root: &Path) -> Vec<Problem> {
         }
     }
     if inventory.registries.iter().any(|r| r.name == "*") {
-        let certs = fsx::under_root(root, &inventory.paths.certs_dir);
+        let certs = inventory.paths.certs_dir.under(root);
         let ours: Vec<String> = inventory
             .registries
             .iter()
@@ -230,7 +228,7 @@ pub fn check(inventory: &Inventory, root: &Path) -> Vec<Problem> {
                 let empty = std::fs::metadata(&hosts).map_or(true, |m| m.len() == 0);
                 if empty {
                     out.push(Problem::hinted(Code::R101, Severity::Warning, "registries.\"*\"", None,
-                        format!("the directory `{}/{name}` has no hosts.toml, yet containerd picks it before `_default`: pulls from {name} skip the default mirror", inventory.paths.certs_dir),
+                        format!("the directory `{}` has no hosts.toml, yet containerd picks it before `_default`: pulls from {name} skip the default mirror", inventory.paths.certs_dir.child(&name)),
                         "remove the directory, or give that registry its own entry"));
                 }
             }

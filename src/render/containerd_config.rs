@@ -290,16 +290,19 @@ pub fn desired(
     let settings = &inventory.containerd;
     let (contents, mode, findings) = match existing {
         None => (
-            minimal(inventory.target.containerd, &inventory.paths.certs_dir),
+            minimal(
+                inventory.target.containerd,
+                inventory.paths.certs_dir.as_str(),
+            ),
             0o644,
             Vec::new(),
         ),
         Some((bytes, mode)) => {
             let edited = edit(
                 bytes,
-                &settings.config_file,
+                settings.config_file.as_str(),
                 inventory.target.containerd,
-                &inventory.paths.certs_dir,
+                inventory.paths.certs_dir.as_str(),
             );
             (edited.contents, mode, edited.findings)
         }

@@ -152,11 +152,10 @@ fn hosts_file(
     // Formatting leaves up to twice the length in capacity; ten thousand files keep it.
     let mut contents = contents.into_bytes();
     contents.shrink_to_fit();
-    let path = format!(
-        "{}/{}/hosts.toml",
-        inventory.paths.certs_dir,
-        model.directory()
-    );
+    let path = inventory
+        .paths
+        .certs_dir
+        .child(&format!("{}/hosts.toml", model.directory()));
     let file = DesiredFile {
         contents,
         mode: if secret {
@@ -187,7 +186,7 @@ fn render_rest(inventory: &Inventory, mut files: BTreeMap<String, DesiredFile>) 
     }
     if let Some(plugin) = &inventory.credential_plugin {
         files.insert(
-            plugin.mapping_file.value.clone(),
+            plugin.mapping_file.value.to_string(),
             DesiredFile {
                 contents: crate::credential_plugin::render_mapping(inventory, plugin).into_bytes(),
                 mode: 0o600,
@@ -196,10 +195,10 @@ fn render_rest(inventory: &Inventory, mut files: BTreeMap<String, DesiredFile>) 
             },
         );
         files.insert(
-            format!(
-                "{}/{}",
-                inventory.paths.credential_provider_bin_dir, plugin.name.value
-            ),
+            inventory
+                .paths
+                .credential_provider_bin_dir
+                .child(&plugin.name.value),
             DesiredFile {
                 contents: crate::credential_plugin::render_exec(plugin).into_bytes(),
                 mode: 0o755,

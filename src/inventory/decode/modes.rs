@@ -1,0 +1,26 @@
+//! `modes`: the file modes of the written hosts.toml files and provider config.
+
+use super::Decoder;
+use crate::inventory::model::*;
+use crate::inventory::yaml::Node;
+
+impl Decoder {
+    pub(super) fn modes(&mut self, node: &Node) -> Modes {
+        let mut modes = Modes::default();
+        if let Some(map) = self.mapping(node, "modes", &["hostsToml", "credentialProviderConfig"]) {
+            if let Some(m) = map
+                .get("hostsToml")
+                .and_then(|n| self.mode(n, "modes.hostsToml"))
+            {
+                modes.hosts_toml = m;
+            }
+            if let Some(m) = map
+                .get("credentialProviderConfig")
+                .and_then(|n| self.mode(n, "modes.credentialProviderConfig"))
+            {
+                modes.credential_provider_config = m;
+            }
+        }
+        modes
+    }
+}

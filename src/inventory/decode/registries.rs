@@ -1,0 +1,247 @@
+//! `registries`: each registry's mirrors, with their TLS files, headers and auth.
+
+use super::{Decoder, scalar_text};
+use crate::code::Code;
+use crate::inventory::model::*;
+use crate::inventory::path::{index, key};
+use crate::inventory::yaml::{Mark, Node, Value};
+
+impl Decoder {
+    pub(super) fn registries(&mut self, node: &Node) -> Vec<Registry> {
+        let Value::Mapping(entries) = &node.value else {
+            self.wrong_type("registries", node, "a mapping of registry name to settings");
+            return Vec::new();
+        };
+        if let Some(decoded) = self.streamed.take() {
+            return decoded;
+        }
+        let mut registries = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (k, v) in entries {
+            let Some(name) = scalar_text(k) else { continue };
+            if seen.insert(name)
+                && let Some(registry) = self.registry(name, k.mark, v)
+            {
+                registries.push(registry);
+            }
+        }
+        registries
+    }
+
+    /// One registry entry. The parser hands these over one at a time as they complete
+    /// ([`Decoder::stream_registry`]), so that a 10,000-registry inventory never holds its
+    /// whole YAML tree in memory.
+    pub fn registry(&mut self, name: &str, mark: Mark, v: &Node) -> Option<Registry> {
+        let path = key("registries", name);
+        let map = self.mapping(v, &path, &["mirrors", "fallback", "server"])?;
+        let declared_mirrors = match map.get("mirrors").map(|n| &n.value) {
+            Some(Value::Sequence(items)) => items.len(),
+            Some(_) => 1,
+            None => 0,
+        };
+        let mirrors = match self.required(&map, &path, v.mark, "mirrors") {
+            Some(node) => {
+                let mirrors_path = key(&path, "mirrors");
+                match self.sequence(node, &mirrors_path) {
+                    Some(items) => items
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, item)| self.mirror(item, &index(&mirrors_path, i)))
+                        .collect(),
+                    None => Vec::new(),
+                }
+            }
+            None => Vec::new(),
+        };
+        let fallback = map
+            .get("fallback")
+            .and_then(|n| self.bool(n, &key(&path, "fallback")))
+            .unwrap_or(true);
+        let server = map
+            .get("server")
+            .and_then(|n| self.string(n, &key(&path, "server")));
+        Some(Registry {
+            name: name.to_string(),
+            mark,
+            mirrors,
+            declared_mirrors,
+            fallback,
+            server,
+        })
+    }
+
+    /// Decodes a registry entry as soon as the parser completes it (first occurrence of a
+    /// name wins, as everywhere); [`Decoder::registries`] then returns these.
+    pub fn stream_registry(&mut self, name: &str, mark: Mark, value: &Node) {
+        let seen = self.streamed_names.insert(name.to_string());
+        let decoded = if seen {
+            self.registry(name, mark, value)
+        } else {
+            None
+        };
+        let list = self.streamed.get_or_insert_with(Vec::new);
+        list.extend(decoded);
+    }
+
+    fn mirror(&mut self, node: &Node, path: &str) -> Option<Mirror> {
+        let map = self.mapping(
+            node,
+            path,
+            &[
+                "url",
+                "capabilities",
+                "ca",
+                "client",
+                "skipVerify",
+                "overridePath",
+                "headers",
+                "dialTimeout",
+                "auth",
+            ],
+        )?;
+        let url = self
+            .required(&map, path, node.mark, "url")
+            .and_then(|n| self.string(n, &key(path, "url")));
+        let capabilities = map.get("capabilities").and_then(|n| {
+            let list_path = key(path, "capabilities");
+            self.sequence(n, &list_path)?;
+            Some(Spanned {
+                value: self.string_list(n, &list_path),
+                mark: n.mark,
+            })
+        });
+        let ca = map
+            .get("ca")
+            .map(|n| self.one_or_many(n, &key(path, "ca")))
+            .unwrap_or_default();
+        let client = map
+            .get("client")
+            .map(|n| self.client(n, &key(path, "client")))
+            .unwrap_or_default();
+        let skip_verify = map
+            .get("skipVerify")
+            .and_then(|n| self.bool(n, &key(path, "skipVerify")));
+        let override_path = map
+            .get("overridePath")
+            .and_then(|n| self.bool(n, &key(path, "overridePath")));
+        let headers = map
+            .get("headers")
+            .map(|n| self.headers(n, &key(path, "headers")))
+            .unwrap_or_default();
+        let dial_timeout = map
+            .get("dialTimeout")
+            .and_then(|n| self.string(n, &key(path, "dialTimeout")));
+        let auth = map
+            .get("auth")
+            .and_then(|n| self.auth(n, &key(path, "auth")))
+            .map(Box::new);
+        Some(Mirror {
+            url: url?,
+            mark: node.mark,
+            capabilities,
+            ca,
+            client,
+            skip_verify,
+            override_path,
+            headers,
+            dial_timeout,
+            auth,
+        })
+    }
+
+    /// `client`: a combined PEM path, a `{cert, key}` pair, or a list mixing both.
+    fn client(&mut self, node: &Node, path: &str) -> Vec<ClientCert> {
+        match &node.value {
+            Value::Sequence(items) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| self.client_one(item, &index(path, i)))
+                .collect(),
+            _ => self.client_one(node, path).into_iter().collect(),
+        }
+    }
+
+    fn client_one(&mut self, node: &Node, path: &str) -> Option<ClientCert> {
+        match &node.value {
+            Value::Mapping(_) => {
+                let map = self.mapping(node, path, &["cert", "key"])?;
+                let cert = self
+                    .required(&map, path, node.mark, "cert")
+                    .and_then(|n| self.string(n, &key(path, "cert")));
+                let key_file = self
+                    .required(&map, path, node.mark, "key")
+                    .and_then(|n| self.string(n, &key(path, "key")));
+                Some(ClientCert::Pair {
+                    cert: cert?,
+                    key: key_file?,
+                })
+            }
+            Value::Scalar { .. } => self.string(node, path).map(ClientCert::Combined),
+            Value::Sequence(_) => {
+                self.wrong_type(path, node, "a PEM path or a {cert, key} mapping");
+                None
+            }
+        }
+    }
+
+    fn headers(&mut self, node: &Node, path: &str) -> Vec<Header> {
+        let Value::Mapping(entries) = &node.value else {
+            self.wrong_type(path, node, "a mapping of header name to value");
+            return Vec::new();
+        };
+        let mut headers = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (k, v) in entries {
+            let Some(name) = scalar_text(k) else { continue };
+            if !seen.insert(name) {
+                continue;
+            }
+            let value_path = key(path, name);
+            let list = matches!(v.value, Value::Sequence(_));
+            let values: Vec<String> = self
+                .one_or_many(v, &value_path)
+                .into_iter()
+                .map(|s| s.value)
+                .collect();
+            headers.push(Header {
+                name: Spanned {
+                    value: name.to_string(),
+                    mark: k.mark,
+                },
+                values,
+                list,
+            });
+        }
+        headers
+    }
+
+    fn auth(&mut self, node: &Node, path: &str) -> Option<Auth> {
+        let map = self.mapping(node, path, &["provider", "basicFrom"])?;
+        match (map.get("provider"), map.get("basicFrom")) {
+            (Some(_), Some(_)) | (None, None) => {
+                self.problem(
+                    Code::S005,
+                    path,
+                    node.mark,
+                    "write exactly one of `provider` (a kubelet credential provider) or `basicFrom` (username and password files)",
+                );
+                None
+            }
+            (Some(p), None) => self.string(p, &key(path, "provider")).map(Auth::Provider),
+            (None, Some(b)) => {
+                let basic_path = key(path, "basicFrom");
+                let map = self.mapping(b, &basic_path, &["usernameFile", "passwordFile"])?;
+                let user = self
+                    .required(&map, &basic_path, b.mark, "usernameFile")
+                    .and_then(|n| self.string(n, &key(&basic_path, "usernameFile")));
+                let pass = self
+                    .required(&map, &basic_path, b.mark, "passwordFile")
+                    .and_then(|n| self.string(n, &key(&basic_path, "passwordFile")));
+                Some(Auth::BasicFrom {
+                    username_file: user?,
+                    password_file: pass?,
+                })
+            }
+        }
+    }
+}
