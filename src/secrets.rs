@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use crate::error::{Error, Problem, Severity};
-use crate::lint::check_certificates;
 use crate::fsx;
 use crate::inventory::{Auth, Inventory, path::index, path::key};
+use crate::lint::check_certificates;
 
 /// Largest secret file accepted.
 const MAX_SECRET_BYTES: u64 = 64 << 10;

@@ -102,7 +102,7 @@ fn decode_base64(text: &str) -> Parsed<Vec<u8>> {
     if bytes.is_empty() {
         return bad("the block is empty");
     }
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return bad("the base64 body is not a whole number of 4-character groups");
     }
     let value = |c: u8| -> Option<u32> {
@@ -178,9 +178,13 @@ impl<'a> Der<'a> {
                 if bytes[0] == 0 {
                     return bad(format!("{what}: a length with a leading zero (not DER)"));
                 }
-                let len = bytes.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+                let len = bytes
+                    .iter()
+                    .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
                 if len < 0x80 || (n > 1 && len < 1 << (8 * (n - 1))) {
-                    return bad(format!("{what}: a length in a longer form than needed (not DER)"));
+                    return bad(format!(
+                        "{what}: a length in a longer form than needed (not DER)"
+                    ));
                 }
                 (len, 2 + n)
             }
@@ -217,7 +221,10 @@ impl<'a> Der<'a> {
         if self.data.is_empty() {
             Ok(())
         } else {
-            bad(format!("{what}: {} unexpected bytes at the end", self.data.len()))
+            bad(format!(
+                "{what}: {} unexpected bytes at the end",
+                self.data.len()
+            ))
         }
     }
 }
@@ -226,11 +233,18 @@ impl<'a> Der<'a> {
 fn unsigned(contents: &[u8], what: &str) -> Parsed<Vec<u8>> {
     match contents {
         [] => bad(format!("{what}: an empty INTEGER")),
-        [0, next, ..] if *next < 0x80 => bad(format!("{what}: an INTEGER with a needless leading zero (not DER)")),
-        [0xff, next, ..] if *next >= 0x80 => bad(format!("{what}: an INTEGER with a needless leading 0xff (not DER)")),
+        [0, next, ..] if *next < 0x80 => bad(format!(
+            "{what}: an INTEGER with a needless leading zero (not DER)"
+        )),
+        [0xff, next, ..] if *next >= 0x80 => bad(format!(
+            "{what}: an INTEGER with a needless leading 0xff (not DER)"
+        )),
         [first, ..] if *first >= 0x80 => bad(format!("{what}: a negative INTEGER")),
         _ => {
-            let start = contents.iter().position(|&b| b != 0).unwrap_or(contents.len());
+            let start = contents
+                .iter()
+                .position(|&b| b != 0)
+                .unwrap_or(contents.len());
             Ok(contents[start..].to_vec())
         }
     }
@@ -242,7 +256,9 @@ fn small(contents: &[u8], what: &str) -> Parsed<u64> {
     if magnitude.len() > 8 {
         return bad(format!("{what}: a version number out of range"));
     }
-    Ok(magnitude.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)))
+    Ok(magnitude
+        .iter()
+        .fold(0u64, |acc, &b| (acc << 8) | u64::from(b)))
 }
 
 /// An OBJECT IDENTIFIER in dotted form.
@@ -255,7 +271,9 @@ fn oid(contents: &[u8], what: &str) -> Parsed<String> {
     let mut fresh = true;
     for &b in contents {
         if fresh && b == 0x80 {
-            return bad(format!("{what}: an OBJECT IDENTIFIER arc with a leading 0x80 (not DER)"));
+            return bad(format!(
+                "{what}: an OBJECT IDENTIFIER arc with a leading 0x80 (not DER)"
+            ));
         }
         if value > u64::MAX >> 7 {
             return bad(format!("{what}: an OBJECT IDENTIFIER arc too large"));
@@ -350,15 +368,17 @@ fn time(tag: u8, contents: &[u8], what: &str) -> Parsed<Time> {
     if *last != b'Z' || !rest.iter().all(u8::is_ascii_digit) {
         return bad(format!("{what}: {form}"));
     }
-    let number = |s: &[u8]| s.iter().fold(0u32, |acc, &b| acc * 10 + u32::from(b - b'0'));
+    let number = |s: &[u8]| {
+        s.iter()
+            .fold(0u32, |acc, &b| acc * 10 + u32::from(b - b'0'))
+    };
     let year = if tag == UTC_TIME {
         let yy = i64::from(number(&contents[..2]));
         if yy >= 50 { 1900 + yy } else { 2000 + yy }
     } else {
         i64::from(number(&contents[..4]))
     };
-    let [month, day, hour, minute, second] =
-        [0, 2, 4, 6, 8].map(|i| number(&digits[i..i + 2]));
+    let [month, day, hour, minute, second] = [0, 2, 4, 6, 8].map(|i| number(&digits[i..i + 2]));
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
     let month_days = match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -379,9 +399,15 @@ fn time(tag: u8, contents: &[u8], what: &str) -> Parsed<Time> {
 /// A public key, in the form a private key can be compared with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum PublicKey {
-    Rsa { modulus: Vec<u8>, exponent: Vec<u8> },
+    Rsa {
+        modulus: Vec<u8>,
+        exponent: Vec<u8>,
+    },
     /// `curve` is the named curve's OID; `point` is SEC1-encoded (0x04 X Y, or 0x02/0x03 X).
-    Ec { curve: Option<String>, point: Vec<u8> },
+    Ec {
+        curve: Option<String>,
+        point: Vec<u8>,
+    },
     Ed25519(Vec<u8>),
     /// An algorithm this reader does not compare (its OID).
     Other(String),
@@ -418,7 +444,7 @@ fn rsa_public(bytes: &[u8]) -> Parsed<PublicKey> {
 
 fn ec_point(bytes: &[u8], what: &str) -> Parsed<Vec<u8>> {
     let ok = match bytes {
-        [0x04, rest @ ..] => !rest.is_empty() && rest.len() % 2 == 0,
+        [0x04, rest @ ..] => !rest.is_empty() && rest.len().is_multiple_of(2),
         [0x02 | 0x03, rest @ ..] => !rest.is_empty(),
         _ => false,
     };
@@ -435,7 +461,10 @@ fn spki(contents: &[u8]) -> Parsed<PublicKey> {
     let mut algorithm = Der::new(info.read(SEQUENCE, "public key algorithm")?);
     let bits = octets_of_bits(info.read(BIT_STRING, "public key")?, "public key")?;
     info.finish("subjectPublicKeyInfo")?;
-    let id = oid(algorithm.read(OID, "public key algorithm")?, "public key algorithm")?;
+    let id = oid(
+        algorithm.read(OID, "public key algorithm")?,
+        "public key algorithm",
+    )?;
     match id.as_str() {
         RSA => rsa_public(bits),
         EC => {
@@ -574,7 +603,11 @@ fn hex_of_value(value: &[u8]) -> String {
     if len < 0x80 {
         out.push_str(&format!("{len:02x}"));
     } else {
-        let bytes: Vec<u8> = len.to_be_bytes().into_iter().skip_while(|&b| b == 0).collect();
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|&b| b == 0)
+            .collect();
         out.push_str(&format!("{:02x}", 0x80 | bytes.len()));
         bytes.iter().for_each(|b| out.push_str(&format!("{b:02x}")));
     }
@@ -589,12 +622,14 @@ fn string_value(tag: u8, value: &[u8]) -> Option<String> {
         // TeletexString, read as Latin-1 like Go does.
         0x14 => Some(value.iter().map(|&b| char::from(b)).collect()),
         // BMPString: UTF-16BE.
-        0x1e if value.len() % 2 == 0 => {
+        0x1e if value.len().is_multiple_of(2) => {
             let units = value.chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]]));
-            char::decode_utf16(units).collect::<Result<String, _>>().ok()
+            char::decode_utf16(units)
+                .collect::<Result<String, _>>()
+                .ok()
         }
         // UniversalString: UTF-32BE.
-        0x1c if value.len() % 4 == 0 => value
+        0x1c if value.len().is_multiple_of(4) => value
             .chunks(4)
             .map(|c| char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]])))
             .collect(),
@@ -670,16 +705,18 @@ fn rsa_private(der: &[u8]) -> Parsed<PublicKey> {
     let mut outer = Der::new(der);
     let mut seq = Der::new(outer.read(SEQUENCE, "RSA private key")?);
     outer.finish("RSA private key")?;
-    let version = small(seq.read(INTEGER, "RSA private key version")?, "RSA private key version")?;
+    let version = small(
+        seq.read(INTEGER, "RSA private key version")?,
+        "RSA private key version",
+    )?;
     if version != 0 {
         return bad("RSA private key: only two-prime keys (version 0) are read");
     }
     let modulus = unsigned(seq.read(INTEGER, "RSA modulus")?, "RSA modulus")?;
     let exponent = unsigned(seq.read(INTEGER, "RSA exponent")?, "RSA exponent")?;
     for part in ["d", "p", "q", "dp", "dq", "qinv"] {
-        unsigned(seq.read(INTEGER, "RSA private key")?, "RSA private key").map_err(|_| {
-            Malformed(format!("RSA private key: the `{part}` INTEGER is not DER"))
-        })?;
+        unsigned(seq.read(INTEGER, "RSA private key")?, "RSA private key")
+            .map_err(|_| Malformed(format!("RSA private key: the `{part}` INTEGER is not DER")))?;
     }
     seq.finish("RSA private key")?;
     if modulus.is_empty() || exponent.is_empty() {
@@ -694,7 +731,11 @@ fn sec1(der: &[u8], outer_curve: Option<String>) -> Parsed<KeyPublic> {
     let mut outer = Der::new(der);
     let mut seq = Der::new(outer.read(SEQUENCE, "EC private key")?);
     outer.finish("EC private key")?;
-    if small(seq.read(INTEGER, "EC private key version")?, "EC private key version")? != 1 {
+    if small(
+        seq.read(INTEGER, "EC private key version")?,
+        "EC private key version",
+    )? != 1
+    {
         return bad("EC private key: version is not 1");
     }
     if seq.read(OCTET_STRING, "EC private key")?.is_empty() {
@@ -768,7 +809,9 @@ fn pkcs8(der: &[u8]) -> Parsed<KeyPublic> {
             }
             seed.finish("Ed25519 private key")?;
             Ok(match public_bits {
-                Some(bits) if bits.len() == 32 => KeyPublic::Known(PublicKey::Ed25519(bits.to_vec())),
+                Some(bits) if bits.len() == 32 => {
+                    KeyPublic::Known(PublicKey::Ed25519(bits.to_vec()))
+                }
                 Some(_) => return bad("Ed25519 public key: not 32 bytes"),
                 None => KeyPublic::Unknown(
                     "the Ed25519 key does not carry its public key (PKCS#8 version 1)".into(),
@@ -804,13 +847,7 @@ pub(crate) fn key_matches(certificate: &PublicKey, key: &KeyPublic) -> KeyMatch 
                 exponent: e,
             },
         ) => modulus == m && exponent == e,
-        (
-            PublicKey::Ec { curve, point },
-            PublicKey::Ec {
-                curve: c,
-                point: p,
-            },
-        ) => {
+        (PublicKey::Ec { curve, point }, PublicKey::Ec { curve: c, point: p }) => {
             if let (Some(a), Some(b)) = (curve, c)
                 && a != b
             {

@@ -52,9 +52,8 @@ pub(crate) fn check_certificates(
                         key: key_file,
                     } => {
                         let cert_path = key(&client_path, "cert");
-                        let leaf = read(root, cert).and_then(|text| {
-                            certificates(&text, cert, &cert_path, now, &mut out)
-                        });
+                        let leaf = read(root, cert)
+                            .and_then(|text| certificates(&text, cert, &cert_path, now, &mut out));
                         if let Some(text) = read(root, key_file) {
                             let key_path = key(&client_path, "key");
                             private_key(&text, key_file, leaf.as_ref(), cert, &key_path, &mut out);
@@ -151,7 +150,9 @@ fn dates(
         (
             Severity::Error,
             Code::N008,
-            format!("expired on {not_after}: TLS through this mirror fails, so pulls go to the next endpoint or fail"),
+            format!(
+                "expired on {not_after}: TLS through this mirror fails, so pulls go to the next endpoint or fail"
+            ),
             "renew the certificate",
         )
     } else if now < not_before.unix {
