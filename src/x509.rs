@@ -682,21 +682,15 @@ pub(crate) fn private_key(block: &PemBlock) -> Parsed<KeyPublic> {
         pkcs8(der),
         sec1(der, None),
     ];
-    let named = match block.label.as_str() {
-        "RSA PRIVATE KEY" => 0,
-        "EC PRIVATE KEY" => 2,
-        _ => 1,
-    };
-    let [pkcs1, pkcs8, sec1] = attempts;
-    let mut first_error = None;
-    for (i, attempt) in [pkcs1, pkcs8, sec1].into_iter().enumerate() {
-        match attempt {
-            Ok(public) => return Ok(public),
-            Err(e) if i == named => first_error = Some(e),
-            Err(_) => {}
-        }
+    if let Some(public) = attempts.iter().find_map(|a| a.as_ref().ok()) {
+        return Ok(public.clone());
     }
-    Err(first_error.unwrap_or_else(|| Malformed("not a private key".into())))
+    let [pkcs1, pkcs8, sec1] = attempts;
+    match block.label.as_str() {
+        "RSA PRIVATE KEY" => pkcs1,
+        "EC PRIVATE KEY" => sec1,
+        _ => pkcs8,
+    }
 }
 
 /// RSAPrivateKey (PKCS#1): version, n, e, d, p, q, dp, dq, qinv; multi-prime keys (version 1)
