@@ -389,3 +389,90 @@ fn issue_14_apply_refuses_a_key_that_is_not_the_certificates() {
     fs::remove_file(node.path("/etc/pki/old.crt")).expect("rm");
     node.run("check", &[]).status(0);
 }
+
+/// What mirrorctl reads from each certificate (subject, notAfter) is what `openssl x509` reads,
+/// for every key type containerd accepts; each key matches its certificate (Ed25519: a note,
+/// as OpenSSL writes its PKCS#8 without the public key).
+#[test]
+fn issue_14_reads_what_openssl_reads() {
+    if !require("openssl", have("openssl")) {
+        return;
+    }
+    let cases: [(&str, &[&str], &str); 5] = [
+        (
+            "rsa",
+            RSA,
+            "/C=DE/O=Corp GmbH/OU=Platform/CN=registry.example",
+        ),
+        ("p256", EC, "/CN=p256.example/O=Café Ünïcode"),
+        (
+            "p384",
+            &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384"],
+            "/DC=example/DC=corp/CN=p384",
+        ),
+        (
+            "p521",
+            &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-521"],
+            "/emailAddress=ops@example.com/CN=p521",
+        ),
+        ("ed25519", &["-newkey", "ed25519"], "/CN=ed25519"),
+    ];
+    let node = Node::new();
+    let pki = Pki::new(&node);
+    let mut inventory = String::from("version: 1\nregistries:\n");
+    for (name, algorithm, subject) in &cases {
+        let mut args = algorithm.to_vec();
+        args.push("-utf8");
+        pki.self_signed(name, &args, subject, "20");
+        inventory.push_str(&format!(
+            "  {name}.example:\n    mirrors:\n      - url: https://{name}.example\n        ca: /etc/pki/{name}.crt\n        client: {{cert: /etc/pki/{name}.crt, key: /etc/pki/{name}.key}}\n"
+        ));
+    }
+    node.inventory(&inventory);
+    let report = node.run("lint", &["--format", "json"]);
+    report.status(0);
+    let found = findings(&report.json());
+    for (name, _, _) in &cases {
+        let shown = openssl(
+            &pki.dir(),
+            &[
+                "x509",
+                "-in",
+                &format!("{name}.crt"),
+                "-noout",
+                "-subject",
+                "-nameopt",
+                "RFC2253,-esc_msb",
+            ],
+        );
+        let subject = shown
+            .trim()
+            .trim_start_matches("subject=")
+            .replace(',', ", ");
+        let ca = format!("registries.\"{name}.example\".mirrors[0].ca[0]");
+        let expires = format!(
+            "`/etc/pki/{name}.crt`: the certificate `{subject}` expires on {}, in ",
+            pki.not_after(name)
+        );
+        assert!(
+            found
+                .iter()
+                .any(|f| f.0 == "N101" && f.2 == ca && f.3.starts_with(&expires)),
+            "{expires}\nnot in {found:#?}"
+        );
+        let key = format!("registries.\"{name}.example\".mirrors[0].client[0].key");
+        let key_findings: Vec<_> = found.iter().filter(|f| f.2 == key).collect();
+        if *name == "ed25519" {
+            assert_eq!(
+                key_findings
+                    .iter()
+                    .map(|f| f.0.as_str())
+                    .collect::<Vec<_>>(),
+                ["N102"],
+                "{found:#?}"
+            );
+        } else {
+            assert!(key_findings.is_empty(), "{key_findings:#?}");
+        }
+    }
+}
