@@ -664,8 +664,12 @@ fn fuzz_never_panics() {
             ),
         ),
     ];
+    let scale: usize = std::env::var("MIRRORCTL_FUZZ_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
     let mut parsed = 0;
-    for round in 0..4000 {
+    for round in 0..4000 * scale {
         let (label, base) = &corpus[round % corpus.len()];
         let der = if round % 10 == 9 {
             (0..rng.below(300)).map(|_| rng.next() as u8).collect()
