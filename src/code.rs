@@ -31,7 +31,7 @@ codes![
     K001, K002, K003, K004, K005, K006, K007, K008, K009, K010, K011, K012, K013, K014, K102, K103,
     K104, K105, K106, K107, // Between containerd and the kubelet.
     X001, X002, X003, X004, X005, X007, // Node checks.
-    N001, N002, N003, N004, N005, // containerd's config.toml.
+    N001, N002, N003, N004, N005, N006, N007, N008, N101, N102, // containerd's config.toml.
     C001, C002, C003, C004, C005, C006, // The credential plugin.
     P001, P002, P003, P004, P005, P006,
 ];

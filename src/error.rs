@@ -133,6 +133,11 @@ pub enum Error {
     #[error("`{}` is not a regular file; mirrorctl will not replace it", .path.display())]
     NotAFile { path: PathBuf },
 
+    /// Certificates or keys the inventory names that containerd could not use (N002, N006,
+    /// N007), refused before anything is written.
+    #[error("{}", render_certificates(.problems))]
+    Certificates { problems: Vec<Problem> },
+
     #[error("failed to read the secret for {field} from `{}`: {reason}", .path.display())]
     Secret {
         field: String,
@@ -196,6 +201,7 @@ pub enum ErrorKind {
     Io,
     Symlink,
     NotAFile,
+    Certificate,
     Secret,
     Locked,
     Foreign,
@@ -203,12 +209,13 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 9] = [
+    pub const ALL: [ErrorKind; 10] = [
         ErrorKind::Inventory,
         ErrorKind::NodeFile,
         ErrorKind::Io,
         ErrorKind::Symlink,
         ErrorKind::NotAFile,
+        ErrorKind::Certificate,
         ErrorKind::Secret,
         ErrorKind::Locked,
         ErrorKind::Foreign,
@@ -222,6 +229,7 @@ impl ErrorKind {
             ErrorKind::Io => "io",
             ErrorKind::Symlink => "symlink",
             ErrorKind::NotAFile => "notAFile",
+            ErrorKind::Certificate => "certificate",
             ErrorKind::Secret => "secret",
             ErrorKind::Locked => "locked",
             ErrorKind::Foreign => "foreign",
@@ -239,6 +247,7 @@ impl Error {
             Error::Io { .. } => ErrorKind::Io,
             Error::Symlink { .. } => ErrorKind::Symlink,
             Error::NotAFile { .. } => ErrorKind::NotAFile,
+            Error::Certificates { .. } => ErrorKind::Certificate,
             Error::Secret { .. } => ErrorKind::Secret,
             Error::Locked { .. } => ErrorKind::Locked,
             Error::Foreign { .. } => ErrorKind::Foreign,
@@ -273,6 +282,18 @@ fn render_problems_as(what: &str, file: &str, problems: &[Problem]) -> String {
             None => out.push_str(&format!("{file}: ")),
         }
         out.push_str(&format!("[{}] {problem}", problem.code));
+    }
+    out
+}
+
+fn render_certificates(problems: &[Problem]) -> String {
+    let mut out = format!(
+        "refusing to write a hosts.toml that names a certificate or key containerd cannot use: {} problem{} (`mirrorctl lint --root` shows them too)",
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" }
+    );
+    for problem in problems {
+        out.push_str(&format!("\n  [{}] {problem}", problem.code));
     }
     out
 }

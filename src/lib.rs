@@ -29,5 +29,6 @@ pub mod resolve;
 pub mod secrets;
 pub mod state;
 pub mod version;
+mod x509;
 
 pub use error::Error;

@@ -313,6 +313,7 @@ pub fn error_json(error: &Error) -> Value {
             value["path"] = json!(file);
             value["problems"] = problems(found);
         }
+        Error::Certificates { problems: found } => value["problems"] = problems(found),
         Error::Io { action, path, .. } => {
             value["path"] = json!(path.display().to_string());
             value["action"] = json!(action);

@@ -4,9 +4,10 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::error::Error;
+use crate::error::{Error, Problem, Severity};
 use crate::fsx;
 use crate::inventory::{Auth, Inventory, path::index, path::key};
+use crate::lint::check_certificates;
 
 /// Largest secret file accepted.
 const MAX_SECRET_BYTES: u64 = 64 << 10;
@@ -29,8 +30,18 @@ impl std::fmt::Debug for Secrets {
 }
 
 impl Secrets {
-    /// Reads every secret file, below `root`. Errors name the field and file, never content.
+    /// Reads every secret file, below `root`, and checks the certificates and keys the
+    /// inventory names (those that exist: see [`check_certificates`]), so that `apply`, `check`
+    /// and `diff` refuse a hosts.toml naming one containerd cannot use. Errors name the field
+    /// and file, never content.
     pub fn load(inventory: &Inventory, root: &Path) -> Result<Self, Error> {
+        let problems: Vec<Problem> = check_certificates(inventory, root, None)
+            .into_iter()
+            .filter(|p| p.severity == Severity::Error)
+            .collect();
+        if !problems.is_empty() {
+            return Err(Error::Certificates { problems });
+        }
         let mut basic = HashMap::new();
         for (r, registry) in inventory.registries.iter().enumerate() {
             for (m, mirror) in registry.mirrors.iter().enumerate() {

@@ -190,14 +190,17 @@ const FOREIGN: [(&str, &str); 2] = [
     ("/etc/containerd/certs.d/r5.example/ca.crt", "foreign ca\n"),
 ];
 
+/// A real certificate: apply reads each CA file as X.509 and refuses one that is not.
+const CA: &str = include_str!("../fixtures/x509/ec-p256-until-2051.pem");
+
 /// Files the inventories read (secrets, CAs): inputs, never written.
 const INPUTS: [(&str, &str); 6] = [
     ("/etc/mirrorctl/secrets/user", "mirror-bot\n"),
     ("/etc/mirrorctl/secrets/pass-a", "password-a\n"),
     ("/etc/mirrorctl/secrets/pass-b", "password-b\n"),
-    ("/etc/pki/ca-0.pem", "ca 0\n"),
-    ("/etc/pki/ca-1.pem", "ca 1\n"),
-    ("/etc/pki/ca-2.pem", "ca 2\n"),
+    ("/etc/pki/ca-0.pem", CA),
+    ("/etc/pki/ca-1.pem", CA),
+    ("/etc/pki/ca-2.pem", CA),
 ];
 
 struct KillRig {

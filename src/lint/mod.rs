@@ -2,6 +2,7 @@
 //! (credentials reaching the upstream, patterns that can never match, settings that do nothing),
 //! offline, in text, JSON or GitHub workflow annotations. Codes are documented in docs/lint.md.
 
+mod certificates;
 mod node;
 mod rules;
 
@@ -12,6 +13,8 @@ use serde_json::json;
 
 use crate::error::{Problem, Severity};
 use crate::inventory;
+
+pub(crate) use certificates::check_certificates;
 
 /// The findings for one inventory file.
 #[derive(Debug)]
@@ -39,13 +42,23 @@ pub fn warnings(inventory: &inventory::Inventory) -> Vec<Problem> {
     rules::check(inventory)
 }
 
-/// Lints `bytes`; with `root`, also checks the node's files under it.
+/// Lints `bytes`; with `root`, also checks the node's files under it, certificates' dates
+/// against the system clock.
 pub fn lint(file: &str, bytes: &[u8], root: Option<&Path>) -> Report {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    lint_at(file, bytes, root, now)
+}
+
+/// [`lint`] with the clock given: `now` in Unix seconds judges certificates' validity dates.
+pub fn lint_at(file: &str, bytes: &[u8], root: Option<&Path>, now: i64) -> Report {
     let (parsed, mut findings) = inventory::analyze_bytes(bytes);
     if let Some(inv) = &parsed {
         findings.extend(rules::check(inv));
         if let Some(root) = root {
             findings.extend(node::check(inv, root));
+            findings.extend(check_certificates(inv, root, Some(now)));
         }
     }
     findings.sort_by_key(|f| (f.location.unwrap_or((usize::MAX, 0)), f.severity));

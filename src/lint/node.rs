@@ -1,6 +1,7 @@
 //! With `--root`: the node's own files. A CA or client file that is missing makes every pull of
-//! that registry fail (no fallback); a provider binary that is missing or not executable makes
-//! the kubelet fail the pull; an empty registry directory hides `_default`.
+//! that registry fail (no fallback; what the file holds is checked in `certificates`); a
+//! provider binary that is missing or not executable makes the kubelet fail the pull; an empty
+//! registry directory hides `_default`.
 
 use crate::code::Code;
 use std::os::unix::fs::PermissionsExt;
@@ -11,24 +12,13 @@ use crate::fsx;
 use crate::inventory::path::{index, key};
 use crate::inventory::{ClientCert, Inventory, Spanned, registry_dir_name};
 
-/// `expect` names what the file must hold: `CERTIFICATE` or `PRIVATE KEY` (any kind).
-fn pem(root: &Path, file: &Spanned<String>, path: String, expect: &[&str], out: &mut Vec<Problem>) {
+/// A CA or client file must be readable; what it holds is checked as X.509 (`certificates`).
+fn readable(root: &Path, file: &Spanned<String>, path: String, out: &mut Vec<Problem>) {
     let disk = fsx::under_root(root, &file.value);
-    match fsx::read_limited(&disk, 1 << 20) {
-        Err(e) => out.push(Problem::hinted(Code::N001, Severity::Error, path, file.mark.pair(),
+    if let Err(e) = fsx::read_limited(&disk, 1 << 20) {
+        out.push(Problem::hinted(Code::N001, Severity::Error, path, file.mark.pair(),
             format!("`{}` cannot be read ({e}): containerd fails every pull of this registry, with no fallback", file.value),
-            "install the file before the hosts.toml that names it, or fix the path")),
-        Ok(bytes) => {
-            let text = String::from_utf8_lossy(&bytes);
-            let found = expect.iter().any(|kind| {
-                text.lines().any(|l| l.starts_with("-----BEGIN ") && l.contains(kind) && l.ends_with("-----"))
-            });
-            if !found {
-                out.push(Problem::hinted(Code::N002, Severity::Error, path, file.mark.pair(),
-                    format!("`{}` holds no PEM {} block", file.value, expect.join(" or ")),
-                    "point at a PEM file (-----BEGIN …-----)"));
-            }
-        }
+            "install the file before the hosts.toml that names it, or fix the path"));
     }
 }
 
@@ -132,39 +122,18 @@ pub fn check(inventory: &Inventory, root: &Path) -> Vec<Problem> {
         for (i, mirror) in registry.mirrors.iter().enumerate() {
             let mirror_path = index(&key(&path, "mirrors"), i);
             for (j, ca) in mirror.ca.iter().enumerate() {
-                pem(
-                    root,
-                    ca,
-                    index(&key(&mirror_path, "ca"), j),
-                    &["CERTIFICATE"],
-                    &mut out,
-                );
+                readable(root, ca, index(&key(&mirror_path, "ca"), j), &mut out);
             }
             for (j, client) in mirror.client.iter().enumerate() {
                 let client_path = index(&key(&mirror_path, "client"), j);
                 match client {
-                    ClientCert::Combined(file) => {
-                        pem(root, file, client_path.clone(), &["CERTIFICATE"], &mut out);
-                        pem(root, file, client_path, &["PRIVATE KEY"], &mut out);
-                    }
+                    ClientCert::Combined(file) => readable(root, file, client_path, &mut out),
                     ClientCert::Pair {
                         cert,
                         key: key_file,
                     } => {
-                        pem(
-                            root,
-                            cert,
-                            key(&client_path, "cert"),
-                            &["CERTIFICATE"],
-                            &mut out,
-                        );
-                        pem(
-                            root,
-                            key_file,
-                            key(&client_path, "key"),
-                            &["PRIVATE KEY"],
-                            &mut out,
-                        );
+                        readable(root, cert, key(&client_path, "cert"), &mut out);
+                        readable(root, key_file, key(&client_path, "key"), &mut out);
                     }
                 }
             }

@@ -173,9 +173,9 @@ not_written:
 error:
   description:
     - Why mirrorctl failed, as typed by mirrorctl's JSON report (see its README).
-    - C(kind) is stable (C(inventory), C(nodeFile), C(io), C(symlink), C(notAFile), C(secret),
-      C(locked), C(foreign), C(other)); C(path), C(message) and, for a failure during the
-      writes, C(stage) and C(file) say more.
+    - C(kind) is stable (C(inventory), C(nodeFile), C(io), C(symlink), C(notAFile),
+      C(certificate), C(secret), C(locked), C(foreign), C(other)); C(path), C(message) and,
+      for a failure during the writes, C(stage) and C(file) say more.
   returned: failure, when mirrorctl printed its report
   type: dict
   sample:
