@@ -114,18 +114,7 @@ credentialProviders:
     ];
     let report = run(&args, None);
     report.status(1);
-    let json = report.json();
-    let codes: Vec<(String, String)> = json["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| {
-            (
-                f["code"].as_str().unwrap_or_default().to_string(),
-                f["path"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect();
+    let codes = code_path_pairs(&report.json());
     for expected in [
         ("N001", "registries.\"docker.io\".mirrors[0].ca[0]"),
         ("N002", "registries.\"docker.io\".mirrors[0].client[0].key"),
@@ -178,7 +167,12 @@ fn findings(inventory: &str) -> (i32, Vec<(String, String)>) {
         ],
         None,
     );
-    let pairs = report.json()["findings"]
+    (report.status, code_path_pairs(&report.json()))
+}
+
+/// Every finding of a JSON lint report as (code, path).
+fn code_path_pairs(json: &serde_json::Value) -> Vec<(String, String)> {
+    json["findings"]
         .as_array()
         .expect("findings")
         .iter()
@@ -188,8 +182,7 @@ fn findings(inventory: &str) -> (i32, Vec<(String, String)>) {
                 f["path"].as_str().unwrap_or_default().to_string(),
             )
         })
-        .collect();
-    (report.status, pairs)
+        .collect()
 }
 
 #[test]
