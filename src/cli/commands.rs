@@ -11,7 +11,8 @@ use crate::error::Error;
 use crate::inventory;
 use crate::render;
 use crate::secrets::Secrets;
-use crate::{lint, redact, report, resolve};
+use crate::state::State;
+use crate::{apply, lint, plan, redact, report, resolve};
 
 /// Lint's exit status is its own: `Ok(true)` here means "findings fail the run".
 pub(crate) fn run_lint(args: LintArgs, out: &mut Stdout) -> Result<bool, Error> {
@@ -138,17 +139,13 @@ pub(crate) fn run_render(args: RenderArgs, out: &mut Stdout) -> Result<bool, Err
         let root = PathBuf::from(&args.out);
         let secrets = Secrets::load(&inventory, std::path::Path::new("/"))?;
         let desired = render::render(&inventory, &secrets);
-        for (path, file) in &desired.files {
-            let disk = crate::fsx::under_root(&root, path);
-            if let Some(dir) = disk.parent() {
-                crate::fsx::create_dirs(dir)?;
-            }
-            crate::fsx::write_atomic(&disk, &file.contents, file.mode, None)?;
-        }
+        let count = desired.files.len();
+        // Through the one writer, as apply writes a node, but with no ownership record.
+        let changes = plan::compare(desired, &root, &State::default())?;
+        apply::write_unrecorded(&root, &changes)?;
         out.print(&format!(
-            "rendered {} file{} under {}\n",
-            desired.files.len(),
-            if desired.files.len() == 1 { "" } else { "s" },
+            "rendered {count} file{} under {}\n",
+            if count == 1 { "" } else { "s" },
             root.display()
         ))?;
     }
