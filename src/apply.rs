@@ -92,12 +92,7 @@ pub fn apply(plan: &Plan, options: Options) -> Result<Applied, Error> {
         .map(str::to_string)
         .collect();
     dirs.insert(plan.state_dir.to_string());
-    for dir in &dirs {
-        for temp in fsx::stale_temps(&fsx::under_root(root, dir)) {
-            fsx::remove_file(&temp)?;
-            applied.stale_temps_removed += 1;
-        }
-    }
+    applied.stale_temps_removed = sweep_stale_temps(root, &dirs)?;
 
     let mut state = State {
         version: 1,
@@ -144,17 +139,9 @@ pub fn apply(plan: &Plan, options: Options) -> Result<Applied, Error> {
     // Writes before deletes; dependencies written first and deleted last. Directory fsyncs
     // are batched within a step, never across: a file another names is durable before the
     // file that names it is written, and after it is deleted.
-    let mut ordered: Vec<&Change> = plan.changes.iter().filter(|c| c.is_change()).collect();
-    ordered.sort_by(|a, b| step(a).cmp(&step(b)).then_with(|| a.path.cmp(&b.path)));
-    let mut failure = None;
-    for batch in ordered.chunk_by(|a, b| step(a) == step(b)) {
-        let (done, error) = execute_batch(root, batch);
-        applied.written.extend(done);
-        if let Some(error) = error {
-            failure = Some(error);
-            break;
-        }
-    }
+    let ordered = in_order(&plan.changes);
+    let (written, mut failure) = execute_in_order(root, &ordered);
+    applied.written = written;
 
     // The truth: done changes recorded as done; what was not done keeps its intent record,
     // so the next run neither loses track of it nor calls it drift.
@@ -234,6 +221,67 @@ pub fn apply(plan: &Plan, options: Options) -> Result<Applied, Error> {
         (Some((path, error)), _) => Err(stopped(error, Stage::Applying(path))),
         (None, Err(error)) => Err(stopped(error, Stage::Record)),
     }
+}
+
+/// `render --out`: makes `changes` under `root` exactly as [`apply`] makes a plan's (stale
+/// temporary files swept, the same order, the same atomic writes, the same symlink refusal),
+/// but keeps no ownership record and takes no lock: the tree is a build's output, not a node
+/// mirrorctl manages.
+pub(crate) fn write_unrecorded(root: &Path, changes: &[Change]) -> Result<(), Error> {
+    let ordered = in_order(changes);
+    let dirs: BTreeSet<String> = ordered
+        .iter()
+        .filter_map(|c| parent(&c.path))
+        .map(str::to_string)
+        .collect();
+    sweep_stale_temps(root, &dirs)?;
+    let (done, failure) = execute_in_order(root, &ordered);
+    let Some((path, source)) = failure else {
+        return Ok(());
+    };
+    Err(Error::Stopped {
+        source: Box::new(source),
+        stage: Stage::Applying(path),
+        not_done: ordered
+            .iter()
+            .map(|c| c.path.clone())
+            .filter(|p| !done.contains(p))
+            .collect(),
+        done,
+    })
+}
+
+/// Removes the temporary files a killed run left in `dirs` (node paths). Returns how many.
+fn sweep_stale_temps(root: &Path, dirs: &BTreeSet<String>) -> Result<usize, Error> {
+    let mut removed = 0;
+    for dir in dirs {
+        for temp in fsx::stale_temps(&fsx::under_root(root, dir)) {
+            fsx::remove_file(&temp)?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// The changes to make, in the order they run: see [`step`]; within a step, by path.
+fn in_order(changes: &[Change]) -> Vec<&Change> {
+    let mut ordered: Vec<&Change> = changes.iter().filter(|c| c.is_change()).collect();
+    ordered.sort_by(|a, b| step(a).cmp(&step(b)).then_with(|| a.path.cmp(&b.path)));
+    ordered
+}
+
+/// Runs `ordered` one step at a time, each step durable before the next begins, and stops at
+/// the first failure. Returns the paths done and that failure.
+fn execute_in_order(root: &Path, ordered: &[&Change]) -> (Vec<String>, Option<(String, Error)>) {
+    let mut written = Vec::new();
+    for batch in ordered.chunk_by(|a, b| step(a) == step(b)) {
+        let (done, error) = execute_batch(root, batch);
+        written.extend(done);
+        if error.is_some() {
+            return (written, error);
+        }
+    }
+    (written, None)
 }
 
 /// Every path the plan changes, in path order.

@@ -6,6 +6,8 @@ use std::io::{self, Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use sha2::{Digest, Sha256};
+
 use crate::error::Error;
 
 /// Suffix of temporary files: never `.toml`, `.yaml`, `.yml` or `.json`, so neither containerd
@@ -166,13 +168,32 @@ pub fn sync_dir(dir: &Path) -> Result<(), Error> {
         .map_err(|e| Error::io("fsync the directory", dir, e))
 }
 
-/// The temp name beside `path` used by this process.
+/// The longest file name Linux file systems take (`NAME_MAX`), in bytes.
+const NAME_MAX: usize = 255;
+
+/// The temp name beside `path` used by this process: `.NAME.PID.mirrorctl-tmp`. When that
+/// would be longer than [`NAME_MAX`], NAME is cut short and followed by `~` and a digest of the
+/// whole name, so that any legal name can be written and two long names that begin alike never
+/// share a temp file. Either way it starts with `.` and ends with [`TEMP_SUFFIX`], as
+/// [`stale_temps`] expects.
 pub fn temp_path(path: &Path) -> PathBuf {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    path.with_file_name(format!(".{name}.{}{TEMP_SUFFIX}", std::process::id()))
+    let tail = format!(".{}{TEMP_SUFFIX}", std::process::id());
+    if 1 + name.len() + tail.len() <= NAME_MAX {
+        return path.with_file_name(format!(".{name}{tail}"));
+    }
+    let digest: String = Sha256::digest(name.as_bytes())[..8]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    let mut keep = NAME_MAX - 1 - 1 - digest.len() - tail.len();
+    while !name.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    path.with_file_name(format!(".{}~{digest}{tail}", &name[..keep]))
 }
 
 /// Atomic replace: temp file in the target's directory, mode (and owner) set before any data,

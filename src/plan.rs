@@ -114,6 +114,46 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// Compares `desired` with what is under `root`, using the ownership record in `state_dir`.
 pub fn plan(desired: DesiredState, root: &Path, state_dir: &NodePath) -> Result<Plan, Error> {
     let state = State::load(root, state_dir)?;
+    let mut changes = compare(desired, root, &state)?;
+    // The desired files, in path order; deletes are appended after them.
+    let desired = changes.len();
+    for path in state.files.keys() {
+        if changes[..desired]
+            .binary_search_by(|c| c.path.as_str().cmp(path))
+            .is_ok()
+        {
+            continue;
+        }
+        let Some(before) = existing(fsx::under_root(root, path))? else {
+            continue;
+        };
+        let record = &state.files[path];
+        changes.push(Change {
+            path: path.clone(),
+            action: Action::Delete,
+            kind: FileKind::from_name(&record.kind).unwrap_or(FileKind::HostsToml),
+            drift: drifted(record, &before.bytes, before.mode),
+            before: Some(before),
+            after: None,
+            foreign: false,
+        });
+    }
+    changes.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Plan {
+        root: root.to_path_buf(),
+        changes,
+        state,
+        state_dir: state_dir.clone(),
+    })
+}
+
+/// Each desired file against what is on disk under `root`, in path order: the changes that
+/// make the disk hold it. `state` is the ownership record that tells drift and foreign files.
+pub(crate) fn compare(
+    desired: DesiredState,
+    root: &Path,
+    state: &State,
+) -> Result<Vec<Change>, Error> {
     let mut changes = Vec::with_capacity(desired.files.len());
     for (path, want) in desired.files {
         let disk = fsx::under_root(root, &path);
@@ -159,36 +199,7 @@ pub fn plan(desired: DesiredState, root: &Path, state_dir: &NodePath) -> Result<
             foreign,
         });
     }
-    // The desired files, in path order; deletes are appended after them.
-    let desired = changes.len();
-    for path in state.files.keys() {
-        if changes[..desired]
-            .binary_search_by(|c| c.path.as_str().cmp(path))
-            .is_ok()
-        {
-            continue;
-        }
-        let Some(before) = existing(fsx::under_root(root, path))? else {
-            continue;
-        };
-        let record = &state.files[path];
-        changes.push(Change {
-            path: path.clone(),
-            action: Action::Delete,
-            kind: FileKind::from_name(&record.kind).unwrap_or(FileKind::HostsToml),
-            drift: drifted(record, &before.bytes, before.mode),
-            before: Some(before),
-            after: None,
-            foreign: false,
-        });
-    }
-    changes.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(Plan {
-        root: root.to_path_buf(),
-        changes,
-        state,
-        state_dir: state_dir.clone(),
-    })
+    Ok(changes)
 }
 
 /// A managed file whose bytes or mode differ from what mirrorctl last wrote.

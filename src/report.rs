@@ -86,7 +86,11 @@ pub fn text(plan: &Plan, check: bool) -> String {
         if change.foreign {
             notes.push("not written by mirrorctl: needs --adopt".into());
         }
-        let _ = writeln!(out, "{verb:<16} {} ({})", change.path, notes.join(", "));
+        if notes.is_empty() {
+            let _ = writeln!(out, "{verb:<16} {}", change.path);
+        } else {
+            let _ = writeln!(out, "{verb:<16} {} ({})", change.path, notes.join(", "));
+        }
     }
     let changed = plan.changes.len() - unchanged;
     let restart: Vec<&str> = restarts(plan).iter().map(|s| s.name()).collect();

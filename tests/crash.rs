@@ -701,6 +701,74 @@ fn the_temporary_file_of_a_file_never_finished_is_removed_when_its_registry_goes
     );
 }
 
+/// A file name as long as Linux allows (255 bytes) is written like any other: the temporary
+/// name beside it is cut short to fit (`.NAME.PID.mirrorctl-tmp` would not), two long names
+/// that begin alike get different temporary names, and the sweep of a killed run's leftovers
+/// still recognises them.
+#[test]
+fn a_file_name_of_255_bytes_is_written_and_its_temporary_file_swept() {
+    let long = |last: char, extension: &str| {
+        let stem = format!("{}{last}", "x".repeat(253 - extension.len()));
+        format!("/etc/zz/{stem}.{extension}")
+    };
+    let config = long('a', "toml");
+    let providers = long('b', "yaml");
+    for path in [&config, &providers] {
+        let name = path.rsplit('/').next().expect("a name");
+        assert_eq!(name.len(), 255, "{name}");
+    }
+    let node = Node::new();
+    node.inventory(&format!(
+        "version: 1
+containerd: {{manageConfig: true, configFile: {config}}}
+paths: {{credentialProviderConfig: {providers}}}
+registries:
+  docker.io:
+    mirrors: [{{url: \"https://mirror.example:5000\"}}]
+credentialProviders:
+  - name: corp
+    matchImages: [docker.io]
+    defaultCacheDuration: 12h
+"
+    ));
+    node.run("apply", &[]).status(2);
+    assert!(node.exists(&config) && node.exists(&providers));
+    assert!(
+        !node.files().iter().any(|f| is_temp(f)),
+        "{:?}",
+        node.files()
+    );
+    node.run("check", &[]).status(0);
+
+    let temps: Vec<PathBuf> = [&config, &providers]
+        .into_iter()
+        .map(|path| mirrorctl::fsx::temp_path(&node.path(path)))
+        .collect();
+    assert_ne!(temps[0], temps[1], "two long names share a temporary file");
+    for (temp, path) in temps.iter().zip([&config, &providers]) {
+        let name = temp.file_name().and_then(|n| n.to_str()).expect("utf-8");
+        assert!(name.len() <= 255, "{name} is {} bytes", name.len());
+        assert!(name.starts_with(".xxx") && is_temp(name), "{name}");
+        assert_eq!(temp.parent(), node.path(path).parent(), "{name}");
+        // A killed run left it, half written, while writing the file.
+        fs::write(temp, "half a fi").expect("write the leftover");
+    }
+    // The record of the killed run's intent (config.toml, not owned, is never recorded): the
+    // sweep looks in the directory of a file a run was writing.
+    crate::safety::mark_pending(&node, &providers);
+    let run = node.run("apply", &[]);
+    assert!(
+        run.status == 0 || run.status == 2,
+        "exit {}: {}",
+        run.status,
+        run.stderr
+    );
+    for temp in &temps {
+        assert!(!temp.exists(), "{} survives the sweep", temp.display());
+    }
+    node.run("apply", &[]).status(0);
+}
+
 /// A run killed between deleting a removed registry's hosts.toml and removing its directory
 /// leaves the directory, recorded, and nothing else to do: the next run must still remove it.
 #[test]
@@ -910,13 +978,13 @@ impl Drop for Namespace {
 /// A node whose `mounted` directory (a node path; `/` for the whole root) is a fresh tmpfs
 /// of `size` in a private mount namespace. `None`, after saying so, where root privileges or
 /// the tools are missing (under CI that fails instead).
-struct FaultNode {
-    node: Node,
+pub struct FaultNode {
+    pub node: Node,
     namespace: Namespace,
 }
 
 impl FaultNode {
-    fn new(test: &str, mounted: &str, size: &str) -> Option<FaultNode> {
+    pub fn new(test: &str, mounted: &str, size: &str) -> Option<FaultNode> {
         let node = Node::new();
         let dir = node.path(mounted);
         fs::create_dir_all(&dir).expect("mkdir");
@@ -937,7 +1005,7 @@ impl FaultNode {
     }
 
     /// `mirrorctl SUBCOMMAND -i INVENTORY --root ROOT` inside the namespace.
-    fn run(&self, subcommand: &str, extra: &[&str]) -> Run {
+    pub fn run(&self, subcommand: &str, extra: &[&str]) -> Run {
         let inventory = self.node.inventory_path();
         let root = self.node.root();
         let mut args: Vec<String> = vec![
@@ -1209,7 +1277,7 @@ fn a_full_filesystem_at_the_final_record_still_lists_what_was_written() {
 }
 
 /// Makes one directory read-only in the namespace (root ignores modes, not a read-only mount).
-fn read_only(fault: &FaultNode, node_dir: &str) {
+pub fn read_only(fault: &FaultNode, node_dir: &str) {
     let dir = fault.node.path(node_dir);
     fault
         .namespace

@@ -8,6 +8,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::process::Command;
 
+use crate::crash::{FaultNode, read_only};
 use crate::support::{BIN, Node, Run};
 
 const ONE_REGISTRY: &str = "\
@@ -359,15 +360,20 @@ fn issue_12_item_13_validation_refuses_what_redaction_hides() {
     }
 }
 
-/// An inventory whose last file (in write order) cannot be written: containerd's config.toml
-/// under a name so long that its temporary sibling (`.NAME.PID.mirrorctl-tmp`) exceeds the
-/// 255-byte limit of a file name. The hosts.toml and the kubelet's provider config, written
-/// before it in the same step, land; then the run stops.
-fn fails_midway() -> (String, String) {
-    let config = format!("/etc/zz/{}.toml", "x".repeat(240));
-    let inventory = format!(
+/// containerd's config.toml, written last, in a directory that is read-only on the node.
+const MIDWAY_CONFIG: &str = "/etc/zz/config.toml";
+
+/// A node whose apply stops midway: the inventory's last file in write order, containerd's
+/// config.toml, lies in a directory that is read-only (a read-only bind mount in a private
+/// mount namespace: root ignores modes, not a read-only mount). The hosts.toml and the
+/// kubelet's provider config, written before it, land; then the run stops. `None`, after
+/// saying so, where the namespace cannot be made (under CI that fails instead).
+fn fails_midway(test: &str) -> Option<FaultNode> {
+    let fault = FaultNode::new(test, "/etc/zz", "1m")?;
+    read_only(&fault, "/etc/zz");
+    fault.node.inventory(&format!(
         "version: 1
-containerd: {{manageConfig: true, configFile: {config}}}
+containerd: {{manageConfig: true, configFile: {MIDWAY_CONFIG}}}
 registries:
   docker.io:
     mirrors: [{{url: \"https://mirror.example:5000\"}}]
@@ -376,18 +382,19 @@ credentialProviders:
     matchImages: [docker.io]
     defaultCacheDuration: 12h
 "
-    );
-    (inventory, config)
+    ));
+    Some(fault)
 }
 
 const PROVIDERS: &str = "/etc/kubernetes/credential-providers.yaml";
 
 #[test]
 fn issue_12_item_15_failed_apply_still_prints_its_json_report() {
-    let node = Node::new();
-    let (inventory, config) = fails_midway();
-    node.inventory(&inventory);
-    let run = node.run("apply", &["--output", "json"]);
+    let Some(fault) = fails_midway("the failed-apply report test") else {
+        return;
+    };
+    let config = MIDWAY_CONFIG;
+    let run = fault.run("apply", &["--output", "json"]);
     run.status(1)
         .stderr_has("error: failed to create the temporary file");
     let report = run.json();
@@ -403,7 +410,7 @@ fn issue_12_item_15_failed_apply_still_prints_its_json_report() {
     let error = &report["error"];
     assert_eq!(error["kind"], "io", "{error:#}");
     assert_eq!(error["stage"], "apply");
-    assert_eq!(error["file"], config.as_str());
+    assert_eq!(error["file"], config);
     assert_eq!(error["action"], "create the temporary file");
     assert!(
         error["path"]
@@ -414,20 +421,21 @@ fn issue_12_item_15_failed_apply_still_prints_its_json_report() {
     assert!(
         error["message"]
             .as_str()
-            .is_some_and(|m| m.contains("File name too long") && m.contains("not done: ")),
+            .is_some_and(|m| m.contains("Read-only file system") && m.contains("not done: ")),
         "{error:#}"
     );
-    assert!(node.exists(DOCKER_HOSTS) && node.exists(PROVIDERS));
+    assert!(fault.node.exists(DOCKER_HOSTS) && fault.node.exists(PROVIDERS));
     // In text, the same truth on stderr.
-    let text = Node::new();
-    text.inventory(&inventory);
+    let Some(text) = fails_midway("the failed-apply report test") else {
+        return;
+    };
     text.run("apply", &[])
         .status(1)
         .stderr_has("note: restart kubelet: files it reads were written before the failure")
         .stderr_has("  done: /etc/containerd/certs.d/docker.io/hosts.toml, /etc/kubernetes/credential-providers.yaml\n")
         .nowhere("restart containerd");
     // What was written is recorded: the next run does not call it foreign or drift.
-    let again = node.run("apply", &["--output", "json"]).status(1).json();
+    let again = fault.run("apply", &["--output", "json"]).status(1).json();
     assert_eq!(again["written"], serde_json::json!([]));
     assert_eq!(again["changed"], false);
     assert_eq!(again["restart"], serde_json::json!([]));

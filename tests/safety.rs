@@ -2,9 +2,13 @@
 //! leftovers of killed runs, and concurrent runs.
 
 use std::fs;
-use std::os::unix::fs::symlink;
+use std::os::unix::fs::{MetadataExt, symlink};
+use std::path::Path;
+use std::process::Command;
 
-use crate::support::Node;
+use mirrorctl::fsx::TEMP_SUFFIX;
+
+use crate::support::{BIN, Node, Run, run};
 
 fn inventory(registries: &[&str]) -> String {
     if registries.is_empty() {
@@ -135,6 +139,125 @@ fn symlinks_at_or_below_managed_paths_are_refused() {
         .stderr_has("refusing to follow the symlink");
     node.run("check", &[]).status(1);
     assert_eq!(fs::read_to_string(&target).expect("read"), "untouched");
+}
+
+/// No temporary file anywhere under `dir`.
+#[track_caller]
+fn assert_no_temp_file(dir: &Path) {
+    for entry in fs::read_dir(dir).expect("ls").flatten() {
+        assert!(
+            !entry.file_name().to_string_lossy().ends_with(TEMP_SUFFIX),
+            "temporary file left behind: {}",
+            entry.path().display()
+        );
+        if entry.file_type().expect("file type").is_dir() {
+            assert_no_temp_file(&entry.path());
+        }
+    }
+}
+
+/// `render --out DIR` writes through the one writer: each file with its desired mode whatever
+/// the umask, an unchanged file left alone, a symlink at or below a path refused, and never a
+/// temporary file left behind.
+#[test]
+fn issue_12_render_out_writes_through_the_one_writer() {
+    let node = Node::new();
+    node.inventory(crate::cli::INVENTORY);
+    let inventory = node.inventory_path();
+    let inventory = inventory.to_str().expect("utf-8");
+    let out = node.root();
+    let render_out = |umask: &str| {
+        let output = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "umask {umask}; exec \"$0\" render -i \"$1\" --out \"$2\""
+            ))
+            .arg(BIN)
+            .arg(inventory)
+            .arg(&out)
+            .env_remove("MIRRORCTL_INVENTORY")
+            .output()
+            .expect("sh");
+        Run::new(
+            vec!["render".into(), "--out".into(), format!("umask {umask}")],
+            output.status.code().unwrap_or(-1),
+            &output.stdout,
+            &output.stderr,
+        )
+    };
+    // The modes `render` announces are the modes `render --out` gives, under any umask.
+    let printed = run(&["render", "-i", inventory], None);
+    printed.status(0);
+    let want: Vec<(String, u32)> = printed
+        .stdout
+        .lines()
+        .filter_map(|line| line.strip_prefix("# ==> "))
+        .filter_map(|line| line.strip_suffix(") <=="))
+        .filter_map(|line| line.split_once(" ("))
+        .map(|(path, mode)| {
+            (
+                path.to_string(),
+                u32::from_str_radix(mode, 8).expect("octal mode"),
+            )
+        })
+        .collect();
+    assert!(want.iter().any(|(_, mode)| *mode == 0o600), "{want:?}");
+    assert!(want.iter().any(|(_, mode)| *mode == 0o644), "{want:?}");
+    let paths: Vec<String> = want.iter().map(|(path, _)| path.clone()).collect();
+    for umask in ["000", "077"] {
+        render_out(umask)
+            .status(0)
+            .stdout_has(&format!("rendered {} files under ", want.len()));
+        assert_eq!(node.files(), paths, "umask {umask}");
+        for (path, mode) in &want {
+            assert_eq!(node.mode(path), *mode, "{path} under umask {umask}");
+        }
+        assert_no_temp_file(&out);
+    }
+    // An unchanged file is not written again: it is still the same inode.
+    let inode = |path: &str| fs::metadata(node.path(path)).expect("metadata").ino();
+    let before: Vec<u64> = paths.iter().map(|p| inode(p)).collect();
+    render_out("022").status(0);
+    assert_eq!(paths.iter().map(|p| inode(p)).collect::<Vec<_>>(), before);
+
+    // A symlink at a file: refused before anything is written, the link and its target kept.
+    let docker = hosts("docker.io");
+    let elsewhere = node.dir.path().join("elsewhere");
+    fs::create_dir(&elsewhere).expect("mkdir");
+    let target = elsewhere.join("target.toml");
+    fs::write(&target, "untouched").expect("write");
+    fs::remove_file(node.path(&docker)).expect("rm");
+    symlink(&target, node.path(&docker)).expect("symlink");
+    render_out("022")
+        .status(1)
+        .stderr_has("refusing to follow the symlink")
+        .stderr_has(&docker);
+    assert!(
+        fs::symlink_metadata(node.path(&docker))
+            .expect("lstat")
+            .is_symlink()
+    );
+    assert_eq!(fs::read_to_string(&target).expect("read"), "untouched");
+    assert_no_temp_file(&out);
+    assert_no_temp_file(&elsewhere);
+
+    // A symlink at a directory, a registry's or the kubelet's: nothing written through it.
+    fs::remove_file(&target).expect("rm");
+    for dir in ["/etc/containerd/certs.d/docker.io", "/etc/kubernetes"] {
+        fs::remove_dir_all(&out).expect("rm -r");
+        fs::create_dir_all(node.path(dir).parent().expect("parent")).expect("mkdir");
+        symlink(&elsewhere, node.path(dir)).expect("symlink");
+        render_out("022")
+            .status(1)
+            .stderr_has("refusing to follow the symlink")
+            .stderr_has(dir);
+        assert_eq!(
+            fs::read_dir(&elsewhere).expect("ls").count(),
+            0,
+            "nothing written through the link at {dir}"
+        );
+        assert_no_temp_file(&out);
+    }
 }
 
 #[test]

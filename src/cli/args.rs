@@ -1,0 +1,177 @@
+//! The clap definitions: one source for `--help`, the man page and the shell completions.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::inventory;
+
+const AFTER_HELP: &str = "\
+Exit status: 0 unchanged, 2 changed (or would change), 1 error, 64 usage error.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mirrorctl",
+    version,
+    about = "Render, diff and atomically write containerd hosts.toml and kubelet credential-provider files from one inventory",
+    after_help = AFTER_HELP,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Write every file the inventory implies; exit 2 when something changed.
+    Apply(ApplyArgs),
+    /// Read-only: report what apply would change (= apply --check); exit 2 when something would.
+    Check(PlanArgs),
+    /// Read-only: unified diff of what apply would change (= apply --check --diff).
+    Diff(PlanArgs),
+    /// Print (or write under --out) the desired files only, without comparing with the node.
+    Render(RenderArgs),
+    /// Check an inventory offline (and, with --root, the node's CA files and provider binaries).
+    Lint(LintArgs),
+    /// Show where a pull of IMAGE will go: directory, endpoints in order, TLS, credentials.
+    Resolve(ResolveArgs),
+    /// Run as the kubelet's credential provider (exec plugin protocol v1, request on stdin).
+    CredentialProvider(CredentialProviderArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CredentialProviderArgs {
+    /// The plugin's mapping file, written by `apply` from `credentialPlugin`.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "/var/lib/mirrorctl/credential-plugin.json"
+    )]
+    pub(crate) mapping: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LintFormat {
+    Text,
+    Json,
+    Github,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LintArgs {
+    /// Inventory files to lint (as a pre-commit hook passes them); default: the -i inventory.
+    #[arg(value_name = "FILE")]
+    pub(crate) files: Vec<String>,
+    #[command(flatten)]
+    pub(crate) inventory: InventoryArg,
+    /// Report format: human text, JSON, or GitHub workflow annotations.
+    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+    pub(crate) format: LintFormat,
+    /// Fail (exit 1) on warnings too.
+    #[arg(long)]
+    pub(crate) strict: bool,
+    /// Also check the node under DIR: CA and client files, provider binaries, stray directories.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) root: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ResolveArgs {
+    /// An image reference as written in a pod spec: `nginx`, `ghcr.io/org/app:1.2`, `reg:5000/app@sha256:…`.
+    pub(crate) image: String,
+    #[command(flatten)]
+    pub(crate) inventory: InventoryArg,
+    /// Report format on stdout.
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub(crate) output: Output,
+    /// Show the credentials `credentialPlugin` grants to a pod of this namespace.
+    #[arg(long, value_name = "NS")]
+    pub(crate) namespace: Option<String>,
+    /// With --namespace: the pod's service account (default: `default`).
+    #[arg(long, value_name = "SA", requires = "namespace")]
+    pub(crate) service_account: Option<String>,
+    /// With --namespace: an annotation of the service account, as the kubelet sends it to the
+    /// plugin (repeatable); with any, resolve says which grant the plugin answers with.
+    #[arg(long, value_name = "KEY=VALUE", requires = "namespace", value_parser = parse_annotation)]
+    pub(crate) annotation: Vec<(String, String)>,
+}
+
+fn parse_annotation(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
+        _ => Err(format!("`{text}` is not KEY=VALUE")),
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InventoryArg {
+    /// Inventory file; `-` reads standard input.
+    #[arg(
+        short = 'i',
+        long = "inventory",
+        env = "MIRRORCTL_INVENTORY",
+        default_value = inventory::DEFAULT_PATH,
+        value_name = "INVENTORY"
+    )]
+    pub(crate) inventory: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Output {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PlanArgs {
+    #[command(flatten)]
+    pub(crate) inventory: InventoryArg,
+    /// Prefix every node path with DIR (image builds, tests, dry runs as non-root).
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub(crate) root: PathBuf,
+    /// Report format on stdout.
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub(crate) output: Output,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ApplyArgs {
+    #[command(flatten)]
+    pub(crate) plan: PlanArgs,
+    /// Change nothing; report what would change (exit 2 when something would).
+    #[arg(long)]
+    pub(crate) check: bool,
+    /// Show a unified diff of every change (with --output json: `before`/`after` per file).
+    #[arg(long)]
+    pub(crate) diff: bool,
+    /// Take over files at desired paths that mirrorctl did not write.
+    #[arg(long)]
+    pub(crate) adopt: bool,
+    /// Seconds to wait for another run's lock before failing.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    pub(crate) lock_timeout: f64,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RenderArgs {
+    #[command(flatten)]
+    pub(crate) inventory: InventoryArg,
+    /// Write the files under DIR as if it were the node's root (secrets included, 0600);
+    /// `-` (the default) prints them with secrets redacted.
+    #[arg(long, value_name = "DIR", default_value = "-")]
+    pub(crate) out: String,
+}
+
+impl ApplyArgs {
+    /// `check` and `diff`: apply's arguments with writes disabled.
+    pub(crate) fn read_only(plan: PlanArgs) -> Self {
+        ApplyArgs {
+            plan,
+            check: true,
+            diff: false,
+            adopt: false,
+            lock_timeout: 0.0,
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! The command line: dispatch of a parsed command to its runner, and the one table that maps
+//! the outcome of a run to the exit status.
+
+mod args;
+mod commands;
+mod pipeline;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use args::Cli;
+use args::{ApplyArgs, Command};
+use commands::{run_credential_provider, run_lint, run_render, run_resolve};
+use pipeline::run_plan;
+
+use crate::error::Error;
+
+/// What a run ended with; [`exit_status`] is the only place it becomes a number.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    Unchanged,
+    Changed,
+    Failed(Error),
+    Usage,
+}
+
+pub(crate) fn exit_status(outcome: &Outcome) -> u8 {
+    match outcome {
+        Outcome::Unchanged => 0,
+        Outcome::Failed(_) => 1,
+        Outcome::Changed => 2,
+        Outcome::Usage => 64,
+    }
+}
+
+pub fn main() -> ExitCode {
+    let outcome = match Cli::try_parse() {
+        Ok(cli) => run(cli),
+        Err(e) => {
+            let _ = e.print();
+            match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    Outcome::Unchanged
+                }
+                _ => Outcome::Usage,
+            }
+        }
+    };
+    if let Outcome::Failed(error) = &outcome {
+        to_stderr(&format!("error: {error}"));
+    }
+    ExitCode::from(exit_status(&outcome))
+}
+
+/// One line on stderr. `eprintln!` panics (exit 101) when stderr is a closed pipe, as in
+/// `mirrorctl apply 2>&1 | head -1`; a message nobody reads must not change the outcome.
+fn to_stderr(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+/// Writes to stdout; a reader that went away (`| head`) is not an error.
+struct Stdout {
+    closed: bool,
+}
+
+impl Stdout {
+    fn print(&mut self, text: &str) -> Result<(), Error> {
+        if self.closed {
+            return Ok(());
+        }
+        let mut out = std::io::stdout().lock();
+        match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            Err(e) => Err(Error::io("write to", "<stdout>", e)),
+        }
+    }
+}
+
+pub(crate) fn run(cli: Cli) -> Outcome {
+    let mut stdout = Stdout { closed: false };
+    let result = match cli.command {
+        Command::Apply(args) => {
+            let check = args.check;
+            let show_diff = args.diff;
+            run_plan(args, check, show_diff, &mut stdout)
+        }
+        Command::Check(plan) => run_plan(ApplyArgs::read_only(plan), true, false, &mut stdout),
+        Command::Diff(plan) => run_plan(ApplyArgs::read_only(plan), true, true, &mut stdout),
+        Command::Render(args) => run_render(args, &mut stdout),
+        Command::Lint(args) => run_lint(args, &mut stdout),
+        Command::Resolve(args) => run_resolve(args, &mut stdout),
+        Command::CredentialProvider(args) => run_credential_provider(args, &mut stdout),
+    };
+    // A reader that stopped early (`mirrorctl diff | head -1`) changes nothing about what the
+    // run found or did: the status stays the outcome, so `set -o pipefail` still sees drift.
+    match result {
+        Ok(true) => Outcome::Changed,
+        Ok(false) => Outcome::Unchanged,
+        Err(e) => Outcome::Failed(e),
+    }
+}
