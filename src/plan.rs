@@ -118,7 +118,7 @@ pub fn plan(desired: DesiredState, root: &Path, state_dir: &NodePath) -> Result<
     for (path, want) in desired.files {
         let disk = fsx::under_root(root, &path);
         if let Some(dir) = disk.parent()
-            && want.kind == FileKind::HostsToml
+            && matches!(want.kind, FileKind::HostsToml | FileKind::CaCertificate)
         {
             fsx::refuse_symlink(dir, "directory")?;
         }
