@@ -27,7 +27,7 @@ codes![
     // YAML and schema.
     Y001, Y002, Y004, S001, S002, S003, S004, S005, // Targets, registries and mirrors.
     T001, T002, T003, R001, R003, R004, R005, R101, M001, M002, M003, M004, M005, M006, M007, M008,
-    M009, M010, M011, M012, M101, M102, // Kubelet credential providers.
+    M009, M010, M011, M012, M013, M101, M102, // Kubelet credential providers.
     K001, K002, K003, K004, K005, K006, K007, K008, K009, K010, K011, K012, K013, K014, K102, K103,
     K104, K105, K106, K107, // Between containerd and the kubelet.
     X001, X002, X003, X004, X005, X007, // Node checks.

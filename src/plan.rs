@@ -158,7 +158,7 @@ pub(crate) fn compare(
     for (path, want) in desired.files {
         let disk = fsx::under_root(root, &path);
         if let Some(dir) = disk.parent()
-            && want.kind == FileKind::HostsToml
+            && matches!(want.kind, FileKind::HostsToml | FileKind::CaCertificate)
         {
             fsx::refuse_symlink(dir, "directory")?;
         }

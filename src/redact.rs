@@ -41,6 +41,7 @@ pub fn redact(kind: FileKind, text: &str) -> String {
     match kind {
         FileKind::HostsToml | FileKind::ContainerdConfig => redact_toml(text),
         FileKind::CredentialProviderConfig
+        | FileKind::CaCertificate
         | FileKind::CredentialPluginMapping
         | FileKind::CredentialPluginExec => text.to_string(),
     }

@@ -110,6 +110,7 @@ pub fn resolve_as(
             ),
         };
 
+    let certs_dir = inventory.paths.certs_dir.child(&directory);
     let endpoints = match registry {
         None => vec![effective::upstream(
             &image.registry,
@@ -118,7 +119,7 @@ pub fn resolve_as(
         Some(r) => RegistryModel::new(r, inventory.target).endpoints_for(&image.registry),
     }
     .iter()
-    .map(|e| endpoint(e, by_digest))
+    .map(|e| endpoint(e, &certs_dir, by_digest))
     .collect();
 
     let providers = inventory
@@ -168,7 +169,9 @@ pub fn resolve_as(
     })
 }
 
-fn endpoint(e: &effective::Endpoint<'_>, by_digest: bool) -> Endpoint {
+/// `dir` is the node path of the registry's directory, where CA files given as PEM content
+/// are written (the path `ca` lists for them).
+fn endpoint(e: &effective::Endpoint<'_>, dir: &str, by_digest: bool) -> Endpoint {
     let mut out = Endpoint {
         url: e.api_url(),
         role: e.role.name(),
@@ -190,7 +193,7 @@ fn endpoint(e: &effective::Endpoint<'_>, by_digest: bool) -> Endpoint {
     let Some((_, mirror)) = e.mirror else {
         return out;
     };
-    out.ca = mirror.ca.iter().map(|c| c.value.clone()).collect();
+    out.ca = mirror.ca.iter().map(|c| c.node_path(dir)).collect();
     out.client = mirror
         .client
         .iter()

@@ -128,7 +128,8 @@ impl Side {
 
 /// Two inventories that differ in every way apply handles: registries only in A (deleted on
 /// the way to B) or only in B (created), changed mirrors, headers and secrets (updated), a new
-/// secret (content and mode), a different hosts.toml mode (chmod), and a changed
+/// secret (content and mode), a different hosts.toml mode (chmod), CA files given as PEM
+/// content (created, replaced by a new name, deleted with their registry), and a changed
 /// CredentialProviderConfig.
 fn big_inventory(side: Side) -> String {
     let b = side == Side::B;
@@ -150,6 +151,21 @@ fn big_inventory(side: Side) -> String {
         ));
         if i % 4 == 0 {
             text.push_str(&format!("        ca: /etc/pki/ca-{}.pem\n", i % 3));
+        }
+        // CA content, written beside the hosts.toml naming it: unchanged, changed (a new file
+        // written before the hosts.toml, the old one deleted after it), with a path in a list,
+        // and in registries only one side has (written before, deleted after, their hosts.toml).
+        if i % 4 == 2 {
+            let pem = if b && i % 8 == 2 { CA_B } else { CA };
+            let pem = serde_json::to_string(pem).expect("a JSON string is a YAML string");
+            if i % 12 == 2 {
+                text.push_str(&format!(
+                    "        ca: [/etc/pki/ca-{}.pem, {{pem: {pem}}}]\n",
+                    i % 3
+                ));
+            } else {
+                text.push_str(&format!("        ca: {{pem: {pem}}}\n"));
+            }
         }
         if i % 6 == 0 {
             text.push_str(&format!(
@@ -192,6 +208,8 @@ const FOREIGN: [(&str, &str); 2] = [
 
 /// A real certificate: apply reads each CA file as X.509 and refuses one that is not.
 const CA: &str = include_str!("../fixtures/x509/ec-p256-until-2051.pem");
+/// B's CA content where it differs from A's.
+const CA_B: &str = include_str!("../fixtures/x509/ec-p256-second-until-2051.pem");
 
 /// Files the inventories read (secrets, CAs): inputs, never written.
 const INPUTS: [(&str, &str); 6] = [
@@ -539,6 +557,24 @@ fn killed_applies_leave_whole_files_and_the_next_apply_converges() {
     let budget = Duration::from_secs(60).max(Duration::from_millis(300) * target as u32);
     let rig = KillRig::new();
     let mut findings = Findings::default();
+
+    // Premise: each switch writes CA files (PEM content) that a hosts.toml names, deletes some
+    // whose hosts.toml stops naming them, and keeps others.
+    let pems = |want: &Files| -> BTreeSet<String> {
+        want.keys()
+            .filter(|p| p.starts_with(CERTS) && p.ends_with(".pem"))
+            .cloned()
+            .collect()
+    };
+    let (a, b) = (pems(&rig.want[0]), pems(&rig.want[1]));
+    assert!(
+        a.difference(&b).next().is_some()
+            && b.difference(&a).next().is_some()
+            && a.intersection(&b).next().is_some(),
+        "the kill test's inventories must create, delete and keep CA files: {} in A, {} in B",
+        a.len(),
+        b.len()
+    );
 
     // Three full switches, uninterrupted, to measure how long one takes and which share of it
     // comes before the first write (what a check does).

@@ -336,7 +336,8 @@ fn endpoint_round_trip(path: &str, table: &toml::Table, mirror: &Mirror, text: &
         wanted_caps,
         "{path}: capabilities\n{text}"
     );
-    let ca: Vec<String> = mirror.ca.iter().map(|c| c.value.clone()).collect();
+    let dir = path.rsplit_once('/').map_or("", |(dir, _)| dir);
+    let ca: Vec<String> = mirror.ca.iter().map(|c| c.node_path(dir)).collect();
     assert_eq!(strings(table.get("ca")), ca, "{path}: ca\n{text}");
     let client: Vec<String> = mirror
         .client

@@ -172,13 +172,47 @@ pub struct Mirror {
     pub url: Spanned<String>,
     pub mark: Mark,
     pub capabilities: Option<Spanned<Vec<Spanned<String>>>>,
-    pub ca: Vec<Spanned<String>>,
+    pub ca: Vec<Ca>,
     pub client: Vec<ClientCert>,
     pub skip_verify: Option<bool>,
     pub override_path: Option<bool>,
     pub headers: Vec<Header>,
     pub dial_timeout: Option<Spanned<String>>,
     pub auth: Option<Box<Auth>>,
+}
+
+/// One entry of a mirror's `ca`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ca {
+    /// A CA file something else puts on the node.
+    File(Spanned<String>),
+    /// `{pem: "…"}`: certificates carried by the inventory, which mirrorctl writes into the
+    /// registry's directory (see [`Ca::pem_file_name`]). Ends with a newline.
+    Pem(Spanned<String>),
+}
+
+impl Ca {
+    /// The mode of a CA file mirrorctl writes: certificates are public.
+    pub const PEM_MODE: u32 = 0o644;
+
+    /// The node path hosts.toml names for this CA; `registry_dir` is the node path of the
+    /// registry's directory (where its hosts.toml lives).
+    pub fn node_path(&self, registry_dir: &str) -> String {
+        match self {
+            Ca::File(file) => file.value.clone(),
+            Ca::Pem(pem) => format!("{registry_dir}/{}", Ca::pem_file_name(&pem.value)),
+        }
+    }
+
+    /// `ca-<first 16 hex digits of the content's sha256>.pem`: a changed PEM is a new file,
+    /// written before the hosts.toml that names it, the old one pruned after. Never `.crt`,
+    /// `.cert` or `.key`, the names containerd reads as docker-style certificates.
+    pub fn pem_file_name(pem: &str) -> String {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(pem.as_bytes());
+        let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        format!("ca-{hex}.pem")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use crate::code::Code;
 use crate::error::{Problem, Severity};
 use crate::fsx;
 use crate::inventory::path::{index, key};
-use crate::inventory::{ClientCert, Inventory, Spanned};
+use crate::inventory::{Ca, ClientCert, Inventory, Spanned};
 use crate::x509::{self, Certificate, KeyMatch, PemBlock};
 
 /// A certificate that expires within this many seconds is a warning.
@@ -33,9 +33,13 @@ pub(crate) fn check_certificates(
         for (i, mirror) in registry.mirrors.iter().enumerate() {
             let mirror_path = index(&key(&registry_path, "mirrors"), i);
             for (j, ca) in mirror.ca.iter().enumerate() {
-                if let Some(text) = read(root, ca) {
+                // PEM content is checked with the inventory (M013), and its dates by
+                // `check_pem_certificates`, root or not.
+                if let Ca::File(file) = ca
+                    && let Some(text) = read(root, file)
+                {
                     let path = index(&key(&mirror_path, "ca"), j);
-                    certificates(&text, ca, &path, now, &mut out);
+                    certificates(&text, file, &path, now, &mut out);
                 }
             }
             for (j, client) in mirror.client.iter().enumerate() {
@@ -60,6 +64,36 @@ pub(crate) fn check_certificates(
                         }
                     }
                 }
+            }
+        }
+    }
+    out
+}
+
+/// The validity dates of the CA certificates the inventory carries as `ca: {pem: …}`, named
+/// by the node path mirrorctl writes them to. Needs no node: the content is the inventory's.
+/// Whether the content holds certificates at all is the inventory's own rule (M013).
+pub(crate) fn check_pem_certificates(inventory: &Inventory, now: i64) -> Vec<Problem> {
+    let mut out = Vec::new();
+    for registry in &inventory.registries {
+        let registry_path = key("registries", &registry.name);
+        let dir = inventory.paths.certs_dir.child(&registry.dir_name());
+        for (i, mirror) in registry.mirrors.iter().enumerate() {
+            let mirror_path = index(&key(&registry_path, "mirrors"), i);
+            for (j, ca) in mirror.ca.iter().enumerate() {
+                let Ca::Pem(pem) = ca else { continue };
+                let named = Spanned {
+                    value: ca.node_path(&dir),
+                    mark: pem.mark,
+                };
+                let path = key(&index(&key(&mirror_path, "ca"), j), "pem");
+                let mut found = Vec::new();
+                certificates(&pem.value, &named, &path, Some(now), &mut found);
+                out.extend(
+                    found
+                        .into_iter()
+                        .filter(|p| matches!(p.code, Code::N008 | Code::N101)),
+                );
             }
         }
     }

@@ -56,6 +56,7 @@ pub fn lint_at(file: &str, bytes: &[u8], root: Option<&Path>, now: i64) -> Repor
     let (parsed, mut findings) = inventory::analyze_bytes(bytes);
     if let Some(inv) = &parsed {
         findings.extend(rules::check(inv));
+        findings.extend(certificates::check_pem_certificates(inv, now));
         if let Some(root) = root {
             findings.extend(node::check(inv, root));
             findings.extend(check_certificates(inv, root, Some(now)));

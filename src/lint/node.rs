@@ -10,7 +10,7 @@ use std::path::Path;
 use crate::error::{Problem, Severity};
 use crate::fsx;
 use crate::inventory::path::{index, key};
-use crate::inventory::{ClientCert, Inventory, Spanned, registry_dir_name};
+use crate::inventory::{Ca, ClientCert, Inventory, Spanned, registry_dir_name};
 
 /// A CA or client file must be readable; what it holds is checked as X.509 (`certificates`).
 fn readable(root: &Path, file: &Spanned<String>, path: String, out: &mut Vec<Problem>) {
@@ -122,7 +122,9 @@ pub fn check(inventory: &Inventory, root: &Path) -> Vec<Problem> {
         for (i, mirror) in registry.mirrors.iter().enumerate() {
             let mirror_path = index(&key(&path, "mirrors"), i);
             for (j, ca) in mirror.ca.iter().enumerate() {
-                readable(root, ca, index(&key(&mirror_path, "ca"), j), &mut out);
+                if let Ca::File(file) = ca {
+                    readable(root, file, index(&key(&mirror_path, "ca"), j), &mut out);
+                }
             }
             for (j, client) in mirror.client.iter().enumerate() {
                 let client_path = index(&key(&mirror_path, "client"), j);

@@ -12,8 +12,11 @@ pub const MANAGED_NOTICE: &str =
     "# Managed by mirrorctl. Do not edit by hand: the next apply overwrites changes.";
 
 /// Returns the file's text and whether it carries a secret.
+/// `dir` is the node path of the registry's directory, where the CA files given as PEM
+/// content are written.
 pub(crate) fn render(
     model: &RegistryModel<'_>,
+    dir: &str,
     registry_index: usize,
     secrets: &Secrets,
 ) -> (String, bool) {
@@ -32,7 +35,7 @@ pub(crate) fn render(
                 notice.push_str("# After the mirrors, containerd tries the server.\n");
             }
             doc.insert("server", value(server.url.written()));
-            for (key, item) in settings(server, registry_index, secrets, &mut secret) {
+            for (key, item) in settings(server, dir, registry_index, secrets, &mut secret) {
                 let item = match item {
                     Item::Table(table) => {
                         Item::Value(Value::InlineTable(table.into_inline_table()))
@@ -60,7 +63,7 @@ pub(crate) fn render(
         let mut table = Table::new();
         table.set_position(Some(position));
         position += 1;
-        for (key, item) in settings(endpoint, registry_index, secrets, &mut secret) {
+        for (key, item) in settings(endpoint, dir, registry_index, secrets, &mut secret) {
             let item = match item {
                 Item::Table(mut sub) => {
                     sub.set_position(Some(position));
@@ -81,6 +84,7 @@ pub(crate) fn render(
 /// `server` has only what its URL implies.
 fn settings(
     endpoint: &Endpoint<'_>,
+    dir: &str,
     registry_index: usize,
     secrets: &Secrets,
     secret: &mut bool,
@@ -96,10 +100,10 @@ fn settings(
     out.push(("capabilities".into(), value(Array::from_iter(capabilities))));
     match mirror.ca.as_slice() {
         [] => {}
-        [one] => out.push(("ca".into(), value(one.value.as_str()))),
+        [one] => out.push(("ca".into(), value(one.node_path(dir)))),
         many => out.push((
             "ca".into(),
-            value(Array::from_iter(many.iter().map(|c| c.value.as_str()))),
+            value(Array::from_iter(many.iter().map(|c| c.node_path(dir)))),
         )),
     }
     match mirror.client.as_slice() {

@@ -8,13 +8,16 @@ pub mod hosts_toml;
 use std::collections::BTreeMap;
 
 use crate::effective::RegistryModel;
-use crate::inventory::Inventory;
+use crate::inventory::{Ca, Inventory};
 use crate::secrets::Secrets;
 
 /// What a file is for; decides its restart hint and how its secrets are redacted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum FileKind {
     HostsToml,
+    /// A CA certificate given as `ca: {pem: …}`, in its registry's directory: the hosts.toml
+    /// there names it, so it is written before that file and deleted after it.
+    CaCertificate,
     CredentialProviderConfig,
     /// containerd's own config.toml: edited in place (only `config_path`), never owned or pruned.
     ContainerdConfig,
@@ -41,8 +44,9 @@ impl Service {
 }
 
 impl FileKind {
-    const ALL: [FileKind; 5] = [
+    const ALL: [FileKind; 6] = [
         FileKind::HostsToml,
+        FileKind::CaCertificate,
         FileKind::CredentialProviderConfig,
         FileKind::ContainerdConfig,
         FileKind::CredentialPluginMapping,
@@ -53,6 +57,7 @@ impl FileKind {
     pub fn name(self) -> &'static str {
         match self {
             FileKind::HostsToml => "hostsToml",
+            FileKind::CaCertificate => "caCertificate",
             FileKind::CredentialProviderConfig => "credentialProviderConfig",
             FileKind::ContainerdConfig => "containerdConfig",
             FileKind::CredentialPluginMapping => "credentialPluginMapping",
@@ -64,10 +69,11 @@ impl FileKind {
         Self::ALL.into_iter().find(|k| k.name() == name)
     }
 
-    /// hosts.toml is read on every pull; the kubelet reads its config once at start.
+    /// hosts.toml (and the CA files it names) is read on every pull; the kubelet reads its config once at start.
     pub fn restart(self) -> Option<Service> {
         match self {
             FileKind::HostsToml
+            | FileKind::CaCertificate
             | FileKind::CredentialPluginMapping
             | FileKind::CredentialPluginExec => None,
             FileKind::CredentialProviderConfig => Some(Service::Kubelet),
@@ -84,8 +90,11 @@ impl FileKind {
     /// and deleted last.
     pub fn rank(self) -> u8 {
         match self {
-            // The provider config names the plugin: the plugin's files come first.
-            FileKind::CredentialPluginMapping | FileKind::CredentialPluginExec => 0,
+            // The provider config names the plugin: the plugin's files come first. A
+            // hosts.toml names its CA files.
+            FileKind::CredentialPluginMapping
+            | FileKind::CredentialPluginExec
+            | FileKind::CaCertificate => 0,
             FileKind::HostsToml
             | FileKind::CredentialProviderConfig
             | FileKind::ContainerdConfig => 1,
@@ -123,8 +132,7 @@ pub struct DesiredState {
 pub fn render(inventory: &Inventory, secrets: &Secrets) -> DesiredState {
     let mut files = BTreeMap::new();
     for (index, registry) in inventory.registries.iter().enumerate() {
-        let (path, file) = hosts_file(inventory, registry, index, secrets);
-        files.insert(path, file);
+        registry_files(inventory, registry, index, secrets, &mut files);
     }
     render_rest(inventory, files)
 }
@@ -135,27 +143,41 @@ pub fn render_consuming(inventory: &mut Inventory, secrets: &Secrets) -> Desired
     let registries = std::mem::take(&mut inventory.registries);
     let mut files = BTreeMap::new();
     for (index, registry) in registries.into_iter().enumerate() {
-        let (path, file) = hosts_file(inventory, &registry, index, secrets);
-        files.insert(path, file);
+        registry_files(inventory, &registry, index, secrets, &mut files);
     }
     render_rest(inventory, files)
 }
 
-fn hosts_file(
+/// One registry's hosts.toml and the CA files given as PEM content that it names, each in
+/// the registry's own directory (two registries with the same PEM get a copy each).
+fn registry_files(
     inventory: &Inventory,
     registry: &crate::inventory::Registry,
     index: usize,
     secrets: &Secrets,
-) -> (String, DesiredFile) {
+    files: &mut BTreeMap<String, DesiredFile>,
+) {
     let model = RegistryModel::new(registry, inventory.target);
-    let (contents, secret) = hosts_toml::render(&model, index, secrets);
+    let dir = inventory.paths.certs_dir.child(&model.directory());
+    let (contents, secret) = hosts_toml::render(&model, &dir, index, secrets);
     // Formatting leaves up to twice the length in capacity; ten thousand files keep it.
     let mut contents = contents.into_bytes();
     contents.shrink_to_fit();
-    let path = inventory
-        .paths
-        .certs_dir
-        .child(&format!("{}/hosts.toml", model.directory()));
+    for mirror in &registry.mirrors {
+        for ca in &mirror.ca {
+            if let Ca::Pem(pem) = ca {
+                files.insert(
+                    ca.node_path(&dir),
+                    DesiredFile {
+                        contents: pem.value.as_bytes().to_vec(),
+                        mode: Ca::PEM_MODE,
+                        secret: false,
+                        kind: FileKind::CaCertificate,
+                    },
+                );
+            }
+        }
+    }
     let file = DesiredFile {
         contents,
         mode: if secret {
@@ -166,7 +188,7 @@ fn hosts_file(
         secret,
         kind: FileKind::HostsToml,
     };
-    (path, file)
+    files.insert(format!("{dir}/hosts.toml"), file);
 }
 
 /// Everything but the hosts.toml files.

@@ -1328,6 +1328,75 @@ scenario_17() {
   note "apply replaced the list with ${CONFIG_PATH_SET##* } (warning C004); restarted, the CRI pull went through :6002"
 }
 
+# --- scenario 30: a TLS mirror whose CA the inventory carries as PEM content ------------------
+
+# The node has no CA file before apply: mirrorctl writes the inventory's PEM beside hosts.toml,
+# which names it by its node path. ROOT/etc/containerd is bind-mounted on /etc/containerd (as in
+# scenario 9) so that node path is where containerd reads it; the bench's containerd pulls.
+scenario_30() {
+  local root=$DIR/root inv pki=$WORK/pki status certs ca sum named
+  status=$(http_status https://127.0.0.1:6060/v2/)
+  [[ $status == 000 ]] || fail "premise: :6060 answered $status without the suite's CA"
+  status=$(http_status --cacert "$pki/ca.pem" https://127.0.0.1:6060/v2/)
+  [[ $status == 200 ]] || fail "premise: :6060 answered $status with the suite's CA, expected 200"
+  mkdir -p "$root/etc/containerd"
+  # node_mount compares config.toml; no containerd of this scenario reads it.
+  printf '# scenario 30: the bench containerd pulls; this file is not read\n' >"$root/etc/containerd/config.toml"
+  [[ -z $(find "$root" -name '*.pem') ]] || fail "premise: a PEM file is on the node before apply"
+  note "premise: :6060 is untrusted without the suite's CA, 200 with it; no CA file on the node"
+  inv=$(inventory pem <<EOF
+$(header)
+  docker.io:
+    mirrors:
+      - url: https://127.0.0.1:6060
+        ca:
+          pem: |
+$(sed 's/^/            /' "$pki/ca.pem")
+    fallback: false
+EOF
+  )
+  apply "$inv" "$root"
+  certs=$(certs_dir "$root")/docker.io
+  ca=$(find "$certs" -name 'ca-*.pem')
+  [[ -n $ca && $(wc -l <<<"$ca") == 1 ]] || fail "apply wrote no single ca-*.pem in $certs: $(entries "$certs")"
+  sum=$(sha256sum "$ca" | cut -c1-16)
+  [[ ${ca##*/} == "ca-$sum.pem" ]] || fail "${ca##*/} is not named after its content's sha256 (ca-$sum.pem)"
+  cmp -s "$ca" "$pki/ca.pem" || fail "${ca##*/} is not the suite's CA"
+  [[ $(stat -c %a "$ca") == 644 ]] || fail "${ca##*/} has mode $(stat -c %a "$ca"), expected 644"
+  named=/etc/containerd/certs.d/docker.io/ca-$sum.pem
+  grep -qxF "ca = \"$named\"" "$certs/hosts.toml" || fail "hosts.toml does not name $named"
+  /usr/bin/python3 -c '
+import json, sys
+record = json.load(open(sys.argv[1]))["files"][sys.argv[2]]
+assert record["kind"] == "caCertificate" and record["mode"] == "0644", record
+' "$root/var/lib/mirrorctl/state.json" "$named" || fail "state.json does not own $named as a caCertificate 0644"
+  "$MIRRORCTL" resolve docker.io/library/e2e:1 -i "$inv" | grep -qF "$named" || fail "resolve does not show $named"
+  note "apply wrote ${ca##*/} (0644, owned in state.json), named by hosts.toml as $named; resolve shows it"
+
+  trap node_cleanup EXIT
+  node_mount "$root"
+  cmp -s "$named" "$pki/ca.pem" || fail "$named is not the written CA after the bind mount"
+  expect_pull_via s30 docker.io/library/e2e:1 "$root" 6060 '/v2/library/e2e/manifests/1?ns=docker.io'
+
+  # The written file is what makes TLS work: without it the pull fails closed.
+  mv "$ca" "$DIR/ca.moved-away"
+  if pull s30b docker.io/library/e2e:1 "$root"; then
+    fail "pulled with $named moved away; the CA file must be what made TLS work"
+  fi
+  cat "$DIR/pull.s30b.log" "$DIR/pull.s30b.daemon.log" | grep -q "ca-$sum.pem" ||
+    fail "the failed pull does not name the missing ca-$sum.pem: $(grep -o 'ctr: .*' "$DIR/pull.s30b.log" | tail -n 1)"
+  note "with the file moved away: $(grep -o 'ctr: .*' "$DIR/pull.s30b.log" | tail -n 1)"
+  mirrorctl_apply "$inv" "$root"
+  [[ $APPLY_RC == 2 ]] || {
+    cat "$APPLY_OUT"
+    fail "apply after the CA file went exited $APPLY_RC, expected 2"
+  }
+  cmp -s "$ca" "$pki/ca.pem" || fail "apply did not write ${ca##*/} again"
+  reset_logs
+  expect_pull_via s30c docker.io/library/e2e:1 "$root" 6060 '/v2/library/e2e/manifests/1?ns=docker.io'
+  note "apply wrote it again (drift restored) and containerd pulled through :6060, no restart"
+}
+
 SCENARIOS=(
   "1|two mirrors in inventory order, then swapped|scenario_1"
   "2|first mirror down, the second serves|scenario_2"
@@ -1346,4 +1415,5 @@ SCENARIOS=(
   "15|dial_timeout: honoured (2.0.7+, 2.1+) or refused|scenario_15"
   "16|referrers: accepted on 2.2+, refused below|scenario_16"
   "17|a config_path list: ignored by the 2.1+ transfer service, replaced by mirrorctl|scenario_17"
+  "30|TLS with a CA given only as pem: content, written by mirrorctl|scenario_30"
 )

@@ -4,6 +4,7 @@
 //! This file holds the generic primitives (the [`Decoder`] collecting problems, typed getters,
 //! unknown keys with a did-you-mean); each inventory section has its own module.
 
+mod ca;
 mod containerd;
 mod document;
 mod modes;

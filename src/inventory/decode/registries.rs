@@ -112,7 +112,7 @@ impl Decoder {
         });
         let ca = map
             .get("ca")
-            .map(|n| self.one_or_many(n, &key(path, "ca")))
+            .map(|n| self.ca(n, &key(path, "ca")))
             .unwrap_or_default();
         let client = map
             .get("client")

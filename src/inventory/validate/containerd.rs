@@ -8,6 +8,7 @@ use crate::gates;
 use crate::inventory::model::*;
 use crate::inventory::path::{index, key};
 use crate::redact;
+use crate::x509;
 use std::collections::{HashMap, HashSet};
 
 impl Checker<'_> {
@@ -145,7 +146,10 @@ impl Checker<'_> {
             } else {
                 index(&key(path, "ca"), i)
             };
-            self.file_path(&ca_path, ca);
+            match ca {
+                Ca::File(file) => self.file_path(&ca_path, file),
+                Ca::Pem(pem) => self.pem_certificates(&key(&ca_path, "pem"), pem),
+            }
         }
         for (i, client) in mirror.client.iter().enumerate() {
             let client_path = if mirror.client.len() == 1 {
@@ -376,4 +380,58 @@ pub fn check_url(url: &str) -> Result<(), String> {
         return Err(format!("`{url}` has no host"));
     }
     check_registry_name(authority).map_err(|why| format!("the host of `{url}` is invalid: {why}"))
+}
+
+impl Checker<'_> {
+    /// `ca: {pem: …}` must hold what a CA file must: at least one `CERTIFICATE` block, each an
+    /// X.509 certificate (Go reads only blocks labelled exactly so), and no private key, which
+    /// would be written 0644 into a directory every pull reads. Messages never quote the content.
+    fn pem_certificates(&mut self, path: &str, pem: &Spanned<String>) {
+        let blocks = x509::pem_blocks(&pem.value);
+        if let Some(key_block) = blocks
+            .iter()
+            .find(|b| b.label == "PRIVATE KEY" || b.label.ends_with(" PRIVATE KEY"))
+        {
+            self.problem(
+                Code::M013,
+                path,
+                Some(pem.mark),
+                format!(
+                    "the PEM content holds a {} block (line {} of it): a private key does not belong in the inventory, and mirrorctl would write it world-readable; give client keys as `client` files",
+                    key_block.label, key_block.line
+                ),
+            );
+            return;
+        }
+        let certificates: Vec<&x509::PemBlock> =
+            blocks.iter().filter(|b| b.label == "CERTIFICATE").collect();
+        if certificates.is_empty() {
+            self.problem(
+                Code::M013,
+                path,
+                Some(pem.mark),
+                "the PEM content holds no CERTIFICATE block; write the CA certificate itself (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----)",
+            );
+            return;
+        }
+        let count = certificates.len();
+        for (k, block) in certificates.into_iter().enumerate() {
+            if let Err(reason) = x509::certificate_block(block) {
+                let which = if count == 1 {
+                    String::new()
+                } else {
+                    format!(" (certificate {} of {count})", k + 1)
+                };
+                self.problem(
+                    Code::M013,
+                    path,
+                    Some(pem.mark),
+                    format!(
+                        "the CERTIFICATE block at line {} of the PEM content{which} is not an X.509 certificate: {reason}",
+                        block.line
+                    ),
+                );
+            }
+        }
+    }
 }
