@@ -53,6 +53,9 @@ impl Checker<'_> {
         let target = self.inventory.target;
         let server_index = effective::server_mirror(registry);
         let mut seen: HashMap<(Scheme, String, String), String> = HashMap::new();
+        // Two endpoints that differ only in `override_path` (`https://m/` verbatim and `https://m`
+        // with /v2) are written under one `[host."https://m"]` key, which TOML holds once.
+        let mut tables: HashMap<String, String> = HashMap::new();
         for (i, mirror) in registry.mirrors.iter().enumerate() {
             let mirror_path = index(&key(path, "mirrors"), i);
             self.mirror(mirror, &mirror_path);
@@ -73,14 +76,23 @@ impl Checker<'_> {
                 .override_path
                 .unwrap_or_else(|| url.infers_override_path());
             let identity = url.identity(override_path);
-            match seen.get(&identity) {
-                Some(first) => self.problem(Code::M002,
+            let table = (Some(i) != server_index).then(|| url.written());
+            match (seen.get(&identity), table.as_ref().and_then(|t| tables.get(t))) {
+                (Some(first), _) => self.problem(Code::M002,
                     &key(&mirror_path, "url"),
                     Some(mirror.url.mark),
                     format!("`{}` is the same endpoint as `{first}` to containerd ({}://{}{}); it would be tried twice", mirror.url.value, url.scheme.name(), url.host, identity.2),
                 ),
-                None => {
+                (None, Some(first)) => self.problem(Code::M002,
+                    &key(&mirror_path, "url"),
+                    Some(mirror.url.mark),
+                    format!("`{}` and `{first}` are both written as `[host.\"{}\"]`, and a hosts.toml holds one table per key: one of them would be lost; give them URLs that differ", mirror.url.value, table.as_deref().unwrap_or_default()),
+                ),
+                (None, None) => {
                     seen.insert(identity, mirror.url.value.clone());
+                    if let Some(table) = table {
+                        tables.insert(table, mirror.url.value.clone());
+                    }
                 }
             }
         }
