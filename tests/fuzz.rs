@@ -395,6 +395,24 @@ fn endpoint_round_trip(path: &str, table: &toml::Table, mirror: &Mirror, text: &
             "{path}: basicFrom renders an Authorization header\n{text}"
         );
     }
+    if let Some(Auth::BearerFrom { .. }) = mirror.auth.as_deref() {
+        let authorization = headers
+            .and_then(|h| h.get("Authorization"))
+            .and_then(toml::Value::as_str)
+            .unwrap_or_default();
+        assert!(
+            authorization.starts_with("Bearer "),
+            "{path}: bearerFrom renders an Authorization header\n{text}"
+        );
+    }
+    let from_files = mirror
+        .headers
+        .iter()
+        .any(|h| h.values.iter().any(|v| matches!(v, HeaderValue::File(_))));
+    assert!(
+        !from_files || text.contains(mirrorctl::redact::FILE_HEADERS),
+        "{path}: a header from a file is named for redaction\n{text}"
+    );
 }
 
 /// A header value as rendered with [`Secrets::unread`]: a file's value is its stand-in.
@@ -795,11 +813,17 @@ impl Gen<'_> {
                     Node::List(
                         (0..=self.rng.below(3))
                             .map(|_| {
-                                let text = self.text(4, true).replace(['\t'], " ");
-                                self.raw_scalar(&text)
+                                if self.one_in(4) {
+                                    self.header_file()
+                                } else {
+                                    let text = self.text(4, true).replace(['\t'], " ");
+                                    self.raw_scalar(&text)
+                                }
                             })
                             .collect(),
                     )
+                } else if self.one_in(4) {
+                    self.header_file()
                 } else {
                     let text = self.text(4, true);
                     self.raw_scalar(&text)
@@ -820,6 +844,12 @@ impl Gen<'_> {
             let auth = if self.one_in(2) && !self.providers.is_empty() {
                 let name = self.rng.pick(&self.providers).clone();
                 Node::Map(vec![("provider".into(), self.raw_scalar(&name))])
+            } else if self.one_in(3) {
+                let token = self.path("/etc/mirrorctl/secrets", "");
+                Node::Map(vec![(
+                    "bearerFrom".into(),
+                    Node::Map(vec![("tokenFile".into(), self.raw_scalar(&token))]),
+                )])
             } else {
                 let user = self.path("/etc/mirrorctl/secrets", "");
                 let pass = self.path("/etc/mirrorctl/secrets", "");
@@ -834,6 +864,12 @@ impl Gen<'_> {
             fields.push(("auth".into(), auth));
         }
         Node::Map(fields)
+    }
+
+    /// A header value read from a file: `{file: PATH}`.
+    fn header_file(&mut self) -> Node {
+        let file = self.path("/etc/mirrorctl/creds", "");
+        Node::Map(vec![("file".into(), self.raw_scalar(&file))])
     }
 
     fn client_pair(&mut self) -> Node {
@@ -1246,6 +1282,9 @@ const TOKENS: &[&str] = &[
     "headers",
     "auth",
     "basicFrom",
+    "bearerFrom",
+    "tokenFile",
+    "file",
     "provider",
     "fallback",
     "server",
