@@ -11,7 +11,7 @@ use crate::credential_plugin;
 use crate::effective::{self, RegistryModel};
 use crate::grants::{self, Evaluation, Identity, Skip, Verdict};
 use crate::image_pattern::{self, ImageName};
-use crate::inventory::{Auth, ClientCert, Inventory, Registry, registry_dir_name};
+use crate::inventory::{Auth, ClientCert, HeaderValue, Inventory, Registry, registry_dir_name};
 
 #[derive(Debug)]
 pub struct Endpoint {
@@ -205,7 +205,17 @@ fn endpoint(e: &effective::Endpoint<'_>, dir: &str, by_digest: bool) -> Endpoint
     out.headers = mirror
         .headers
         .iter()
-        .map(|h| (h.name.value.clone(), h.values.join(", ")))
+        .map(|h| {
+            let values: Vec<String> = h
+                .values
+                .iter()
+                .map(|v| match v {
+                    HeaderValue::Inline(text) => text.clone(),
+                    HeaderValue::File(file) => format!("<redacted: from {}>", file.value),
+                })
+                .collect();
+            (h.name.value.clone(), values.join(", "))
+        })
         .collect();
     match mirror.auth.as_deref() {
         Some(Auth::BasicFrom {
@@ -217,6 +227,10 @@ fn endpoint(e: &effective::Endpoint<'_>, dir: &str, by_digest: bool) -> Endpoint
                 "Basic <redacted: from {} and {}>",
                 username_file.value, password_file.value
             ),
+        )),
+        Some(Auth::BearerFrom { token_file }) => out.headers.push((
+            "Authorization".into(),
+            format!("Bearer <redacted: from {}>", token_file.value),
         )),
         Some(Auth::Provider(name)) => out.provider = Some(name.value.clone()),
         None => {}

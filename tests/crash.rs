@@ -834,7 +834,7 @@ fn a_directory_created_by_an_interrupted_run_is_recorded_and_removed_with_its_re
     node.run("apply", &[]).status(2);
     let text = small_inventory(&["docker.io", "quay.io", "zz.example"]);
     let inv = inventory::load_str("inventory.yaml", &text).expect("valid");
-    let desired = render::render(&inv, &Secrets::placeholders(&inv));
+    let desired = render::render(&inv, &Secrets::unread(&inv));
     let root = node.root();
     let planned = plan::plan(desired, &root, &inv.paths.state_dir).expect("plan");
     node.write(&format!("{CERTS}/zz.example"), "a file in the way");

@@ -287,6 +287,28 @@ fn each_team_gets_its_own_credentials_and_nobody_else_any() {
     assert_eq!(with["auth"]["docker.io"]["username"], "ci-bot");
 }
 
+/// Issue 14: the plugin reads a grant's files on every request, so a rotated password is
+/// answered at once: no apply (nothing on disk changes) and no kubelet restart.
+#[test]
+fn issue_14_a_rotated_grant_is_answered_on_the_next_request_without_apply() {
+    let plugin = Plugin::new();
+    let team_a = token("team-a", "default", "mirrors.example", FUTURE);
+    let (_, first, _) = plugin.ask("docker.io/library/nginx:1", Some(&team_a), None);
+    assert_eq!(first["auth"]["docker.io"]["password"], "Secret-A-123");
+    let pass = plugin.node.dir.path().join("creds/a/pass");
+    std::fs::write(&pass, "Rotated-A-321\n").expect("rotate");
+    let (status, second, stderr) = plugin.ask("docker.io/library/nginx:1", Some(&team_a), None);
+    assert_eq!(status, 0, "{stderr}");
+    assert_eq!(second["auth"]["docker.io"]["username"], "team-a-bot");
+    assert_eq!(second["auth"]["docker.io"]["password"], "Rotated-A-321");
+    assert!(!stderr.contains("Rotated-A-321"), "{stderr}");
+    plugin
+        .node
+        .run("check", &[])
+        .status(0)
+        .nowhere("Rotated-A-321");
+}
+
 #[test]
 fn credential_files_readable_by_others_are_refused() {
     let plugin = Plugin::new();

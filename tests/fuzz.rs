@@ -16,7 +16,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use mirrorctl::inventory::{self, Auth, ClientCert, Inventory, Mirror};
+use mirrorctl::inventory::{self, Auth, ClientCert, HeaderValue, Inventory, Mirror};
 use mirrorctl::render::{self, DesiredState, FileKind};
 use mirrorctl::secrets::Secrets;
 
@@ -193,7 +193,7 @@ fn check(bytes: &[u8]) -> bool {
     };
     // Every apply lints before it renders: a panic there is a crash of apply.
     let _ = mirrorctl::lint::warnings(&inventory);
-    let secrets = Secrets::placeholders(&inventory);
+    let secrets = Secrets::unread(&inventory);
     let desired = render::render(&inventory, &secrets);
     let again = render::render(&inventory, &secrets);
     assert!(
@@ -373,11 +373,11 @@ fn endpoint_round_trip(path: &str, table: &toml::Table, mirror: &Mirror, text: &
                 header
                     .values
                     .iter()
-                    .map(|v| toml::Value::String(v.clone()))
+                    .map(|v| toml::Value::String(header_text(v)))
                     .collect(),
             )
         } else {
-            toml::Value::String(header.values.first().cloned().unwrap_or_default())
+            toml::Value::String(header.values.first().map(header_text).unwrap_or_default())
         };
         assert_eq!(
             written,
@@ -395,6 +395,32 @@ fn endpoint_round_trip(path: &str, table: &toml::Table, mirror: &Mirror, text: &
             authorization.starts_with("Basic "),
             "{path}: basicFrom renders an Authorization header\n{text}"
         );
+    }
+    if let Some(Auth::BearerFrom { .. }) = mirror.auth.as_deref() {
+        let authorization = headers
+            .and_then(|h| h.get("Authorization"))
+            .and_then(toml::Value::as_str)
+            .unwrap_or_default();
+        assert!(
+            authorization.starts_with("Bearer "),
+            "{path}: bearerFrom renders an Authorization header\n{text}"
+        );
+    }
+    let from_files = mirror
+        .headers
+        .iter()
+        .any(|h| h.values.iter().any(|v| matches!(v, HeaderValue::File(_))));
+    assert!(
+        !from_files || text.contains(mirrorctl::redact::FILE_HEADERS),
+        "{path}: a header from a file is named for redaction\n{text}"
+    );
+}
+
+/// A header value as rendered with [`Secrets::unread`]: a file's value is its stand-in.
+fn header_text(value: &HeaderValue) -> String {
+    match value {
+        HeaderValue::Inline(text) => text.clone(),
+        HeaderValue::File(file) => mirrorctl::redact::unread(&file.value),
     }
 }
 
@@ -788,11 +814,17 @@ impl Gen<'_> {
                     Node::List(
                         (0..=self.rng.below(3))
                             .map(|_| {
-                                let text = self.text(4, true).replace(['\t'], " ");
-                                self.raw_scalar(&text)
+                                if self.one_in(4) {
+                                    self.header_file()
+                                } else {
+                                    let text = self.text(4, true).replace(['\t'], " ");
+                                    self.raw_scalar(&text)
+                                }
                             })
                             .collect(),
                     )
+                } else if self.one_in(4) {
+                    self.header_file()
                 } else {
                     let text = self.text(4, true);
                     self.raw_scalar(&text)
@@ -813,6 +845,12 @@ impl Gen<'_> {
             let auth = if self.one_in(2) && !self.providers.is_empty() {
                 let name = self.rng.pick(&self.providers).clone();
                 Node::Map(vec![("provider".into(), self.raw_scalar(&name))])
+            } else if self.one_in(3) {
+                let token = self.path("/etc/mirrorctl/secrets", "");
+                Node::Map(vec![(
+                    "bearerFrom".into(),
+                    Node::Map(vec![("tokenFile".into(), self.raw_scalar(&token))]),
+                )])
             } else {
                 let user = self.path("/etc/mirrorctl/secrets", "");
                 let pass = self.path("/etc/mirrorctl/secrets", "");
@@ -827,6 +865,12 @@ impl Gen<'_> {
             fields.push(("auth".into(), auth));
         }
         Node::Map(fields)
+    }
+
+    /// A header value read from a file: `{file: PATH}`.
+    fn header_file(&mut self) -> Node {
+        let file = self.path("/etc/mirrorctl/creds", "");
+        Node::Map(vec![("file".into(), self.raw_scalar(&file))])
     }
 
     fn client_pair(&mut self) -> Node {
@@ -1239,6 +1283,9 @@ const TOKENS: &[&str] = &[
     "headers",
     "auth",
     "basicFrom",
+    "bearerFrom",
+    "tokenFile",
+    "file",
     "provider",
     "fallback",
     "server",
@@ -1902,7 +1949,7 @@ fn a_control_character_in_a_provider_value_never_reaches_the_yaml_raw() {
     let Ok(inventory) = inventory::load_bytes("inventory.yaml", text.as_bytes()) else {
         return;
     };
-    let desired = render::render(&inventory, &Secrets::placeholders(&inventory));
+    let desired = render::render(&inventory, &Secrets::unread(&inventory));
     let file = &desired.files[&inventory.paths.credential_provider_config];
     let yaml = String::from_utf8_lossy(&file.contents);
     let bad: Vec<char> = yaml.chars().filter(|&c| !yaml_printable(c)).collect();

@@ -16,5 +16,6 @@ mod outputs;
 mod render;
 mod reports;
 mod resolve;
+mod rotation;
 mod safety;
 mod support;

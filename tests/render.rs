@@ -14,7 +14,7 @@ fn load(path: &Path) -> Inventory {
 }
 
 fn rendered(inventory: &Inventory) -> DesiredState {
-    render::render(inventory, &Secrets::placeholders(inventory))
+    render::render(inventory, &Secrets::unread(inventory))
 }
 
 #[test]

@@ -228,9 +228,26 @@ pub enum ClientCert {
 #[derive(Debug, Clone)]
 pub struct Header {
     pub name: Spanned<String>,
-    pub values: Vec<String>,
+    pub values: Vec<HeaderValue>,
     /// Written as a list in the inventory (kept as a list in hosts.toml).
     pub list: bool,
+}
+
+/// One value of a header: written in the inventory, or read at apply time from a root-only
+/// file (a secret: the hosts.toml carrying it is 0600 and every output shows a digest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderValue {
+    Inline(String),
+    File(Spanned<String>),
+}
+
+impl HeaderValue {
+    pub fn inline(&self) -> Option<&str> {
+        match self {
+            HeaderValue::Inline(text) => Some(text),
+            HeaderValue::File(_) => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -242,6 +259,8 @@ pub enum Auth {
         username_file: Spanned<String>,
         password_file: Spanned<String>,
     },
+    /// An `Authorization: Bearer` header whose token is read at apply time from a root-only file.
+    BearerFrom { token_file: Spanned<String> },
 }
 
 #[derive(Debug, Clone)]

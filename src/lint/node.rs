@@ -10,7 +10,7 @@ use std::path::Path;
 use crate::error::{Problem, Severity};
 use crate::fsx;
 use crate::inventory::path::{index, key};
-use crate::inventory::{Ca, ClientCert, Inventory, Spanned, registry_dir_name};
+use crate::inventory::{Auth, Ca, ClientCert, HeaderValue, Inventory, Spanned, registry_dir_name};
 
 /// A CA or client file must be readable; what it holds is checked as X.509 (`certificates`).
 fn readable(root: &Path, file: &Spanned<String>, path: String, out: &mut Vec<Problem>) {
@@ -69,32 +69,50 @@ pub fn check(inventory: &Inventory, root: &Path) -> Vec<Problem> {
     let mut out = Vec::new();
     for registry in &inventory.registries {
         for (i, mirror) in registry.mirrors.iter().enumerate() {
-            if let Some(crate::inventory::Auth::BasicFrom {
-                username_file,
-                password_file,
-            }) = mirror.auth.as_deref()
-            {
-                let auth_path = key(
-                    &key(
-                        &index(&key(&key("registries", &registry.name), "mirrors"), i),
-                        "auth",
-                    ),
-                    "basicFrom",
-                );
-                secret_file(
-                    root,
+            let mirror_path = index(&key(&key("registries", &registry.name), "mirrors"), i);
+            for header in &mirror.headers {
+                let header_path = key(&key(&mirror_path, "headers"), &header.name.value);
+                for (j, value) in header.values.iter().enumerate() {
+                    if let HeaderValue::File(file) = value {
+                        let path = if header.list {
+                            key(&index(&header_path, j), "file")
+                        } else {
+                            key(&header_path, "file")
+                        };
+                        secret_file(root, file, path, false, &mut out);
+                    }
+                }
+            }
+            let auth_path = key(&mirror_path, "auth");
+            match mirror.auth.as_deref() {
+                Some(Auth::BasicFrom {
                     username_file,
-                    key(&auth_path, "usernameFile"),
-                    false,
-                    &mut out,
-                );
-                secret_file(
-                    root,
                     password_file,
-                    key(&auth_path, "passwordFile"),
+                }) => {
+                    let basic_path = key(&auth_path, "basicFrom");
+                    secret_file(
+                        root,
+                        username_file,
+                        key(&basic_path, "usernameFile"),
+                        false,
+                        &mut out,
+                    );
+                    secret_file(
+                        root,
+                        password_file,
+                        key(&basic_path, "passwordFile"),
+                        false,
+                        &mut out,
+                    );
+                }
+                Some(Auth::BearerFrom { token_file }) => secret_file(
+                    root,
+                    token_file,
+                    key(&key(&auth_path, "bearerFrom"), "tokenFile"),
                     false,
                     &mut out,
-                );
+                ),
+                Some(Auth::Provider(_)) | None => {}
             }
         }
     }

@@ -5,7 +5,10 @@
 use toml_edit::{Array, DocumentMut, Item, Table, Value, value};
 
 use crate::effective::{Endpoint, RegistryModel};
-use crate::inventory::{Auth, ClientCert};
+use std::collections::BTreeSet;
+
+use crate::inventory::{ClientCert, HeaderValue};
+use crate::redact::FILE_HEADERS;
 use crate::secrets::Secrets;
 
 pub const MANAGED_NOTICE: &str =
@@ -23,6 +26,7 @@ pub(crate) fn render(
     let registry = model.registry;
     let mut doc = DocumentMut::new();
     let mut secret = false;
+    let mut from_files = BTreeSet::new();
     let mut notice = format!("{MANAGED_NOTICE}\n# Registry: {}\n", registry.name);
 
     match (&model.server, model.upstream()) {
@@ -35,7 +39,14 @@ pub(crate) fn render(
                 notice.push_str("# After the mirrors, containerd tries the server.\n");
             }
             doc.insert("server", value(server.url.written()));
-            for (key, item) in settings(server, dir, registry_index, secrets, &mut secret) {
+            for (key, item) in settings(
+                server,
+                dir,
+                registry_index,
+                secrets,
+                &mut secret,
+                &mut from_files,
+            ) {
                 let item = match item {
                     Item::Table(table) => {
                         Item::Value(Value::InlineTable(table.into_inline_table()))
@@ -63,7 +74,14 @@ pub(crate) fn render(
         let mut table = Table::new();
         table.set_position(Some(position));
         position += 1;
-        for (key, item) in settings(endpoint, dir, registry_index, secrets, &mut secret) {
+        for (key, item) in settings(
+            endpoint,
+            dir,
+            registry_index,
+            secrets,
+            &mut secret,
+            &mut from_files,
+        ) {
             let item = match item {
                 Item::Table(mut sub) => {
                     sub.set_position(Some(position));
@@ -77,17 +95,24 @@ pub(crate) fn render(
         hosts.insert(&endpoint.url.written(), Item::Table(table));
     }
     doc.insert("host", Item::Table(hosts));
+    // Redaction reads this line: a header from a file is hidden whatever its name.
+    if !from_files.is_empty() {
+        let names: Vec<&str> = from_files.into_iter().collect();
+        notice.push_str(&format!("{FILE_HEADERS}{}\n", names.join(", ")));
+    }
     (format!("{notice}\n{doc}"), secret)
 }
 
 /// The keys of one endpoint, in a fixed order; `header` comes back as a table. An explicit
-/// `server` has only what its URL implies.
-fn settings(
-    endpoint: &Endpoint<'_>,
+/// `server` has only what its URL implies. Header names whose values came from files join
+/// `from_files`.
+fn settings<'a>(
+    endpoint: &Endpoint<'a>,
     dir: &str,
     registry_index: usize,
     secrets: &Secrets,
     secret: &mut bool,
+    from_files: &mut BTreeSet<&'a str>,
 ) -> Vec<(String, Item)> {
     let mut out: Vec<(String, Item)> = Vec::new();
     let Some((index, mirror)) = endpoint.mirror else {
@@ -133,22 +158,33 @@ fn settings(
     if let Some(timeout) = endpoint.dial_timeout {
         out.push(("dial_timeout".into(), value(timeout)));
     }
-    let mut headers: Vec<(&str, Value)> = mirror
-        .headers
-        .iter()
-        .map(|h| {
-            let v: Value = if h.list {
-                Value::Array(Array::from_iter(h.values.iter().map(String::as_str)))
-            } else {
-                Value::from(h.values.first().map_or("", String::as_str))
-            };
-            (h.name.value.as_str(), v)
-        })
-        .collect();
-    if let Some(Auth::BasicFrom { .. }) = mirror.auth.as_deref()
-        && let Some(basic) = secrets.basic_header(registry_index, index)
-    {
-        headers.push(("Authorization", Value::from(basic)));
+    let mut headers: Vec<(&str, Value)> = Vec::new();
+    for (h, header) in mirror.headers.iter().enumerate() {
+        let name = header.name.value.as_str();
+        let values: Vec<&str> = header
+            .values
+            .iter()
+            .enumerate()
+            .map(|(v, value)| match value {
+                HeaderValue::Inline(text) => text.as_str(),
+                HeaderValue::File(_) => {
+                    *secret = true;
+                    from_files.insert(name);
+                    secrets
+                        .header_value(registry_index, index, h, v)
+                        .unwrap_or_default()
+                }
+            })
+            .collect();
+        let v: Value = if header.list {
+            Value::Array(Array::from_iter(values))
+        } else {
+            Value::from(values.first().copied().unwrap_or_default())
+        };
+        headers.push((name, v));
+    }
+    if let Some(authorization) = secrets.authorization(registry_index, index) {
+        headers.push(("Authorization", Value::from(authorization)));
         *secret = true;
     }
     if !headers.is_empty() {

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# The scenarios of issue 3 (and of issue 9: 11) and the checks they share. Sourced by run.sh after
+# The scenarios of issue 3 (and of issue 9: 11; of issue 14: 18-20) and the checks they share. Sourced by run.sh after
 # bench.sh; each scenario runs in its own subshell with errexit on, SCENARIO (its number) and DIR
 # (its own directory under WORK) set, and ends by exiting: 0 proven, 1 failed, 42 pending.
 
@@ -14,7 +14,7 @@ fail() {
   local f
   while IFS= read -r f; do
     printf -- '--- %s\n' "${f#"$DIR"/}"
-    sed -E 's/(Authorization = .?Basic )[^"]*/\1<masked>/' "$f"
+    sed -E -e 's/(Authorization = .?(Basic|Bearer) )[^"]*/\1<masked>/' -e 's/(X-Mirror-Token = ")[^"]*/\1<masked>/' "$f"
   done < <(find "$DIR" -name hosts.toml 2>/dev/null | sort)
   exit 1
 }
@@ -986,8 +986,6 @@ scenario_11() {
   fi
 }
 
-# Read by run.sh: number|name|function.
-# shellcheck disable=SC2034
 # --- scenarios 12 and 13: the one-truth fixes of issue 12, proven on containerd --------------
 
 scenario_12() {
@@ -1328,6 +1326,227 @@ scenario_17() {
   note "apply replaced the list with ${CONFIG_PATH_SET##* } (warning C004); restarted, the CRI pull went through :6002"
 }
 
+# --- scenarios 18-20: secrets from files and their rotation (issue 14) ------------------------
+
+# The tokens the mirrors of scenarios 18 and 19 require (fixed in nginx.conf.in too).
+TOKEN_18=e2e-token-18-c0ffee
+TOKEN_19=e2e-bearer-19-decaf
+
+# secret_file ROOT NODE_PATH VALUE: a root-only secret file at a node path below ROOT, ending in
+# a newline as `echo` writes it.
+secret_file() {
+  mkdir -p "$(dirname "$1$2")"
+  chmod 700 "$(dirname "$1$2")"
+  printf '%s\n' "$3" >"$1$2"
+  chmod 600 "$1$2"
+}
+
+# run_mirrorctl NAME ARGS...: mirrorctl's stdout and stderr in DIR/NAME.mirrorctl; its status
+# in RUN_RC (never fails the scenario by itself).
+RUN_RC=0
+run_mirrorctl() {
+  local name=$1
+  shift
+  RUN_RC=0
+  "$MIRRORCTL" "$@" >"$DIR/$name.mirrorctl" 2>&1 || RUN_RC=$?
+}
+
+# expect_no_leak SECRET...: no output of mirrorctl in this scenario (apply, check, diff, render,
+# lint, resolve, the plugin's stderr) holds any of them.
+expect_no_leak() {
+  local leaks outputs
+  mapfile -t outputs < <(find "$DIR" -maxdepth 1 \( -name 'apply.*.out' -o -name '*.mirrorctl' -o -name 'plugin.*.err' \) | sort)
+  leaks=$(grep -lF -f <(printf '%s\n' "$@") -- "${outputs[@]}" | sed "s|^$DIR/||" | paste -sd' ' || true)
+  [[ -z $leaks ]] || fail "a secret appears in: $leaks"
+  note "no secret in ${#outputs[@]} outputs of mirrorctl ($(printf '%s\n' "${outputs[@]##*/}" | sed -E 's/\.(out|mirrorctl|err)$//' | paste -sd' '))"
+}
+
+# changed_lines FILE: the -/+ lines of a unified diff, headers left out.
+changed_lines() { grep -E '^[-+]' "$1" | grep -vE '^(---|\+\+\+) ' || true; }
+
+scenario_18() {
+  local root=$DIR/root inv hosts status
+  status=$(http_status "$M:6021/v2/")/$(http_status -H "X-Mirror-Token: $TOKEN_18" "$M:6021/v2/")
+  [[ $status == 403/200 ]] || fail "premise: :6021 answered $status without/with the token header, expected 403/200"
+  note "premise: :6021 answers 403 without X-Mirror-Token, 200 with it"
+  secret_file "$root" /etc/mirrorctl/creds/token "$TOKEN_18"
+  inv=$(inventory token-header <<EOF
+$(header)
+  docker.io:
+    mirrors:
+      - url: $M:6021
+        headers: {X-Mirror-Tenant: platform-e2e, X-Mirror-Token: {file: /etc/mirrorctl/creds/token}}
+    fallback: false
+EOF
+  )
+  run_mirrorctl diff diff -i "$inv" --root "$root"
+  [[ $RUN_RC == 2 ]] || { cat "$DIR/diff.mirrorctl"; fail "mirrorctl diff exited $RUN_RC, expected 2"; }
+  grep -q '^+.*X-Mirror-Token = "<redacted sha256:[0-9a-f]*>"' "$DIR/diff.mirrorctl" ||
+    { cat "$DIR/diff.mirrorctl"; fail "diff does not show the token header as a digest"; }
+  apply "$inv" "$root"
+  hosts=$(certs_dir "$root")/docker.io/hosts.toml
+  [[ $(stat -c %a "$hosts") == 600 ]] || fail "hosts.toml carrying the token has mode $(stat -c %a "$hosts"), expected 600"
+  grep -qF "X-Mirror-Token = \"$TOKEN_18\"" "$hosts" || fail "hosts.toml does not carry the token read from the file"
+  expect_pull_via s18 docker.io/library/e2e:1 "$root" 6021 "$MANIFEST_URI"
+  note "hosts.toml mode 600; X-Mirror-Token read from /etc/mirrorctl/creds/token; diff showed $(grep -o 'X-Mirror-Token = "<redacted[^"]*"' "$DIR/diff.mirrorctl")"
+  run_mirrorctl check check -i "$inv" --root "$root" --output json
+  run_mirrorctl render render -i "$inv"
+  grep -qF 'X-Mirror-Token = "<secret not read: /etc/mirrorctl/creds/token>"' "$DIR/render.mirrorctl" ||
+    { cat "$DIR/render.mirrorctl"; fail "render does not show the token as a secret not read"; }
+  run_mirrorctl resolve resolve docker.io/library/e2e:1 -i "$inv"
+  run_mirrorctl lint lint -i "$inv" --root "$root"
+  expect_no_leak "$TOKEN_18"
+  # Control: the same mirror without the token header refuses the pull.
+  inv=$(inventory no-token <<EOF
+$(header)
+  docker.io:
+    mirrors:
+      - url: $M:6021
+        headers: {X-Mirror-Tenant: platform-e2e}
+    fallback: false
+EOF
+  )
+  apply "$inv" "$root"
+  reset_logs
+  expect_pull_fails s18b docker.io/library/e2e:1 "$root"
+  [[ -n $(requests 6021 "$MANIFEST_URI" | awk '$3 == 403') ]] || fail "control: :6021 did not answer 403 without the token"
+  note "control: without the header from the file :6021 answered 403"
+}
+
+scenario_19() {
+  local root=$DIR/root inv hosts status
+  status=$(http_status "$M:6022/v2/")/$(http_status -H "Authorization: Bearer $TOKEN_19" "$M:6022/v2/")
+  [[ $status == 403/200 ]] || fail "premise: :6022 answered $status without/with the bearer token, expected 403/200"
+  note "premise: :6022 answers 403 without Authorization: Bearer <token>, 200 with it"
+  secret_file "$root" /etc/mirrorctl/creds/bearer "$TOKEN_19"
+  inv=$(inventory bearer <<EOF
+$(header)
+  docker.io:
+    mirrors:
+      - url: $M:6022
+        auth: {bearerFrom: {tokenFile: /etc/mirrorctl/creds/bearer}}
+    fallback: false
+EOF
+  )
+  apply "$inv" "$root"
+  hosts=$(certs_dir "$root")/docker.io/hosts.toml
+  [[ $(stat -c %a "$hosts") == 600 ]] || fail "hosts.toml carrying the bearer token has mode $(stat -c %a "$hosts"), expected 600"
+  expect_pull_via s19 docker.io/library/e2e:1 "$root" 6022 "$MANIFEST_URI"
+  note "hosts.toml mode 600 with Authorization = \"Bearer …\" from /etc/mirrorctl/creds/bearer"
+  # A token the mirror does not know: check says 2, diff shows two digests, apply writes it
+  # and the pull is refused: the header is the file's, rewritten.
+  secret_file "$root" /etc/mirrorctl/creds/bearer "revoked-$TOKEN_19"
+  run_mirrorctl check check -i "$inv" --root "$root"
+  [[ $RUN_RC == 2 ]] || { cat "$DIR/check.mirrorctl"; fail "check after the token changed exited $RUN_RC, expected 2"; }
+  run_mirrorctl diff diff -i "$inv" --root "$root"
+  [[ $(changed_lines "$DIR/diff.mirrorctl" | grep -c 'Authorization = "<redacted sha256:[0-9a-f]*>"') == 2 &&
+    $(changed_lines "$DIR/diff.mirrorctl" | wc -l) == 2 ]] ||
+    { cat "$DIR/diff.mirrorctl"; fail "diff of a changed token is not exactly two redacted Authorization lines"; }
+  apply "$inv" "$root"
+  reset_logs
+  expect_pull_fails s19b docker.io/library/e2e:1 "$root"
+  [[ -n $(requests 6022 "$MANIFEST_URI" | awk '$3 == 403') ]] || fail ":6022 did not answer 403 to the revoked token"
+  note "token changed: check 2, diff $(changed_lines "$DIR/diff.mirrorctl" | paste -sd' '); after apply :6022 answered 403"
+  run_mirrorctl render render -i "$inv"
+  expect_no_leak "$TOKEN_19"
+}
+
+scenario_20() {
+  local root=$DIR/root creds inv config hosts pid ref digest pass1 pass2 line
+  local SOCK=$DIR/containerd/containerd.sock PLUGIN_EXEC i
+  local -a PLUGIN_ARGS
+  config=$root/etc/containerd/config.toml
+  creds=$root/etc/mirrorctl/rotate
+  pass1=rotate-1-$(openssl rand -hex 12)
+  pass2=rotate-2-$(openssl rand -hex 12)
+  secret_file "$root" /etc/mirrorctl/rotate/username rot-user
+  secret_file "$root" /etc/mirrorctl/rotate/password "$pass1"
+  printf 'rot-user:%s\n' "$(openssl passwd -apr1 -stdin <<<"$pass1")" >"$WORK/nginx/htpasswd.rotate"
+  mkdir -p "$root/etc/containerd" "$DIR/containerd/cni/bin" "$DIR/containerd/cni/conf"
+  containerd_config "$DIR/containerd" "$config"
+  trap node_cleanup EXIT
+  # One password file, two readers: apply renders it into hosts.toml (basicFrom, a node path
+  # under --root), and the credential plugin reads it on every request (a grant names the real
+  # path: the plugin runs on the node, without --root).
+  inv=$(inventory rotate <<EOF
+$(header | sed '/^registries:$/i containerd: {manageConfig: true, configFile: /etc/containerd/config.toml}')
+  docker.io:
+    mirrors:
+      - url: $M:6023
+        auth: {basicFrom: {usernameFile: /etc/mirrorctl/rotate/username, passwordFile: /etc/mirrorctl/rotate/password}}
+    fallback: false
+credentialPlugin:
+  audience: $PLUGIN_AUDIENCE
+  binary: $MIRRORCTL
+  grants:
+    - {registry: docker.io, namespace: team-a, usernameFile: $creds/username, passwordFile: $creds/password}
+EOF
+  )
+  apply "$inv" "$root"
+  hosts=$(certs_dir "$root")/docker.io/hosts.toml
+  node_mount "$root"
+  node_containerd_start
+  pid=$NODE_PID
+  if ! ref=$(cri_pull cri.first.err); then
+    cat "$DIR/cri.first.err"
+    fail "CRI PullImage through the basic-auth mirror failed before the rotation"
+  fi
+  requests 6023 "$MANIFEST_URI" | grep -q ' 200 user=rot-user ' || fail "mirror :6023 did not serve rot-user"
+  note "before: node containerd ($pid) -> $ref through :6023 as rot-user (first password)"
+  mapfile -t PLUGIN_ARGS < <(provider_args "$root$PLUGIN_CONFIG" "$PLUGIN_NAME")
+  for ((i = 1; i < ${#PLUGIN_ARGS[@]}; i++)); do
+    if [[ ${PLUGIN_ARGS[i - 1]} == --mapping ]]; then
+      PLUGIN_ARGS[i]=$root${PLUGIN_ARGS[i]}
+    fi
+  done
+  PLUGIN_EXEC=$root$PLUGIN_BIN_DIR/$PLUGIN_NAME
+  plugin_ask before team-a default
+  [[ $ANSWER_PASS == "$pass1" ]] || fail "the plugin's answer before the rotation is not the first password"
+
+  # The rotation: the mirror's password changes, and so does the file (as Ansible or Puppet
+  # would write it). Nothing has been applied yet.
+  printf 'rot-user:%s\n' "$(openssl passwd -apr1 -stdin <<<"$pass2")" >"$WORK/nginx/htpasswd.rotate"
+  secret_file "$root" /etc/mirrorctl/rotate/password "$pass2"
+  plugin_ask after team-a default
+  [[ $ANSWER_PASS == "$pass2" ]] || fail "the plugin did not answer with the new password on the next request"
+  note "credential plugin: the next request answers with the new password (no apply, no kubelet restart)"
+  run_mirrorctl check check -i "$inv" --root "$root"
+  [[ $RUN_RC == 2 ]] || { cat "$DIR/check.mirrorctl"; fail "check after the rotation exited $RUN_RC, expected 2"; }
+  grep -q "would update .*docker.io/hosts.toml (0600)" "$DIR/check.mirrorctl" ||
+    { cat "$DIR/check.mirrorctl"; fail "check does not name docker.io's hosts.toml"; }
+  if grep -qi restart "$DIR/check.mirrorctl"; then cat "$DIR/check.mirrorctl"; fail "a rotated secret named a restart"; fi
+  run_mirrorctl diff diff -i "$inv" --root "$root"
+  [[ $(changed_lines "$DIR/diff.mirrorctl" | grep -c 'Authorization = "<redacted sha256:[0-9a-f]*>"') == 2 &&
+    $(changed_lines "$DIR/diff.mirrorctl" | wc -l) == 2 ]] ||
+    { cat "$DIR/diff.mirrorctl"; fail "the diff of a rotated password is not exactly two redacted lines"; }
+  note "check: exit 2, $(grep 'would update' "$DIR/check.mirrorctl" | awk '{ print $2, $3 }'), no restart; diff: $(changed_lines "$DIR/diff.mirrorctl" | paste -sd' ')"
+  reset_logs
+  if cri_pull cri.stale.err >/dev/null; then
+    fail "CRI PullImage succeeded before apply; hosts.toml still holds the old password"
+  fi
+  requests 6023 "$MANIFEST_URI" | grep -q ' 401 user=rot-user ' || fail ":6023 did not refuse the old password ($(cat "$DIR/cri.stale.err"))"
+  note "before apply: the pull fails, :6023 answered 401 to the old password"
+  mirrorctl_apply "$inv" "$root"
+  [[ $APPLY_RC == 2 ]] || { cat "$APPLY_OUT"; fail "apply after the rotation exited $APPLY_RC, expected 2"; }
+  if grep -qi restart "$APPLY_OUT"; then cat "$APPLY_OUT"; fail "apply of a rotated secret named a restart"; fi
+  [[ $(stat -c %a "$hosts") == 600 ]] || fail "the rewritten hosts.toml has mode $(stat -c %a "$hosts")"
+  reset_logs
+  if ! kill -0 "$pid" 2>/dev/null || [[ $NODE_PID != "$pid" ]]; then
+    fail "the node's containerd ($pid) is not the one running"
+  fi
+  if ! ref=$(cri_pull cri.rotated.err); then
+    cat "$DIR/cri.rotated.err"
+    fail "CRI PullImage after apply failed; containerd did not pick up the rewritten hosts.toml"
+  fi
+  digest=$(pulled_digest k8s.io docker.io/library/e2e:1)
+  [[ $digest == "$PUSHED_DIGEST" ]] || fail "CRI pulled '$digest', pushed $PUSHED_DIGEST"
+  line=$(requests 6023 "$MANIFEST_URI" | awk '$3 == 200' | head -n 1)
+  [[ -n $line ]] || fail ":6023 did not serve the pull after apply"
+  note "after apply (\"$(grep -m1 'changed' "$APPLY_OUT")\"): the same containerd ($pid, not restarted) -> $ref; :6023 logged $(sed -E 's/ [a-z]+="?-"?//g' <<<"$line")"
+  expect_cri_via rotated 127.0.0.1:6023
+  expect_no_leak "$pass1" "$pass2" "$(printf 'rot-user:%s' "$pass1" | base64 -w0)" "$(printf 'rot-user:%s' "$pass2" | base64 -w0)"
+}
+
 # --- scenario 30: a TLS mirror whose CA the inventory carries as PEM content ------------------
 
 # The node has no CA file before apply: mirrorctl writes the inventory's PEM beside hosts.toml,
@@ -1397,6 +1616,8 @@ assert record["kind"] == "caCertificate" and record["mode"] == "0644", record
   note "apply wrote it again (drift restored) and containerd pulled through :6060, no restart"
 }
 
+# Read by run.sh: number|name|function.
+# shellcheck disable=SC2034
 SCENARIOS=(
   "1|two mirrors in inventory order, then swapped|scenario_1"
   "2|first mirror down, the second serves|scenario_2"
@@ -1415,5 +1636,8 @@ SCENARIOS=(
   "15|dial_timeout: honoured (2.0.7+, 2.1+) or refused|scenario_15"
   "16|referrers: accepted on 2.2+, refused below|scenario_16"
   "17|a config_path list: ignored by the 2.1+ transfer service, replaced by mirrorctl|scenario_17"
+  "18|a token header read from a file|scenario_18"
+  "19|a bearer token from auth.bearerFrom|scenario_19"
+  "20|rotation: a new password, apply, the same containerd pulls; the plugin answers at once|scenario_20"
   "30|TLS with a CA given only as pem: content, written by mirrorctl|scenario_30"
 )

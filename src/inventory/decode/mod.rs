@@ -172,14 +172,6 @@ impl Decoder {
             .collect()
     }
 
-    /// A string, or a list of strings.
-    fn one_or_many(&mut self, node: &Node, path: &str) -> Vec<Spanned<String>> {
-        match &node.value {
-            Value::Sequence(_) => self.string_list(node, path),
-            _ => self.string(node, path).into_iter().collect(),
-        }
-    }
-
     /// A version like `"2.1"`; an unquoted `2.1` is read from its source text, so `1.10`
     /// stays 1.10 and never becomes 1.1.
     fn version(&mut self, node: &Node, path: &str) -> Option<Version> {

@@ -198,11 +198,19 @@ impl Decoder {
             }
             let value_path = key(path, name);
             let list = matches!(v.value, Value::Sequence(_));
-            let values: Vec<String> = self
-                .one_or_many(v, &value_path)
-                .into_iter()
-                .map(|s| s.value)
-                .collect();
+            let values: Vec<HeaderValue> = match &v.value {
+                Value::Sequence(items) => items
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, item)| self.header_value(item, &index(&value_path, i)))
+                    .collect(),
+                _ => self.header_value(v, &value_path).into_iter().collect(),
+            };
+            // Values that did not decode are reported already; "no value" would only repeat it.
+            let declared_empty = matches!(&v.value, Value::Sequence(items) if items.is_empty());
+            if values.is_empty() && !declared_empty {
+                continue;
+            }
             headers.push(Header {
                 name: Spanned {
                     value: name.to_string(),
@@ -215,19 +223,51 @@ impl Decoder {
         headers
     }
 
-    fn auth(&mut self, node: &Node, path: &str) -> Option<Auth> {
-        let map = self.mapping(node, path, &["provider", "basicFrom"])?;
-        match (map.get("provider"), map.get("basicFrom")) {
-            (Some(_), Some(_)) | (None, None) => {
-                self.problem(
-                    Code::S005,
-                    path,
-                    node.mark,
-                    "write exactly one of `provider` (a kubelet credential provider) or `basicFrom` (username and password files)",
-                );
+    /// A header value: a string, or `{file: PATH}` read at apply time.
+    fn header_value(&mut self, node: &Node, path: &str) -> Option<HeaderValue> {
+        match &node.value {
+            Value::Mapping(_) => {
+                let map = self.mapping(node, path, &["file"])?;
+                self.required(&map, path, node.mark, "file")
+                    .and_then(|n| self.string(n, &key(path, "file")))
+                    .map(HeaderValue::File)
+            }
+            Value::Scalar { .. } => self
+                .string(node, path)
+                .map(|s| HeaderValue::Inline(s.value)),
+            Value::Sequence(_) => {
+                self.wrong_type(path, node, "a string or a {file: PATH} mapping");
                 None
             }
-            (Some(p), None) => self.string(p, &key(path, "provider")).map(Auth::Provider),
+        }
+    }
+
+    fn auth(&mut self, node: &Node, path: &str) -> Option<Auth> {
+        let map = self.mapping(node, path, &["provider", "basicFrom", "bearerFrom"])?;
+        let given = ["provider", "basicFrom", "bearerFrom"]
+            .into_iter()
+            .filter(|name| map.get(name).is_some())
+            .count();
+        if given != 1 {
+            self.problem(
+                Code::S005,
+                path,
+                node.mark,
+                "write exactly one of `provider` (a kubelet credential provider), `basicFrom` (username and password files) or `bearerFrom` (a token file)",
+            );
+            return None;
+        }
+        if let Some(b) = map.get("bearerFrom") {
+            let bearer_path = key(path, "bearerFrom");
+            let map = self.mapping(b, &bearer_path, &["tokenFile"])?;
+            return self
+                .required(&map, &bearer_path, b.mark, "tokenFile")
+                .and_then(|n| self.string(n, &key(&bearer_path, "tokenFile")))
+                .map(|token_file| Auth::BearerFrom { token_file });
+        }
+        match (map.get("provider"), map.get("basicFrom")) {
+            (Some(p), _) => self.string(p, &key(path, "provider")).map(Auth::Provider),
+            (None, None) => None,
             (None, Some(b)) => {
                 let basic_path = key(path, "basicFrom");
                 let map = self.mapping(b, &basic_path, &["usernameFile", "passwordFile"])?;

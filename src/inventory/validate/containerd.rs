@@ -54,6 +54,9 @@ impl Checker<'_> {
         let target = self.inventory.target;
         let server_index = effective::server_mirror(registry);
         let mut seen: HashMap<(Scheme, String, String), String> = HashMap::new();
+        // Two endpoints that differ only in `override_path` (`https://m/` verbatim and `https://m`
+        // with /v2) are written under one `[host."https://m"]` key, which TOML holds once.
+        let mut tables: HashMap<String, String> = HashMap::new();
         for (i, mirror) in registry.mirrors.iter().enumerate() {
             let mirror_path = index(&key(path, "mirrors"), i);
             self.mirror(mirror, &mirror_path);
@@ -74,14 +77,23 @@ impl Checker<'_> {
                 .override_path
                 .unwrap_or_else(|| url.infers_override_path());
             let identity = url.identity(override_path);
-            match seen.get(&identity) {
-                Some(first) => self.problem(Code::M002,
+            let table = (Some(i) != server_index).then(|| url.written());
+            match (seen.get(&identity), table.as_ref().and_then(|t| tables.get(t))) {
+                (Some(first), _) => self.problem(Code::M002,
                     &key(&mirror_path, "url"),
                     Some(mirror.url.mark),
                     format!("`{}` is the same endpoint as `{first}` to containerd ({}://{}{}); it would be tried twice", mirror.url.value, url.scheme.name(), url.host, identity.2),
                 ),
-                None => {
+                (None, Some(first)) => self.problem(Code::M002,
+                    &key(&mirror_path, "url"),
+                    Some(mirror.url.mark),
+                    format!("`{}` and `{first}` are both written as `[host.\"{}\"]`, and a hosts.toml holds one table per key: one of them would be lost; give them URLs that differ", mirror.url.value, table.as_deref().unwrap_or_default()),
+                ),
+                (None, None) => {
                     seen.insert(identity, mirror.url.value.clone());
+                    if let Some(table) = table {
+                        tables.insert(table, mirror.url.value.clone());
+                    }
                 }
             }
         }
@@ -200,8 +212,12 @@ impl Checker<'_> {
                     "a header needs at least one value",
                 );
             }
-            if header
+            let inline: Vec<&str> = header
                 .values
+                .iter()
+                .filter_map(HeaderValue::inline)
+                .collect();
+            if inline
                 .iter()
                 .any(|v| v.chars().any(|c| c.is_control() && c != '\t'))
             {
@@ -212,11 +228,34 @@ impl Checker<'_> {
                     "a header value may not contain control characters or line breaks",
                 );
             }
-            if is_secret_header(name, &header.values) {
-                self.problem(Code::M009,
+            if let Some(hint) = inline_secret_hint(name, &inline) {
+                self.problem(
+                    Code::M009,
                     &header_path,
                     Some(header.name.mark),
-                    format!("`{name}` carries a credential and may not be written inline in the inventory; use `auth: {{basicFrom: {{usernameFile: …, passwordFile: …}}}}` so the secret is read from root-only files at apply time"),
+                    format!("`{name}` carries a credential and may not be written inline in the inventory; {hint}, so the secret is read from a root-only file at apply time"),
+                );
+            }
+            for (i, value) in header.values.iter().enumerate() {
+                if let HeaderValue::File(file) = value {
+                    let file_path = if header.list {
+                        key(&index(&header_path, i), "file")
+                    } else {
+                        key(&header_path, "file")
+                    };
+                    self.file_path(&file_path, file);
+                }
+            }
+            let auth_header = matches!(
+                mirror.auth.as_deref(),
+                Some(Auth::BasicFrom { .. } | Auth::BearerFrom { .. })
+            );
+            if auth_header && name.eq_ignore_ascii_case("authorization") {
+                self.problem(
+                    Code::M008,
+                    &header_path,
+                    Some(header.name.mark),
+                    "header `Authorization` is set twice: here and by `auth`; keep one",
                 );
             }
         }
@@ -261,15 +300,36 @@ impl Checker<'_> {
                 self.file_path(&key(&auth_path, "usernameFile"), username_file);
                 self.file_path(&key(&auth_path, "passwordFile"), password_file);
             }
+            Some(Auth::BearerFrom { token_file }) => {
+                let auth_path = key(&key(path, "auth"), "bearerFrom");
+                self.file_path(&key(&auth_path, "tokenFile"), token_file);
+            }
             Some(Auth::Provider(_)) | None => {}
         }
     }
 }
 
-/// Credentials may only come from files (`auth.basicFrom`); the rule is redaction's, so that
-/// what may not be written inline is exactly what every output hides.
-fn is_secret_header(name: &str, values: &[String]) -> bool {
-    redact::is_secret_header(name) || values.iter().any(|v| redact::is_credential_value(v))
+/// Credentials may only come from files; the rule is redaction's, so that what may not be
+/// written inline is exactly what every output hides. `Some` is the way to write it instead.
+fn inline_secret_hint(name: &str, values: &[&str]) -> Option<&'static str> {
+    let credential_value = values.iter().any(|v| redact::is_credential_value(v));
+    if values.is_empty() || !(credential_value || redact::is_secret_header(name)) {
+        return None;
+    }
+    let scheme = |s: &str| {
+        values
+            .iter()
+            .any(|v| v.trim_start().to_lowercase().starts_with(s))
+    };
+    Some(if scheme("basic ") {
+        "use `auth: {basicFrom: {usernameFile: …, passwordFile: …}}`"
+    } else if scheme("bearer ") {
+        "use `auth: {bearerFrom: {tokenFile: …}}`"
+    } else if name.eq_ignore_ascii_case("authorization") {
+        "use `auth: {bearerFrom: {tokenFile: …}}` for a bearer token, `auth: {basicFrom: …}` for basic auth, or `{file: …}` for any other value"
+    } else {
+        "write the value as `{file: /etc/mirrorctl/creds/…}`"
+    })
 }
 
 /// A registry name as in image references, which becomes a directory name under certsDir.
