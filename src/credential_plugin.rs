@@ -22,14 +22,14 @@ use crate::image_pattern;
 use crate::inventory::{CredentialPlugin, Inventory};
 use crate::version::Version;
 
-pub const API_VERSION: &str = "credentialprovider.kubelet.k8s.io/v1";
+pub(crate) const API_VERSION: &str = "credentialprovider.kubelet.k8s.io/v1";
 const MAX_REQUEST_BYTES: u64 = 1 << 20;
 const MAX_MAPPING_BYTES: u64 = 16 << 20;
 
 /// The plugin's mapping file, written by `apply` (0600) and read on every request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Mapping {
+pub(crate) struct Mapping {
     pub version: u32,
     pub audience: String,
     pub cache_key_type: String,
@@ -52,7 +52,7 @@ pub struct MappingGrant {
 /// the kubelet's cache could hand one identity's answer to another: the answer then says
 /// `cacheDuration: 0s` (never cached). From 1.34 the kubelet keys its cache by service account
 /// and the configured duration is safe.
-pub fn mapping(plugin: &CredentialPlugin, kubelet: Version) -> Mapping {
+pub(crate) fn mapping(plugin: &CredentialPlugin, kubelet: Version) -> Mapping {
     Mapping {
         version: 1,
         audience: plugin.audience.value.clone(),
@@ -77,7 +77,7 @@ pub fn mapping(plugin: &CredentialPlugin, kubelet: Version) -> Mapping {
     }
 }
 
-pub fn render_mapping(inventory: &Inventory, plugin: &CredentialPlugin) -> String {
+pub(crate) fn render_mapping(inventory: &Inventory, plugin: &CredentialPlugin) -> String {
     let mut text = serde_json::to_string_pretty(&mapping(plugin, inventory.target.kubelet))
         .unwrap_or_default();
     text.push('\n');
@@ -85,7 +85,7 @@ pub fn render_mapping(inventory: &Inventory, plugin: &CredentialPlugin) -> Strin
 }
 
 /// The executable the kubelet runs from its bin dir: it hands over to the mirrorctl binary.
-pub fn render_exec(plugin: &CredentialPlugin) -> String {
+pub(crate) fn render_exec(plugin: &CredentialPlugin) -> String {
     let quoted = plugin.binary.value.as_str().replace('\'', "'\\''");
     format!(
         "#!/bin/sh\n# Managed by mirrorctl: the kubelet's credential provider `{}`.\nexec '{quoted}' \"$@\"\n",
@@ -133,14 +133,14 @@ impl std::fmt::Debug for AuthConfig {
 
 /// What the plugin decided, for its one stderr line (never a secret).
 #[derive(Debug)]
-pub struct Answer {
+pub(crate) struct Answer {
     pub json: String,
     pub note: String,
 }
 
 /// Handles one request. `Err` is a one-line reason for a malformed request or mapping; the
 /// caller exits non-zero with it.
-pub fn answer(mapping_path: &Path, request: &[u8], now: u64) -> Result<Answer, String> {
+pub(crate) fn answer(mapping_path: &Path, request: &[u8], now: u64) -> Result<Answer, String> {
     let mapping_bytes = read_mapping(mapping_path)?;
     let mapping: Mapping = serde_json::from_slice(&mapping_bytes)
         .map_err(|e| format!("the mapping `{}` is invalid: {e}", mapping_path.display()))?;
@@ -269,7 +269,9 @@ fn read_secret(path: &str) -> Result<String, String> {
 }
 
 /// The JSON payload of a JWT, without verifying its signature (see the module docs).
-pub fn decode_claims(token: &str) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+pub(crate) fn decode_claims(
+    token: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, String> {
     let parts: Vec<&str> = token.split('.').collect();
     if parts.len() != 3 {
         return Err(
@@ -294,7 +296,9 @@ fn audience_matches(claims: &serde_json::Map<String, serde_json::Value>, audienc
 
 /// Namespace and service account from the `kubernetes.io` claim, cross-checked with `sub`
 /// (`system:serviceaccount:NS:NAME`).
-pub fn identity(claims: &serde_json::Map<String, serde_json::Value>) -> Result<Identity, String> {
+pub(crate) fn identity(
+    claims: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Identity, String> {
     let from_sub = claims
         .get("sub")
         .and_then(serde_json::Value::as_str)
@@ -347,7 +351,7 @@ fn base64url_decode(text: &str) -> Option<Vec<u8>> {
 }
 
 /// Reads the request from stdin (bounded) for the CLI.
-pub fn read_request() -> Result<Vec<u8>, String> {
+pub(crate) fn read_request() -> Result<Vec<u8>, String> {
     let mut bytes = Vec::new();
     std::io::stdin()
         .take(MAX_REQUEST_BYTES + 1)

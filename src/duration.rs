@@ -9,7 +9,7 @@ const LIMIT: u64 = 1 << 63;
 /// The arithmetic is Go's own, in unsigned 64-bit integers with the same overflow checks, so
 /// a value one nanosecond past the int64 range is rejected exactly where Go rejects it (a
 /// float sum rounds `9223372036854775808ns` down into range and would accept it).
-pub fn parse_go_duration(text: &str) -> Option<i64> {
+pub(crate) fn parse_go_duration(text: &str) -> Option<i64> {
     let (negative, mut rest) = match text.as_bytes().first()? {
         b'-' => (true, &text[1..]),
         b'+' => (false, &text[1..]),

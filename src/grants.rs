@@ -62,7 +62,7 @@ pub struct Evaluation {
 /// `image` (a normalized name, no tag). `annotations` are the service account's annotations
 /// as the kubelet sends them; `None` when they are not known (`resolve` without
 /// `--annotation`): grants that depend on them are then [`Verdict::Depends`], never guessed.
-pub fn evaluate(
+pub(crate) fn evaluate(
     grants: &[MappingGrant],
     identity: &Identity,
     annotations: Option<&BTreeMap<String, String>>,
@@ -142,7 +142,7 @@ fn own_conditions(
 }
 
 /// `credentialPlugin.grants[i]`, as the inventory names it.
-pub fn field_path(index: usize) -> String {
+pub(crate) fn field_path(index: usize) -> String {
     format!("credentialPlugin.grants[{index}]")
 }
 

@@ -10,7 +10,7 @@ use crate::version::Version;
 
 /// A pattern or an image name as the kubelet's matcher sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UrlParts {
+pub(crate) struct UrlParts {
     /// The host as `net.SplitHostPort` leaves it: without brackets when there is a port,
     /// the whole (bracketed) host when there is none. `%`-escapes decoded, as in `URL.Host`.
     pub host: String,
@@ -21,7 +21,7 @@ pub struct UrlParts {
 
 /// Parses `text` the way `url.Parse("https://" + text)` of the kubelets before 1.36 would,
 /// then splits the host as the matcher does; or says why Go would fail.
-pub fn parse(text: &str) -> Result<UrlParts, String> {
+pub(crate) fn parse(text: &str) -> Result<UrlParts, String> {
     if let Some(b) = text.bytes().find(|&b| b < b' ' || b == 0x7f) {
         return Err(format!(
             "contains the control character {:?}",
@@ -70,7 +70,7 @@ pub fn parse(text: &str) -> Result<UrlParts, String> {
 
 /// Whether the kubelet `kubelet` accepts `pattern` in `matchImages`: [`parse`], and from 1.36
 /// Go 1.26's stricter reading of colons in the host.
-pub fn check_pattern(pattern: &str, kubelet: Version) -> Result<(), String> {
+pub(crate) fn check_pattern(pattern: &str, kubelet: Version) -> Result<(), String> {
     parse(pattern)?;
     let authority = pattern.split(['/', '?', '#']).next().unwrap_or_default();
     let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
@@ -259,14 +259,14 @@ impl fmt::Display for Mismatch {
 }
 
 /// Does `pattern` match the normalized image name `image` (no tag or digest)?
-pub fn matches(pattern: &str, image: &str) -> Result<(), Mismatch> {
+pub(crate) fn matches(pattern: &str, image: &str) -> Result<(), Mismatch> {
     let glob = parse(pattern).map_err(Mismatch::Unparsable)?;
     let target = parse(image).map_err(Mismatch::Unparsable)?;
     matches_parsed(&glob, &target)
 }
 
 /// [`matches`] on a pattern and an image parsed once, for callers that compare many of each.
-pub fn matches_parsed(glob: &UrlParts, target: &UrlParts) -> Result<(), Mismatch> {
+pub(crate) fn matches_parsed(glob: &UrlParts, target: &UrlParts) -> Result<(), Mismatch> {
     if glob.port != target.port {
         return Err(Mismatch::Port {
             pattern: glob.port.clone(),
@@ -482,7 +482,7 @@ pub struct ImageName {
 }
 
 /// Normalizes `nginx`, `nginx:1.27`, `ghcr.io/org/app@sha256:…`, `reg.local:5000/team/app`.
-pub fn normalize_image(reference: &str) -> Result<ImageName, String> {
+pub(crate) fn normalize_image(reference: &str) -> Result<ImageName, String> {
     if reference.is_empty() {
         return Err("the image reference is empty".into());
     }

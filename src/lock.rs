@@ -14,12 +14,16 @@ use crate::state::LOCK_FILE;
 
 /// Held for as long as the value lives; the kernel releases it if the process dies.
 #[derive(Debug)]
-pub struct Lock {
+pub(crate) struct Lock {
     _file: File,
 }
 
 impl Lock {
-    pub fn acquire(root: &Path, state_dir: &NodePath, timeout: Duration) -> Result<Lock, Error> {
+    pub(crate) fn acquire(
+        root: &Path,
+        state_dir: &NodePath,
+        timeout: Duration,
+    ) -> Result<Lock, Error> {
         let dir = state_dir.under(root);
         fsx::create_dirs(&dir)?;
         let path = dir.join(LOCK_FILE);

@@ -39,25 +39,25 @@ pub fn unread(source: &str) -> String {
 
 /// Whether a value holds the stand-in of [`unread`]; a secret file holding it is refused, so
 /// such a value is never a secret.
-pub fn is_unread(value: &str) -> bool {
+pub(crate) fn is_unread(value: &str) -> bool {
     value.contains(UNREAD)
 }
 
 /// Whether a header (or config key) of this name carries a credential.
-pub fn is_secret_header(name: &str) -> bool {
+pub(crate) fn is_secret_header(name: &str) -> bool {
     let lower = name.to_lowercase();
     SECRET_NAMES.contains(&lower.as_str()) || SECRET_PARTS.iter().any(|p| lower.contains(p))
 }
 
 /// Whether a value is a credential whatever the name of its header: `Basic …`, `Bearer …`.
-pub fn is_credential_value(value: &str) -> bool {
+pub(crate) fn is_credential_value(value: &str) -> bool {
     let value = value.trim_start().to_lowercase();
     value.starts_with("basic ") || value.starts_with("bearer ")
 }
 
 /// The text with every credential value replaced by a short digest of it, so a change of
 /// secret still shows as a changed line without showing either value.
-pub fn redact(kind: FileKind, text: &str) -> String {
+pub(crate) fn redact(kind: FileKind, text: &str) -> String {
     match kind {
         FileKind::HostsToml | FileKind::ContainerdConfig => redact_toml(text),
         FileKind::CredentialProviderConfig
@@ -67,11 +67,11 @@ pub fn redact(kind: FileKind, text: &str) -> String {
     }
 }
 
-pub fn has_secret(kind: FileKind, text: &str) -> bool {
+pub(crate) fn has_secret(kind: FileKind, text: &str) -> bool {
     redact(kind, text) != text
 }
 
-pub fn placeholder(secret: &str) -> String {
+pub(crate) fn placeholder(secret: &str) -> String {
     format!("<redacted sha256:{}>", &sha256_hex(secret.as_bytes())[..12])
 }
 

@@ -13,7 +13,7 @@ use crate::redact::redact;
 use crate::render::{DesiredFile, FileKind, Service};
 
 /// Services to restart so that the changes in `plan` take effect.
-pub fn restarts(plan: &Plan) -> Vec<Service> {
+pub(crate) fn restarts(plan: &Plan) -> Vec<Service> {
     let mut services: Vec<Service> = plan
         .changes
         .iter()
@@ -26,7 +26,7 @@ pub fn restarts(plan: &Plan) -> Vec<Service> {
 }
 
 /// Services to restart for the changes of `plan` at `paths` (those a failed run did carry out).
-pub fn restarts_of(plan: &Plan, paths: &[&str]) -> Vec<Service> {
+pub(crate) fn restarts_of(plan: &Plan, paths: &[&str]) -> Vec<Service> {
     let mut services: Vec<Service> = plan
         .changes
         .iter()
@@ -40,7 +40,9 @@ pub fn restarts_of(plan: &Plan, paths: &[&str]) -> Vec<Service> {
 
 /// The hash a kubelet (1.34+) exports as `kubelet_credential_provider_config_info{hash=…}`:
 /// sha256 over each file's length (big-endian u64) followed by its bytes.
-pub fn kubelet_config_hash<'a>(files: impl IntoIterator<Item = &'a DesiredFile>) -> Option<String> {
+pub(crate) fn kubelet_config_hash<'a>(
+    files: impl IntoIterator<Item = &'a DesiredFile>,
+) -> Option<String> {
     let file = files
         .into_iter()
         .find(|f| f.kind == FileKind::CredentialProviderConfig)?;
@@ -59,7 +61,7 @@ fn shown(change: &Change, bytes: &[u8]) -> String {
 }
 
 /// One line per change, then a summary line.
-pub fn text(plan: &Plan, check: bool) -> String {
+pub(crate) fn text(plan: &Plan, check: bool) -> String {
     let mut out = String::new();
     let mut unchanged = 0;
     for change in &plan.changes {
@@ -121,7 +123,7 @@ pub fn text(plan: &Plan, check: bool) -> String {
 
 /// A git-style unified diff (`a/PATH`, `b/PATH`, relative to `--root`) that `patch -p1` or
 /// `git apply` can apply; new files diff against `/dev/null`.
-pub fn diff(plan: &Plan) -> String {
+pub(crate) fn diff(plan: &Plan) -> String {
     let mut out = String::new();
     for change in plan.changes.iter().filter(|c| c.is_change()) {
         let rel = change.path.trim_start_matches('/');
@@ -202,7 +204,7 @@ fn written<'a>(plan: &'a Plan, check: bool, error: Option<&'a Error>) -> Vec<&'a
 
 /// The documented JSON report (README, "JSON report"): the plan, what this run wrote of it,
 /// the restarts that what it wrote needs, and the error that stopped it, if any.
-pub fn json(plan: &Plan, check: bool, with_content: bool, error: Option<&Error>) -> Value {
+pub(crate) fn json(plan: &Plan, check: bool, with_content: bool, error: Option<&Error>) -> Value {
     let files: Vec<Value> = plan
         .changes
         .iter()
@@ -258,7 +260,7 @@ pub fn json(plan: &Plan, check: bool, with_content: bool, error: Option<&Error>)
 
 /// The report of a run that failed before it had a plan (an invalid inventory, an unreadable
 /// secret, a held lock): nothing was written, and the error says why.
-pub fn json_unplanned(root: &Path, check: bool, error: &Error) -> Value {
+pub(crate) fn json_unplanned(root: &Path, check: bool, error: &Error) -> Value {
     json!({
         "changed": false,
         "check": check,
@@ -274,7 +276,7 @@ pub fn json_unplanned(root: &Path, check: bool, error: &Error) -> Value {
 
 /// `{"kind": …, "message": …, "path": …}` and what else the kind knows: a stable `kind` to act
 /// on, the prose `message` as on stderr, and the typed details.
-pub fn error_json(error: &Error) -> Value {
+pub(crate) fn error_json(error: &Error) -> Value {
     let mut value = json!({
         "kind": error.kind().name(),
         "message": error.to_string(),

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use crate::support::{BIN, Node, fixtures, have, require, run};
 
-pub const INVENTORY: &str = "\
+pub(crate) const INVENTORY: &str = "\
 version: 1
 registries:
   docker.io:

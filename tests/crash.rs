@@ -1014,13 +1014,13 @@ impl Drop for Namespace {
 /// A node whose `mounted` directory (a node path; `/` for the whole root) is a fresh tmpfs
 /// of `size` in a private mount namespace. `None`, after saying so, where root privileges or
 /// the tools are missing (under CI that fails instead).
-pub struct FaultNode {
+pub(crate) struct FaultNode {
     pub node: Node,
     namespace: Namespace,
 }
 
 impl FaultNode {
-    pub fn new(test: &str, mounted: &str, size: &str) -> Option<FaultNode> {
+    pub(crate) fn new(test: &str, mounted: &str, size: &str) -> Option<FaultNode> {
         let node = Node::new();
         let dir = node.path(mounted);
         fs::create_dir_all(&dir).expect("mkdir");
@@ -1041,7 +1041,7 @@ impl FaultNode {
     }
 
     /// `mirrorctl SUBCOMMAND -i INVENTORY --root ROOT` inside the namespace.
-    pub fn run(&self, subcommand: &str, extra: &[&str]) -> Run {
+    pub(crate) fn run(&self, subcommand: &str, extra: &[&str]) -> Run {
         let inventory = self.node.inventory_path();
         let root = self.node.root();
         let mut args: Vec<String> = vec![
@@ -1313,7 +1313,7 @@ fn a_full_filesystem_at_the_final_record_still_lists_what_was_written() {
 }
 
 /// Makes one directory read-only in the namespace (root ignores modes, not a read-only mount).
-pub fn read_only(fault: &FaultNode, node_dir: &str) {
+pub(crate) fn read_only(fault: &FaultNode, node_dir: &str) {
     let dir = fault.node.path(node_dir);
     fault
         .namespace

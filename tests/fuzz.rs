@@ -24,14 +24,14 @@ use crate::support::{self, BIN};
 
 /// SplitMix64: tiny and fast, and good enough to spread test cases; same seed, same cases.
 #[derive(Debug, Clone)]
-pub struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
-    pub fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         Rng(seed)
     }
 
-    pub fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -40,15 +40,15 @@ impl Rng {
     }
 
     /// Uniform in `0..n`; `n` must not be 0.
-    pub fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next_u64() % n as u64) as usize
     }
 
-    pub fn one_in(&mut self, n: usize) -> bool {
+    pub(crate) fn one_in(&mut self, n: usize) -> bool {
         self.below(n) == 0
     }
 
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len())]
     }
 }
@@ -58,7 +58,7 @@ const DEFAULT_SEED: u64 = 0x6d69_7272_6f72_6374;
 
 /// This run's seed: `$var` when set (another seed, or a failure's to replay), else the fixed
 /// [`DEFAULT_SEED`]. Printed first, so that every failure can be replayed.
-pub fn seed(var: &str) -> u64 {
+pub(crate) fn seed(var: &str) -> u64 {
     let seed = std::env::var(var)
         .ok()
         .and_then(|s| s.trim().parse().ok())

@@ -336,7 +336,7 @@ fn a_second_writer_waits_then_names_the_lock_holder() {
 
 /// Marks `path` in the ownership record as being written, as a run's intent save does before
 /// its first write: what a run killed mid-write leaves behind.
-pub fn mark_pending(node: &Node, path: &str) {
+pub(crate) fn mark_pending(node: &Node, path: &str) {
     let state_path = "/var/lib/mirrorctl/state.json";
     let mut state: serde_json::Value = serde_json::from_str(&node.read(state_path)).expect("state");
     let record = &mut state["files"][path];

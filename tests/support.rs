@@ -7,39 +7,39 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_mirrorctl");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_mirrorctl");
 
-pub fn fixtures() -> PathBuf {
+pub(crate) fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
 
 /// A throwaway node: `root/` is what `--root` points at, the inventory lives beside it.
-pub struct Node {
+pub(crate) struct Node {
     pub dir: tempfile::TempDir,
 }
 
 impl Node {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         fs::create_dir(dir.path().join("root")).expect("root dir");
         Node { dir }
     }
 
-    pub fn root(&self) -> PathBuf {
+    pub(crate) fn root(&self) -> PathBuf {
         self.dir.path().join("root")
     }
 
-    pub fn inventory_path(&self) -> PathBuf {
+    pub(crate) fn inventory_path(&self) -> PathBuf {
         self.dir.path().join("inventory.yaml")
     }
 
-    pub fn inventory(&self, text: &str) -> &Self {
+    pub(crate) fn inventory(&self, text: &str) -> &Self {
         fs::write(self.inventory_path(), text).expect("write inventory");
         self
     }
 
     /// Runs `mirrorctl SUBCOMMAND -i INVENTORY --root ROOT EXTRA…`.
-    pub fn run(&self, subcommand: &str, extra: &[&str]) -> Run {
+    pub(crate) fn run(&self, subcommand: &str, extra: &[&str]) -> Run {
         let inventory = self.inventory_path();
         let root = self.root();
         let mut args: Vec<&str> = vec![
@@ -54,25 +54,25 @@ impl Node {
     }
 
     /// The disk path of a node path.
-    pub fn path(&self, node_path: &str) -> PathBuf {
+    pub(crate) fn path(&self, node_path: &str) -> PathBuf {
         self.root().join(node_path.trim_start_matches('/'))
     }
 
-    pub fn read(&self, node_path: &str) -> String {
+    pub(crate) fn read(&self, node_path: &str) -> String {
         fs::read_to_string(self.path(node_path)).unwrap_or_else(|e| panic!("read {node_path}: {e}"))
     }
 
-    pub fn exists(&self, node_path: &str) -> bool {
+    pub(crate) fn exists(&self, node_path: &str) -> bool {
         fs::symlink_metadata(self.path(node_path)).is_ok()
     }
 
-    pub fn write(&self, node_path: &str, text: &str) {
+    pub(crate) fn write(&self, node_path: &str, text: &str) {
         let path = self.path(node_path);
         fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
         fs::write(path, text).expect("write");
     }
 
-    pub fn mode(&self, node_path: &str) -> u32 {
+    pub(crate) fn mode(&self, node_path: &str) -> u32 {
         fs::metadata(self.path(node_path))
             .expect("metadata")
             .permissions()
@@ -81,7 +81,7 @@ impl Node {
     }
 
     /// Every regular file under the root, as node paths, sorted.
-    pub fn files(&self) -> Vec<String> {
+    pub(crate) fn files(&self) -> Vec<String> {
         let mut out = Vec::new();
         walk(&self.root(), &self.root(), &mut out);
         out.sort();
@@ -109,7 +109,7 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
 
 /// One run of the binary. Its checks record every mismatch (with the line of the check) and
 /// the run fails once, when it is dropped, listing them all with the whole run.
-pub struct Run {
+pub(crate) struct Run {
     pub args: Vec<String>,
     pub status: i32,
     pub stdout: String,
@@ -117,7 +117,7 @@ pub struct Run {
     mismatches: RefCell<Vec<String>>,
 }
 
-pub fn run(args: &[&str], stdin: Option<&str>) -> Run {
+pub(crate) fn run(args: &[&str], stdin: Option<&str>) -> Run {
     let mut command = Command::new(BIN);
     command
         .args(args)
@@ -153,7 +153,7 @@ pub fn run(args: &[&str], stdin: Option<&str>) -> Run {
 }
 
 impl Run {
-    pub fn new(args: Vec<String>, status: i32, stdout: &[u8], stderr: &[u8]) -> Self {
+    pub(crate) fn new(args: Vec<String>, status: i32, stdout: &[u8], stderr: &[u8]) -> Self {
         Run {
             args,
             status,
@@ -183,7 +183,7 @@ impl Run {
     }
 
     #[track_caller]
-    pub fn status(&self, expected: i32) -> &Self {
+    pub(crate) fn status(&self, expected: i32) -> &Self {
         if self.status != expected {
             self.mismatch(format!(
                 "expected exit status {expected}, got {}",
@@ -194,7 +194,7 @@ impl Run {
     }
 
     #[track_caller]
-    pub fn stdout_has(&self, needle: &str) -> &Self {
+    pub(crate) fn stdout_has(&self, needle: &str) -> &Self {
         if !self.stdout.contains(needle) {
             self.mismatch(format!("stdout lacks {needle:?}"));
         }
@@ -202,7 +202,7 @@ impl Run {
     }
 
     #[track_caller]
-    pub fn stderr_has(&self, needle: &str) -> &Self {
+    pub(crate) fn stderr_has(&self, needle: &str) -> &Self {
         if !self.stderr.contains(needle) {
             self.mismatch(format!("stderr lacks {needle:?}"));
         }
@@ -210,7 +210,7 @@ impl Run {
     }
 
     #[track_caller]
-    pub fn nowhere(&self, needle: &str) -> &Self {
+    pub(crate) fn nowhere(&self, needle: &str) -> &Self {
         if self.stdout.contains(needle) || self.stderr.contains(needle) {
             self.mismatch(format!("output contains {needle:?}"));
         }
@@ -219,7 +219,7 @@ impl Run {
 
     /// stdout as JSON; fails at once (with the mismatches so far) when it is not.
     #[track_caller]
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         match serde_json::from_str(&self.stdout) {
             Ok(json) => json,
             Err(e) => {
@@ -245,7 +245,7 @@ impl Drop for Run {
 }
 
 /// A real component a test needs: skip loudly on a laptop without it, fail under CI.
-pub fn require(component: &str, available: bool) -> bool {
+pub(crate) fn require(component: &str, available: bool) -> bool {
     if available {
         return true;
     }
@@ -256,7 +256,7 @@ pub fn require(component: &str, available: bool) -> bool {
     false
 }
 
-pub fn have(program: &str) -> bool {
+pub(crate) fn have(program: &str) -> bool {
     Command::new("sh")
         .args(["-c", &format!("command -v {program}")])
         .stdout(Stdio::null())
@@ -265,7 +265,7 @@ pub fn have(program: &str) -> bool {
 }
 
 /// The string `key` of every object in the array `json[list]`, e.g. each finding's code.
-pub fn each<'a>(json: &'a serde_json::Value, list: &str, key: &str) -> Vec<&'a str> {
+pub(crate) fn each<'a>(json: &'a serde_json::Value, list: &str, key: &str) -> Vec<&'a str> {
     json[list]
         .as_array()
         .unwrap_or_else(|| panic!("`{list}` is not an array: {json}"))

@@ -65,7 +65,7 @@ fn secret_file(
     }
 }
 
-pub fn check(inventory: &Inventory, root: &Path) -> Vec<Problem> {
+pub(super) fn check(inventory: &Inventory, root: &Path) -> Vec<Problem> {
     let mut out = Vec::new();
     for registry in &inventory.registries {
         for (i, mirror) in registry.mirrors.iter().enumerate() {

@@ -9,7 +9,7 @@ use crate::image_pattern;
 use crate::inventory::path::{index, key};
 use crate::inventory::{Auth, Inventory};
 
-pub fn check(inventory: &Inventory) -> Vec<Problem> {
+pub(super) fn check(inventory: &Inventory) -> Vec<Problem> {
     let mut out = Vec::new();
     patterns(inventory, &mut out);
     mirrors(inventory, &mut out);

@@ -7,7 +7,7 @@ use crate::inventory::model::*;
 use crate::inventory::yaml::Node;
 
 impl Decoder {
-    pub fn inventory(&mut self, root: &Node) -> Option<Inventory> {
+    pub(crate) fn inventory(&mut self, root: &Node) -> Option<Inventory> {
         let map = self.mapping(
             root,
             "",

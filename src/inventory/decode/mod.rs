@@ -21,7 +21,7 @@ use crate::code::Code;
 use crate::error::Problem;
 use crate::version::Version;
 
-pub struct Decoder {
+pub(super) struct Decoder {
     pub problems: Vec<Problem>,
     /// Registries decoded while parsing (see [`Decoder::stream_registry`]).
     streamed: Option<Vec<Registry>>,
@@ -50,7 +50,7 @@ fn scalar_text(node: &Node) -> Option<&str> {
 }
 
 impl Decoder {
-    pub fn new() -> Self {
+    pub(super) fn new() -> Self {
         Decoder {
             problems: Vec::new(),
             streamed: None,

@@ -31,7 +31,7 @@ impl Decoder {
     /// One registry entry. The parser hands these over one at a time as they complete
     /// ([`Decoder::stream_registry`]), so that a 10,000-registry inventory never holds its
     /// whole YAML tree in memory.
-    pub fn registry(&mut self, name: &str, mark: Mark, v: &Node) -> Option<Registry> {
+    pub(crate) fn registry(&mut self, name: &str, mark: Mark, v: &Node) -> Option<Registry> {
         let path = key("registries", name);
         let map = self.mapping(v, &path, &["mirrors", "fallback", "server"])?;
         let declared_mirrors = match map.get("mirrors").map(|n| &n.value) {
@@ -72,7 +72,7 @@ impl Decoder {
 
     /// Decodes a registry entry as soon as the parser completes it (first occurrence of a
     /// name wins, as everywhere); [`Decoder::registries`] then returns these.
-    pub fn stream_registry(&mut self, name: &str, mark: Mark, value: &Node) {
+    pub(crate) fn stream_registry(&mut self, name: &str, mark: Mark, value: &Node) {
         let seen = self.streamed_names.insert(name.to_string());
         let decoded = if seen {
             self.registry(name, mark, value)

@@ -25,7 +25,7 @@ struct Checker<'a> {
     problems: Vec<Problem>,
 }
 
-pub fn validate(inventory: &Inventory) -> Vec<Problem> {
+pub(super) fn validate(inventory: &Inventory) -> Vec<Problem> {
     let mut checker = Checker {
         inventory,
         problems: Vec::new(),
