@@ -537,7 +537,7 @@ impl KillRig {
 }
 
 /// SIGKILL `mirrorctl apply` at random moments while it moves a node between two large
-/// inventories (and back), at least 200 times within about a minute. After every kill: every
+/// inventories (and back), 200 times (fewer on a busy machine, within 150 s). After every kill: every
 /// managed file is A's or B's complete file, no hosts.toml names a missing file, state.json
 /// parses and owns every managed file on disk. Then (for two kills in three) an apply of A or B
 /// converges exactly — files, modes, record, directories, no temporary files — and the apply
