@@ -1899,7 +1899,7 @@ fn hostile_inventories_fail_cleanly_in_the_binary() {
         let stderr = fs::read(&stderr_file).expect("read stderr");
         let stderr = String::from_utf8_lossy(&stderr);
         let outcome = match status {
-            None => "still running after 30 s".to_string(),
+            None => "still running after 120 s".to_string(),
             Some(s) => match (s.code(), s.signal()) {
                 (Some(code), _) => format!("exit {code}"),
                 (None, signal) => format!("killed by signal {signal:?}"),
