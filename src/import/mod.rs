@@ -6,6 +6,91 @@
 //! source says that the inventory cannot is never dropped silently: it is a warning on stderr
 //! and a `# not imported: …` comment beside the registry it concerns.
 
+mod certs_d;
+mod k3s;
+mod secrets_dir;
+mod writer;
+
+use std::path::Path;
+
+use crate::error::Error;
+
+pub(crate) use secrets_dir::write_secrets;
+pub(crate) use writer::{
+    DEFAULT_SECRETS_DIR, DEFAULT_TARGET_CONTAINERD, secret_path, to_inventory, warning_text,
+};
+
+/// The source formats `mirrorctl import` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Format {
+    /// k3s or RKE2 `registries.yaml`.
+    K3s,
+    /// A Talos machine config (`machine.registries`).
+    Talos,
+    /// A Kubespray group_vars file (`containerd_registries_mirrors`).
+    Kubespray,
+    /// containerd's config.toml with the legacy `registry.mirrors` / `registry.configs`.
+    ContainerdConfig,
+    /// A directory of `<host>/hosts.toml` files (containerd's `config_path`).
+    CertsD,
+}
+
+/// Reads `source` as `format`: one line per format, so a new reader is a one-line change.
+pub(crate) fn read(format: Format, source: &Path) -> Result<Imported, Error> {
+    match format {
+        Format::K3s => k3s::read(source),
+        Format::Talos => not_implemented("talos"),
+        Format::Kubespray => not_implemented("kubespray"),
+        Format::ContainerdConfig => not_implemented("containerd-config"),
+        Format::CertsD => certs_d::read(source),
+    }
+}
+
+fn not_implemented(format: &str) -> Result<Imported, Error> {
+    Err(Error::Partial(format!(
+        "import {format}: not implemented yet"
+    )))
+}
+
+/// At most this many bytes of one source file are read: a bigger one is not a node's config.
+pub(crate) const MAX_SOURCE_BYTES: u64 = 4 << 20;
+
+/// Reads one source file as UTF-8 text, refusing symlinks and oversized files, naming the file.
+pub(crate) fn read_text(path: &Path) -> Result<String, Error> {
+    let meta = std::fs::symlink_metadata(path).map_err(|e| Error::io("read", path, e))?;
+    if meta.file_type().is_symlink() {
+        return Err(Error::Partial(format!(
+            "{}: is a symlink; import reads only regular files",
+            path.display()
+        )));
+    }
+    if !meta.is_file() {
+        return Err(Error::Partial(format!(
+            "{}: is not a regular file",
+            path.display()
+        )));
+    }
+    if meta.len() > MAX_SOURCE_BYTES {
+        return Err(Error::Partial(format!(
+            "{}: is {} bytes, more than the {MAX_SOURCE_BYTES} a source may have",
+            path.display(),
+            meta.len()
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
+    String::from_utf8(bytes)
+        .map_err(|_| Error::Partial(format!("{}: is not UTF-8 text", path.display())))
+}
+
+impl ImportWarning {
+    pub(crate) fn new(line: Option<usize>, message: impl Into<String>) -> Self {
+        ImportWarning {
+            line,
+            message: message.into(),
+        }
+    }
+}
+
 /// What a reader found in its source, in source order.
 #[derive(Debug, Default)]
 pub(crate) struct Imported {
@@ -46,6 +131,8 @@ pub(crate) struct ImportedMirror {
     /// Header name and its values (several for a list).
     pub(crate) headers: Vec<(String, Vec<String>)>,
     pub(crate) auth: Option<ImportedAuth>,
+    /// `dialTimeout`, a Go duration (`5s`).
+    pub(crate) dial_timeout: Option<String>,
 }
 
 #[derive(Debug)]
@@ -53,10 +140,13 @@ pub(crate) enum CaSource {
     /// A CA file on the node.
     Path(String),
     /// CA content (Talos carries it base64-encoded): `ca: {pem: …}`.
+    #[allow(dead_code, reason = "the Talos reader yields it")]
     Pem(String),
 }
 
-/// Credentials by reference to root-only files, never by value.
+/// Credentials by reference to root-only files, never by value. Each name is a [`Secret`]'s
+/// `file_name` (the writer puts the secrets directory in front) or, when no `Secret` has that
+/// name, a node path the source already named.
 #[derive(Debug)]
 pub(crate) enum ImportedAuth {
     Basic {
