@@ -482,6 +482,11 @@ pub(crate) fn file_stem(registry: &str) -> String {
         .collect()
 }
 
+/// Base64 text decoded as UTF-8, `None` when it is neither.
+pub(crate) fn base64_text(text: &str) -> Option<String> {
+    base64_decode(text).and_then(|b| String::from_utf8(b).ok())
+}
+
 fn base64_decode(text: &str) -> Option<Vec<u8>> {
     let mut bits = 0u32;
     let mut count = 0;
