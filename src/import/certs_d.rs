@@ -132,6 +132,33 @@ fn normalized(url: &str) -> String {
         .to_string()
 }
 
+/// A host key as the inventory writes the same endpoint: without `override_path` containerd
+/// appends `/v2` to a path that does not end in it, while the inventory infers
+/// `overridePath: true` for such a path, so the `/v2` is written out.
+fn inventory_url(url: &str, override_path: &mut Option<bool>) -> String {
+    let with_scheme = if url.starts_with("http") {
+        url.to_string()
+    } else {
+        format!("https://{url}")
+    };
+    if *override_path == Some(true) {
+        return with_scheme;
+    }
+    *override_path = None;
+    let (scheme, rest) = with_scheme
+        .split_once("://")
+        .unwrap_or(("https", &with_scheme));
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let path = path.trim_matches('/');
+    if path.is_empty() || path == "v2" {
+        format!("{scheme}://{authority}")
+    } else if path.ends_with("/v2") {
+        format!("{scheme}://{authority}/{path}")
+    } else {
+        format!("{scheme}://{authority}/{path}/v2")
+    }
+}
+
 /// A directory without hosts.toml: containerd uses docker-style `*.crt`, `*.cert` + `*.key`
 /// with the default endpoint only.
 fn docker_certs(
@@ -271,7 +298,7 @@ fn parse_document(
             }
             let index = out.mirrors.len();
             let mut mirror = settings(item, registry, index, dir, secrets, out, line_of)?;
-            mirror.url = normalized(url);
+            mirror.url = inventory_url(url, &mut mirror.override_path);
             out.mirrors.push(mirror);
         }
     }
@@ -291,10 +318,9 @@ fn parse_document(
             if root_has_settings || out.mirrors.is_empty() {
                 // The inventory writes a mirror-only registry this way: the last mirror as
                 // `server`, with that mirror's settings at the root.
-                out.mirrors.push(ImportedMirror {
-                    url: server,
-                    ..root
-                });
+                let mut root = root;
+                root.url = inventory_url(&server, &mut root.override_path);
+                out.mirrors.push(root);
                 out.fallback = false;
             } else {
                 out.server = Some(server);
