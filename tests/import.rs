@@ -201,3 +201,205 @@ fn render_then_import_certs_d_resolves_the_same() {
     assert!(checked > 0);
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
+
+/// Imports `source` with `-o`; the run must fail with status 1, name `names`, and write nothing.
+#[track_caller]
+fn refused(format: &str, source: &Path, names: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("inventory.yaml");
+    let secrets = dir.path().join("secrets");
+    std::fs::create_dir(&secrets).expect("secrets dir");
+    let r = run(
+        &[
+            "import",
+            format,
+            &source.to_string_lossy(),
+            "-o",
+            &out.to_string_lossy(),
+            "--secrets-dir",
+            &secrets.to_string_lossy(),
+        ],
+        None,
+    );
+    r.status(1).stderr_has(names).stderr_has("error: ");
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    assert!(!out.exists(), "{} written", out.display());
+    let left: Vec<_> = std::fs::read_dir(&secrets).expect("secrets").collect();
+    assert!(left.is_empty(), "secrets written: {left:?}");
+}
+
+fn k3s_source(dir: &Path, text: &[u8]) -> PathBuf {
+    let path = dir.join("registries.yaml");
+    std::fs::write(&path, text).expect("write source");
+    path
+}
+
+#[test]
+fn hostile_k3s_sources_are_refused_with_the_file_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cases: [(&str, &[u8]); 6] = [
+        (
+            "truncated",
+            b"mirrors:\n  docker.io:\n    endpoint: [\"https://a.example\"\nconfigs:\n  a.example:\n    auth: {username: u, password: p",
+        ),
+        ("list at the top", b"- mirrors\n- configs\n"),
+        ("mirrors a list", b"mirrors: [docker.io]\n"),
+        (
+            "endpoint a mapping entry",
+            b"mirrors:\n  docker.io:\n    endpoint: [{url: x}]\nconfigs:\n  x: {auth: {username: u, password: p}}\n",
+        ),
+        (
+            "skip_verify a string",
+            b"configs:\n  a.example:\n    auth: {username: u, password: p}\n    tls: {insecure_skip_verify: maybe}\n",
+        ),
+        ("not UTF-8", b"mirrors:\n  \xff\xfe: {}\n"),
+    ];
+    for (what, text) in cases {
+        let case = dir.path().join(what.replace(' ', "-"));
+        std::fs::create_dir(&case).expect("case dir");
+        let source = k3s_source(&case, text);
+        refused("k3s", &source, &source.to_string_lossy());
+    }
+    let huge = dir.path().join("huge");
+    std::fs::create_dir(&huge).expect("dir");
+    let mut text = b"mirrors:\n".to_vec();
+    while text.len() < 5 << 20 {
+        text.extend_from_slice(b"  # padding padding padding padding padding padding padding\n");
+    }
+    let source = k3s_source(&huge, &text);
+    refused("k3s", &source, "more than");
+    let link = dir.path().join("link.yaml");
+    std::os::unix::fs::symlink(&source, &link).expect("symlink");
+    refused("k3s", &link, "symlink");
+}
+
+#[test]
+fn hostile_certs_d_trees_are_refused_and_nothing_is_written() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tree = |name: &str| {
+        let root = dir.path().join(name).join("certs.d");
+        std::fs::create_dir_all(root.join("docker.io")).expect("tree");
+        std::fs::write(
+            root.join("docker.io/hosts.toml"),
+            "[host.\"https://m.example\"]\nheader = {Authorization = \"Bearer secret-token\"}\n",
+        )
+        .expect("hosts.toml");
+        root
+    };
+    let truncated = tree("truncated");
+    std::fs::write(truncated.join("ghcr.io.toml"), "").expect("stray file");
+    std::fs::create_dir(truncated.join("ghcr.io")).expect("dir");
+    std::fs::write(
+        truncated.join("ghcr.io/hosts.toml"),
+        "[host.\"https://g.example\"\ncapabilities = [\"pull\"",
+    )
+    .expect("hosts.toml");
+    refused("certs-d", &truncated, "ghcr.io/hosts.toml");
+
+    let linked_dir = tree("linked-dir");
+    std::os::unix::fs::symlink(linked_dir.join("docker.io"), linked_dir.join("quay.io"))
+        .expect("symlink");
+    refused("certs-d", &linked_dir, "symlink");
+
+    let linked_file = tree("linked-file");
+    std::fs::create_dir(linked_file.join("quay.io")).expect("dir");
+    std::os::unix::fs::symlink("/etc/passwd", linked_file.join("quay.io/hosts.toml"))
+        .expect("symlink");
+    refused("certs-d", &linked_file, "symlink");
+
+    let non_utf8 = tree("non-utf8");
+    let name = std::ffi::OsStr::from_bytes(b"reg\xff.example");
+    std::fs::create_dir(non_utf8.join(name)).expect("dir");
+    refused("certs-d", &non_utf8, "not UTF-8");
+
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "x").expect("file");
+    refused("certs-d", &file, "not a directory");
+}
+
+#[test]
+fn wrong_types_in_hosts_toml_import_as_containerd_reads_them() {
+    // containerd ignores a whole hosts.toml with a wrong value type and pulls from upstream.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("certs.d");
+    std::fs::create_dir_all(root.join("docker.io")).expect("tree");
+    std::fs::write(
+        root.join("docker.io/hosts.toml"),
+        "[host.\"https://m.example\"]\nskip_verify = \"yes\"\n",
+    )
+    .expect("hosts.toml");
+    let r = run(&["import", "certs-d", &root.to_string_lossy()], None);
+    r.status(0)
+        .stderr_has("containerd ignores this whole file")
+        .stdout_has("# not imported: ")
+        .nowhere("m.example\"\n");
+}
+
+#[test]
+fn secrets_go_into_root_only_files_and_never_over_a_different_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = k3s_source(
+        dir.path(),
+        b"mirrors:\n  docker.io:\n    endpoint: [\"https://m.example\"]\nconfigs:\n  m.example:\n    auth: {username: alice, password: \"s3cr=t\"}\n",
+    );
+    let secrets = dir.path().join("secrets");
+    std::fs::create_dir(&secrets).expect("dir");
+    let args = [
+        "import",
+        "k3s",
+        &source.to_string_lossy(),
+        "--secrets-dir",
+        &secrets.to_string_lossy(),
+    ]
+    .map(str::to_string);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let r = run(&args, None);
+    r.status(0)
+        .nowhere("s3cr=t")
+        .nowhere("alice")
+        .stdout_has(&format!("{}/m.example-password", secrets.display()));
+    for name in ["m.example-username", "m.example-password"] {
+        let path = secrets.join(name);
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(&path).expect("secret file").permissions(),
+        );
+        assert_eq!(mode & 0o777, 0o600, "{name}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(secrets.join("m.example-password")).expect("read"),
+        "s3cr=t"
+    );
+    // The same secrets again: nothing to do.
+    run(&args, None).status(0);
+    std::fs::write(secrets.join("m.example-password"), "other").expect("write");
+    run(&args, None)
+        .status(1)
+        .stderr_has("exists with other contents")
+        .nowhere("s3cr=t");
+    assert_eq!(
+        std::fs::read_to_string(secrets.join("m.example-password")).expect("read"),
+        "other"
+    );
+    // Without --secrets-dir: the default paths, and stderr says which secret goes where.
+    run(&["import", "k3s", &source.to_string_lossy()], None)
+        .status(0)
+        .stdout_has("/etc/mirrorctl/secrets/m.example-username")
+        .stderr_has(
+            "configs.\"m.example\".auth.password into /etc/mirrorctl/secrets/m.example-password",
+        )
+        .nowhere("s3cr=t");
+}
+
+#[test]
+fn formats_without_a_reader_yet_say_so_and_usage_errors_exit_64() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = k3s_source(dir.path(), b"machine: {}\n");
+    for format in ["talos", "kubespray", "containerd-config"] {
+        run(&["import", format, &source.to_string_lossy()], None)
+            .status(1)
+            .stderr_has("not implemented yet");
+    }
+    run(&["import", "k3s"], None).status(64);
+    run(&["import", "k4s", &source.to_string_lossy()], None).status(64);
+}
