@@ -9,6 +9,24 @@ use crate::support::{fixtures, run};
 
 /// The URLs `resolve --output json` lists, in the order containerd tries them.
 fn endpoints(inventory: &Path, image: &str) -> Vec<String> {
+    endpoint_fields(inventory, image, &["url"])
+}
+
+/// What containerd does with each endpoint: the URL and everything that changes the pull,
+/// whatever role (`mirror`, `server`, `upstream`) the inventory gives it.
+const BEHAVIOUR: [&str; 9] = [
+    "url",
+    "capabilities",
+    "ca",
+    "client",
+    "skipVerify",
+    "overridePath",
+    "headers",
+    "dialTimeout",
+    "httpsFirst",
+];
+
+fn endpoint_fields(inventory: &Path, image: &str, fields: &[&str]) -> Vec<String> {
     let inventory = inventory.to_string_lossy().into_owned();
     let r = run(
         &["resolve", image, "-i", &inventory, "--output", "json"],
@@ -20,7 +38,16 @@ fn endpoints(inventory: &Path, image: &str) -> Vec<String> {
         .as_array()
         .map(|list| {
             list.iter()
-                .filter_map(|e| e["url"].as_str().map(str::to_string))
+                .map(|e| {
+                    if let [field] = fields {
+                        return e[field].as_str().unwrap_or_default().to_string();
+                    }
+                    fields
+                        .iter()
+                        .map(|f| format!("{f}={}", e[f]))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -187,11 +214,11 @@ fn render_then_import_certs_d_resolves_the_same() {
         r.status(0);
         for registry in registries {
             let image = image_of(&registry);
-            let want = endpoints(&original, &image);
-            let got = endpoints(&imported, &image);
+            let want = endpoint_fields(&original, &image, &BEHAVIOUR);
+            let got = endpoint_fields(&imported, &image, &BEHAVIOUR);
             if want != got {
                 mismatches.push(format!(
-                    "{}: {image}: original {want:?}, imported {got:?}",
+                    "{}: {image}:\n  original {want:#?}\n  imported {got:#?}",
                     original.display()
                 ));
             }
