@@ -93,6 +93,10 @@ fn check_case(format: &str, case: &Path) {
         .lines()
         .filter(|l| !l.starts_with('#') && !l.is_empty())
     {
+        if let Some((image, rest)) = line.split_once(" @ ") {
+            check_setting(&out, image.trim(), rest, case, &mut mismatches);
+            continue;
+        }
         let Some((image, want)) = line.split_once("=>") else {
             panic!("{}: `{line}` is not IMAGE => URL…", case.display());
         };
@@ -106,6 +110,35 @@ fn check_case(format: &str, case: &Path) {
         }
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+/// `IMAGE @ URL FIELD = JSON`: that endpoint of the image's resolution has that setting.
+fn check_setting(inventory: &Path, image: &str, rest: &str, case: &Path, out: &mut Vec<String>) {
+    let (Some((url, setting)), true) = (rest.split_once(' '), rest.contains(" = ")) else {
+        panic!("{}: `{rest}` is not URL FIELD = JSON", case.display());
+    };
+    let (field, want) = setting.split_once(" = ").unwrap_or_default();
+    let want: serde_json::Value = serde_json::from_str(want.trim())
+        .unwrap_or_else(|e| panic!("{}: `{want}`: {e}", case.display()));
+    let inventory = inventory.to_string_lossy().into_owned();
+    let r = run(
+        &["resolve", image, "-i", &inventory, "--output", "json"],
+        None,
+    );
+    r.status(0);
+    let json = r.json();
+    let endpoint = json["endpoints"]
+        .as_array()
+        .and_then(|list| list.iter().find(|e| e["url"] == url));
+    match endpoint {
+        Some(e) if e[field.trim()] == want => {}
+        Some(e) => out.push(format!(
+            "{}: {image} @ {url}: {field} want {want}, got {}",
+            case.display(),
+            e[field.trim()]
+        )),
+        None => out.push(format!("{}: {image}: no endpoint {url}", case.display())),
+    }
 }
 
 fn cases(format: &str) -> Vec<PathBuf> {
