@@ -264,7 +264,7 @@ fn render_then_import_certs_d_resolves_the_same() {
 
 /// Imports `source` with `-o`; the run must fail with status 1, name `names`, and write nothing.
 #[track_caller]
-fn refused(format: &str, source: &Path, names: &str) {
+fn refused(format: &str, source: &Path, names: &str) -> String {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("inventory.yaml");
     let secrets = dir.path().join("secrets");
@@ -286,6 +286,7 @@ fn refused(format: &str, source: &Path, names: &str) {
     assert!(!out.exists(), "{} written", out.display());
     let left: Vec<_> = std::fs::read_dir(&secrets).expect("secrets").collect();
     assert!(left.is_empty(), "secrets written: {left:?}");
+    r.stderr.clone()
 }
 
 fn k3s_source(dir: &Path, text: &[u8]) -> PathBuf {
@@ -297,6 +298,7 @@ fn k3s_source(dir: &Path, text: &[u8]) -> PathBuf {
 #[test]
 fn hostile_k3s_sources_are_refused_with_the_file_named() {
     let dir = tempfile::tempdir().expect("tempdir");
+    let mut messages = Vec::new();
     let cases: [(&str, &[u8]); 6] = [
         (
             "truncated",
@@ -318,7 +320,7 @@ fn hostile_k3s_sources_are_refused_with_the_file_named() {
         let case = dir.path().join(what.replace(' ', "-"));
         std::fs::create_dir(&case).expect("case dir");
         let source = k3s_source(&case, text);
-        refused("k3s", &source, &source.to_string_lossy());
+        messages.push(refused("k3s", &source, &source.to_string_lossy()));
     }
     let huge = dir.path().join("huge");
     std::fs::create_dir(&huge).expect("dir");
@@ -327,10 +329,12 @@ fn hostile_k3s_sources_are_refused_with_the_file_named() {
         text.extend_from_slice(b"  # padding padding padding padding padding padding padding\n");
     }
     let source = k3s_source(&huge, &text);
-    refused("k3s", &source, "more than");
+    messages.push(refused("k3s", &source, "more than"));
     let link = dir.path().join("link.yaml");
     std::os::unix::fs::symlink(&source, &link).expect("symlink");
-    refused("k3s", &link, "symlink");
+    messages.push(refused("k3s", &link, "symlink"));
+    let here = dir.path().to_string_lossy().into_owned();
+    insta::assert_snapshot!(messages.concat().replace(&here, "[DIR]"));
 }
 
 #[test]
@@ -355,27 +359,29 @@ fn hostile_certs_d_trees_are_refused_and_nothing_is_written() {
         "[host.\"https://g.example\"\ncapabilities = [\"pull\"",
     )
     .expect("hosts.toml");
-    refused("certs-d", &truncated, "ghcr.io/hosts.toml");
+    let mut messages = vec![refused("certs-d", &truncated, "ghcr.io/hosts.toml")];
 
     let linked_dir = tree("linked-dir");
     std::os::unix::fs::symlink(linked_dir.join("docker.io"), linked_dir.join("quay.io"))
         .expect("symlink");
-    refused("certs-d", &linked_dir, "symlink");
+    messages.push(refused("certs-d", &linked_dir, "symlink"));
 
     let linked_file = tree("linked-file");
     std::fs::create_dir(linked_file.join("quay.io")).expect("dir");
     std::os::unix::fs::symlink("/etc/passwd", linked_file.join("quay.io/hosts.toml"))
         .expect("symlink");
-    refused("certs-d", &linked_file, "symlink");
+    messages.push(refused("certs-d", &linked_file, "symlink"));
 
     let non_utf8 = tree("non-utf8");
     let name = std::ffi::OsStr::from_bytes(b"reg\xff.example");
     std::fs::create_dir(non_utf8.join(name)).expect("dir");
-    refused("certs-d", &non_utf8, "not UTF-8");
+    messages.push(refused("certs-d", &non_utf8, "not UTF-8"));
 
     let file = dir.path().join("a-file");
     std::fs::write(&file, "x").expect("file");
-    refused("certs-d", &file, "not a directory");
+    messages.push(refused("certs-d", &file, "not a directory"));
+    let here = dir.path().to_string_lossy().into_owned();
+    insta::assert_snapshot!(messages.concat().replace(&here, "[DIR]"));
 }
 
 #[test]
