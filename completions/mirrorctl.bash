@@ -343,7 +343,7 @@ _mirrorctl() {
             return 0
             ;;
         mirrorctl__subcmd__import)
-            opts="-o -h -V --output --secrets-dir --target-containerd --help --version k3s talos kubespray containerd-config certs-d"
+            opts="-o -h -V --output --secrets-dir --disable-default-registry-endpoint --target-containerd --help --version k3s talos kubespray containerd-config certs-d"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

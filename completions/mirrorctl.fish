@@ -80,6 +80,7 @@ complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand resolve" -s V -l ver
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand import" -s o -l output -d 'Write the inventory to FILE (atomically) instead of standard output' -r -F
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand import" -l secrets-dir -d 'Write the source\'s inline credentials into DIR as root-only files (0600) and reference them there; without it the inventory references /etc/mirrorctl/secrets/ and stderr says which secret belongs in which file' -r -F
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand import" -l target-containerd -d '`target.containerd` of the inventory' -r
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand import" -l disable-default-registry-endpoint -d 'k3s/RKE2 only: the node runs with `--disable-default-registry-endpoint`, so registries of the file do not fall back to their own endpoint after the mirrors'
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand import" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand import" -s V -l version -d 'Print version'
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand credential-provider" -l mapping -d 'The plugin\'s mapping file, written by `apply` from `credentialPlugin`' -r -F

@@ -65,16 +65,18 @@ fn check_case(format: &str, case: &Path) {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("inventory.yaml");
     let source = source_of(format, case);
-    let r = run(
-        &[
-            "import",
-            format,
-            &source.to_string_lossy(),
-            "-o",
-            &out.to_string_lossy(),
-        ],
-        None,
-    );
+    // `args.txt`: what the node's own flags add (one argument a line).
+    let extra = std::fs::read_to_string(case.join("args.txt")).unwrap_or_default();
+    let mut args = vec![
+        "import".to_string(),
+        format.to_string(),
+        source.to_string_lossy().into_owned(),
+        "-o".to_string(),
+        out.to_string_lossy().into_owned(),
+    ];
+    args.extend(extra.lines().filter(|l| !l.is_empty()).map(str::to_string));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let r = run(&args, None);
     r.status(0);
     let inventory = std::fs::read_to_string(&out).expect("imported inventory");
     let here = case.to_string_lossy().into_owned();

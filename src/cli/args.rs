@@ -59,6 +59,10 @@ pub(crate) struct ImportArgs {
     /// which secret belongs in which file.
     #[arg(long, value_name = "DIR")]
     pub(crate) secrets_dir: Option<PathBuf>,
+    /// k3s/RKE2 only: the node runs with `--disable-default-registry-endpoint`, so registries
+    /// of the file do not fall back to their own endpoint after the mirrors.
+    #[arg(long)]
+    pub(crate) disable_default_registry_endpoint: bool,
     /// `target.containerd` of the inventory.
     #[arg(long, value_name = "V", default_value = crate::import::DEFAULT_TARGET_CONTAINERD)]
     pub(crate) target_containerd: String,

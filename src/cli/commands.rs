@@ -163,7 +163,15 @@ pub(crate) fn run_render(args: RenderArgs, out: &mut Stdout) -> Result<bool, Err
 pub(crate) fn run_import(args: ImportArgs, out: &mut Stdout) -> Result<bool, Error> {
     use crate::import;
     use clap::ValueEnum;
-    let imported = import::read(args.format, &args.source)?;
+    if args.disable_default_registry_endpoint && args.format != import::Format::K3s {
+        return Err(Error::Partial(
+            "--disable-default-registry-endpoint is a k3s/RKE2 setting; it applies to `import k3s` only".into(),
+        ));
+    }
+    let node = import::NodeFacts {
+        k3s_default_endpoint_disabled: args.disable_default_registry_endpoint,
+    };
+    let imported = import::read(args.format, &args.source, node)?;
     if crate::version::Version::parse(&args.target_containerd).is_none() {
         return Err(Error::Partial(format!(
             "--target-containerd `{}` is not a version such as 2.1",

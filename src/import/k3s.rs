@@ -1,7 +1,8 @@
 //! `import k3s`: a k3s or RKE2 `registries.yaml`, read as k3s v1.31–v1.34 turns it into
 //! containerd hosts.toml files (docs.k3s.io "Private Registry Configuration"): each
-//! `mirrors.<registry>.endpoint` in order, then the registry's default endpoint (the node is
-//! assumed started without `--disable-default-registry-endpoint`); `configs` keyed by the
+//! `mirrors.<registry>.endpoint` in order, then the registry's default endpoint unless the node
+//! runs with `--disable-default-registry-endpoint` (which the file cannot say: the caller
+//! does); `configs` keyed by the
 //! host of the endpoint contacted, so TLS and credentials attach to the mirror of that host;
 //! a `"*"` mirror is the default of every registry without its own entry.
 
@@ -15,7 +16,7 @@ use super::{
 use crate::error::Error;
 use crate::inventory::yaml::{self, Node, Value};
 
-pub(crate) fn read(source: &Path) -> Result<Imported, Error> {
+pub(crate) fn read(source: &Path, default_endpoint_disabled: bool) -> Result<Imported, Error> {
     let text = read_text(source)?;
     let file = source.display().to_string();
     let short = source
@@ -117,11 +118,20 @@ pub(crate) fn read(source: &Path) -> Result<Imported, Error> {
             }
         }
         let upstream = (name != "*").then(|| default_endpoint(name));
-        // The default endpoint listed last is what k3s adds anyway.
+        // The default endpoint listed last is what k3s adds anyway; with the default endpoint
+        // disabled, listing it is how a registry keeps its fallback.
+        registry.fallback = !default_endpoint_disabled;
         if let (Some(last), Some(up)) = (endpoints.last(), &upstream)
             && same_endpoint(last, up)
         {
             endpoints.pop();
+            registry.fallback = true;
+        }
+        if endpoints.is_empty() && !registry.fallback {
+            registry.not_imported.push(ImportWarning::new(
+                Some(name_node.mark.line as usize),
+                "no endpoint and the default endpoint disabled: k3s pulls of this registry have nowhere to go",
+            ));
         }
         for url in endpoints {
             let url = with_scheme(&url);
@@ -138,7 +148,7 @@ pub(crate) fn read(source: &Path) -> Result<Imported, Error> {
         }
         // TLS or credentials for the registry's own host: its default endpoint, tried last,
         // carries them — the inventory says that as a last mirror and no fallback.
-        if let Some(up) = &upstream {
+        if let Some(up) = upstream.as_ref().filter(|_| registry.fallback) {
             let host = host_of(up);
             if let Some((_, config)) = configs.iter().find(|(h, _)| *h == host || *h == name) {
                 used.insert(config_key(&configs, &host, name));

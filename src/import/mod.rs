@@ -35,10 +35,17 @@ pub(crate) enum Format {
     CertsD,
 }
 
+/// What the source file cannot say about the node it configures.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct NodeFacts {
+    /// k3s/RKE2 started with `--disable-default-registry-endpoint`.
+    pub(crate) k3s_default_endpoint_disabled: bool,
+}
+
 /// Reads `source` as `format`: one line per format, so a new reader is a one-line change.
-pub(crate) fn read(format: Format, source: &Path) -> Result<Imported, Error> {
+pub(crate) fn read(format: Format, source: &Path, node: NodeFacts) -> Result<Imported, Error> {
     match format {
-        Format::K3s => k3s::read(source),
+        Format::K3s => k3s::read(source, node.k3s_default_endpoint_disabled),
         Format::Talos => not_implemented("talos"),
         Format::Kubespray => not_implemented("kubespray"),
         Format::ContainerdConfig => not_implemented("containerd-config"),
