@@ -168,16 +168,17 @@ pub(crate) fn run_import(args: ImportArgs, out: &mut Stdout) -> Result<bool, Err
             "--disable-default-registry-endpoint is a k3s/RKE2 setting; it applies to `import k3s` only".into(),
         ));
     }
-    let node = import::NodeFacts {
-        k3s_default_endpoint_disabled: args.disable_default_registry_endpoint,
-    };
-    let imported = import::read(args.format, &args.source, node)?;
-    if crate::version::Version::parse(&args.target_containerd).is_none() {
+    let Some(target) = crate::version::Version::parse(&args.target_containerd) else {
         return Err(Error::Partial(format!(
             "--target-containerd `{}` is not a version such as 2.1",
             args.target_containerd
         )));
-    }
+    };
+    let node = import::NodeFacts {
+        k3s_default_endpoint_disabled: args.disable_default_registry_endpoint,
+        referrers: target >= crate::version::Version::new(2, 2, 0),
+    };
+    let imported = import::read(args.format, &args.source, node)?;
     let secrets_dir = match &args.secrets_dir {
         Some(dir) => {
             let dir = std::path::absolute(dir).map_err(|e| Error::io("read", dir, e))?;

@@ -25,7 +25,8 @@ const ROOT_KEYS: [&str; 9] = [
     "host",
 ];
 
-pub(crate) fn read(source: &Path) -> Result<Imported, Error> {
+/// `referrers`: the target containerd (2.2+) gives a host without `capabilities` that one too.
+pub(crate) fn read(source: &Path, referrers: bool) -> Result<Imported, Error> {
     let root = std::path::absolute(source).map_err(|e| Error::io("read", source, e))?;
     let meta = std::fs::symlink_metadata(&root).map_err(|e| Error::io("read", &root, e))?;
     if !meta.is_dir() {
@@ -61,6 +62,20 @@ pub(crate) fn read(source: &Path) -> Result<Imported, Error> {
             )?);
         } else if let Some(r) = docker_certs(&registry, &name, &dir, &files) {
             imported.registries.push(r);
+        }
+    }
+    // `None` stood for containerd's "every capability" while reading.
+    for mirror in imported
+        .registries
+        .iter_mut()
+        .flat_map(|r| r.mirrors.iter_mut())
+    {
+        if mirror.capabilities.is_none() {
+            let mut all = all_capabilities();
+            if referrers {
+                all.push("referrers".into());
+            }
+            mirror.capabilities = Some(all);
         }
     }
     Ok(imported)
@@ -159,6 +174,14 @@ fn inventory_url(url: &str, override_path: &mut Option<bool>) -> String {
     }
 }
 
+/// Whether the inventory infers `overridePath: true` for this URL: a path that is not `/v2`.
+fn path_implies_override(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let path = rest.find('/').map_or("", |i| &rest[i..]);
+    let path = path.trim_end_matches('/');
+    !(path.is_empty() || path.ends_with("/v2"))
+}
+
 /// A directory without hosts.toml: containerd uses docker-style `*.crt`, `*.cert` + `*.key`
 /// with the default endpoint only.
 fn docker_certs(
@@ -195,7 +218,6 @@ fn docker_certs(
     match default_endpoint(registry) {
         Some(url) => registry_out.mirrors.push(ImportedMirror {
             url,
-            capabilities: Some(all_capabilities()),
             ca,
             client,
             ..ImportedMirror::default()
@@ -302,7 +324,6 @@ fn parse_document(
             out.mirrors.push(mirror);
         }
     }
-    let root_has_settings = ROOT_KEYS[1..8].iter().any(|k| table.contains_key(k));
     let server = match table.get("server") {
         Some(item) => Some(
             item.as_str()
@@ -313,17 +334,24 @@ fn parse_document(
     let index = out.mirrors.len();
     let root = settings(doc.as_item(), registry, index, dir, secrets, out, line_of)?;
     let upstream = default_endpoint(registry);
-    match server.map(normalized) {
-        Some(server) if Some(&server) != upstream.as_ref() => {
+    // `override_path` as the inventory infers it from the server's path is no mirror setting.
+    let inferred = server.is_some_and(|url| {
+        table.get("override_path").and_then(Item::as_bool) == Some(path_implies_override(url))
+    });
+    let root_has_settings = ROOT_KEYS[1..8]
+        .iter()
+        .any(|k| table.contains_key(k) && !(*k == "override_path" && inferred));
+    match server {
+        Some(raw) if Some(&normalized(raw)) != upstream.as_ref() => {
             if root_has_settings || out.mirrors.is_empty() {
                 // The inventory writes a mirror-only registry this way: the last mirror as
                 // `server`, with that mirror's settings at the root.
                 let mut root = root;
-                root.url = inventory_url(&server, &mut root.override_path);
+                root.url = inventory_url(raw, &mut root.override_path);
                 out.mirrors.push(root);
                 out.fallback = false;
             } else {
-                out.server = Some(server);
+                out.server = Some(raw.to_string());
             }
         }
         _ if root_has_settings => out.not_imported.push(ImportWarning::new(
@@ -345,10 +373,7 @@ fn settings(
     out: &mut ImportedRegistry,
     line_of: &dyn Fn(&str) -> Option<usize>,
 ) -> Result<ImportedMirror, Rejected> {
-    let mut mirror = ImportedMirror {
-        capabilities: Some(all_capabilities()),
-        ..ImportedMirror::default()
-    };
+    let mut mirror = ImportedMirror::default();
     let Some(t) = item.as_table_like() else {
         return Err(Rejected("a host is not a table".into()));
     };

@@ -40,6 +40,8 @@ pub(crate) enum Format {
 pub(crate) struct NodeFacts {
     /// k3s/RKE2 started with `--disable-default-registry-endpoint`.
     pub(crate) k3s_default_endpoint_disabled: bool,
+    /// containerd 2.2 or later: a host with no `capabilities` also has `referrers`.
+    pub(crate) referrers: bool,
 }
 
 /// Reads `source` as `format`: one line per format, so a new reader is a one-line change.
@@ -49,7 +51,7 @@ pub(crate) fn read(format: Format, source: &Path, node: NodeFacts) -> Result<Imp
         Format::Talos => not_implemented("talos"),
         Format::Kubespray => not_implemented("kubespray"),
         Format::ContainerdConfig => not_implemented("containerd-config"),
-        Format::CertsD => certs_d::read(source),
+        Format::CertsD => certs_d::read(source, node.referrers),
     }
 }
 
