@@ -342,7 +342,10 @@ fn parse_document(
         .iter()
         .any(|k| table.contains_key(k) && !(*k == "override_path" && inferred));
     match server {
-        Some(raw) if Some(&normalized(raw)) != upstream.as_ref() => {
+        // A server with settings at the root is a last mirror even when it is the registry's
+        // own endpoint: containerd tries it with those settings (and, for a loopback
+        // registry, without the plain-HTTP fallback of the default endpoint).
+        Some(raw) if root_has_settings || Some(&normalized(raw)) != upstream.as_ref() => {
             if root_has_settings || out.mirrors.is_empty() {
                 // The inventory writes a mirror-only registry this way: the last mirror as
                 // `server`, with that mirror's settings at the root.
