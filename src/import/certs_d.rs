@@ -165,9 +165,9 @@ fn inventory_url(url: &str, override_path: &mut Option<bool>) -> String {
         .unwrap_or(("https", &with_scheme));
     let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
     let path = path.trim_matches('/');
-    if path.is_empty() || path == "v2" {
+    if path.is_empty() {
         format!("{scheme}://{authority}")
-    } else if path.ends_with("/v2") {
+    } else if path == "v2" || path.ends_with("/v2") {
         format!("{scheme}://{authority}/{path}")
     } else {
         format!("{scheme}://{authority}/{path}/v2")
