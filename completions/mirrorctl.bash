@@ -31,6 +31,9 @@ _mirrorctl() {
             mirrorctl,help)
                 cmd="mirrorctl__subcmd__help"
                 ;;
+            mirrorctl,import)
+                cmd="mirrorctl__subcmd__import"
+                ;;
             mirrorctl,lint)
                 cmd="mirrorctl__subcmd__lint"
                 ;;
@@ -55,6 +58,9 @@ _mirrorctl() {
             mirrorctl__subcmd__help,help)
                 cmd="mirrorctl__subcmd__help__subcmd__help"
                 ;;
+            mirrorctl__subcmd__help,import)
+                cmd="mirrorctl__subcmd__help__subcmd__import"
+                ;;
             mirrorctl__subcmd__help,lint)
                 cmd="mirrorctl__subcmd__help__subcmd__lint"
                 ;;
@@ -71,7 +77,7 @@ _mirrorctl() {
 
     case "${cmd}" in
         mirrorctl)
-            opts="-h -V --help --version apply check diff render lint resolve credential-provider help"
+            opts="-h -V --help --version apply check diff render lint resolve import credential-provider help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -197,7 +203,7 @@ _mirrorctl() {
             return 0
             ;;
         mirrorctl__subcmd__help)
-            opts="apply check diff render lint resolve credential-provider help"
+            opts="apply check diff render lint resolve import credential-provider help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -280,6 +286,20 @@ _mirrorctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mirrorctl__subcmd__help__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mirrorctl__subcmd__help__subcmd__lint)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -315,6 +335,36 @@ _mirrorctl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mirrorctl__subcmd__import)
+            opts="-o -h -V --output --secrets-dir --disable-default-registry-endpoint --target-containerd --help --version k3s talos kubespray containerd-config certs-d"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secrets-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --target-containerd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -18,6 +18,7 @@ pub mod fsx;
 pub(crate) mod gates;
 pub(crate) mod grants;
 pub(crate) mod image_pattern;
+pub(crate) mod import;
 pub mod inventory;
 pub mod lint;
 pub(crate) mod lock;

@@ -1251,7 +1251,7 @@ fn block_value(rng: &mut Rng, value: &Node, indent: usize, out: &mut String) {
 
 /// A random inventory over the whole schema: most are valid, with strings that stress every
 /// escaping rule; one in three has a few fields that their rules refuse.
-fn generated(rng: &mut Rng, _corpus: &[Vec<u8>]) -> Vec<u8> {
+pub(crate) fn generated(rng: &mut Rng, _corpus: &[Vec<u8>]) -> Vec<u8> {
     let wild = *rng.pick(&[0, 0, 1, 3]);
     let top = Gen {
         rng,

@@ -10,6 +10,7 @@ mod credential_plugin;
 mod docs;
 mod exactness;
 mod fuzz;
+mod import;
 mod invalid;
 mod lint;
 mod outputs;

@@ -36,8 +36,36 @@ pub(crate) enum Command {
     Lint(LintArgs),
     /// Show where a pull of IMAGE will go: directory, endpoints in order, TLS, credentials.
     Resolve(ResolveArgs),
+    /// Convert the mirrors a node already has (k3s, Talos, Kubespray, legacy config.toml,
+    /// certs.d) into an inventory; warnings on stderr for what cannot be expressed.
+    Import(ImportArgs),
     /// Run as the kubelet's credential provider (exec plugin protocol v1, request on stdin).
     CredentialProvider(CredentialProviderArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    /// The source's format.
+    #[arg(value_enum)]
+    pub(crate) format: crate::import::Format,
+    /// The source: a file (k3s, talos, kubespray, containerd-config) or a directory (certs-d).
+    #[arg(value_name = "SOURCE")]
+    pub(crate) source: PathBuf,
+    /// Write the inventory to FILE (atomically) instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// Write the source's inline credentials into DIR as root-only files (0600) and reference
+    /// them there; without it the inventory references /etc/mirrorctl/secrets/ and stderr says
+    /// which secret belongs in which file.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) secrets_dir: Option<PathBuf>,
+    /// k3s/RKE2 only: the node runs with `--disable-default-registry-endpoint`, so registries
+    /// of the file do not fall back to their own endpoint after the mirrors.
+    #[arg(long)]
+    pub(crate) disable_default_registry_endpoint: bool,
+    /// `target.containerd` of the inventory.
+    #[arg(long, value_name = "V", default_value = crate::import::DEFAULT_TARGET_CONTAINERD)]
+    pub(crate) target_containerd: String,
 }
 
 #[derive(Debug, Args)]

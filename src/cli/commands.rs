@@ -4,7 +4,9 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use super::args::{CredentialProviderArgs, LintArgs, LintFormat, Output, RenderArgs, ResolveArgs};
+use super::args::{
+    CredentialProviderArgs, ImportArgs, LintArgs, LintFormat, Output, RenderArgs, ResolveArgs,
+};
 use super::pipeline::load;
 use super::{Stdout, to_stderr};
 use crate::error::Error;
@@ -152,6 +154,88 @@ pub(crate) fn run_render(args: RenderArgs, out: &mut Stdout) -> Result<bool, Err
             if count == 1 { "" } else { "s" },
             root.display()
         ))?;
+    }
+    Ok(false)
+}
+
+/// Reads the source, writes its secrets (with `--secrets-dir`), then the inventory: a source
+/// that is not readable or not that format writes nothing.
+pub(crate) fn run_import(args: ImportArgs, out: &mut Stdout) -> Result<bool, Error> {
+    use crate::import;
+    use clap::ValueEnum;
+    if args.disable_default_registry_endpoint && args.format != import::Format::K3s {
+        return Err(Error::Partial(
+            "--disable-default-registry-endpoint is a k3s/RKE2 setting; it applies to `import k3s` only".into(),
+        ));
+    }
+    let Some(target) = crate::version::Version::parse(&args.target_containerd) else {
+        return Err(Error::Partial(format!(
+            "--target-containerd `{}` is not a version such as 2.1",
+            args.target_containerd
+        )));
+    };
+    let node = import::NodeFacts {
+        k3s_default_endpoint_disabled: args.disable_default_registry_endpoint,
+        referrers: target >= crate::version::Version::new(2, 2, 0),
+    };
+    let imported = import::read(args.format, &args.source, node)?;
+    let secrets_dir = match &args.secrets_dir {
+        Some(dir) => {
+            let dir = std::path::absolute(dir).map_err(|e| Error::io("read", dir, e))?;
+            if !dir.is_dir() {
+                return Err(Error::Partial(format!(
+                    "--secrets-dir {}: is not a directory",
+                    dir.display()
+                )));
+            }
+            dir.to_string_lossy().into_owned()
+        }
+        None => import::DEFAULT_SECRETS_DIR.to_string(),
+    };
+    let source = format!(
+        "{} {}",
+        args.format
+            .to_possible_value()
+            .map_or_else(String::new, |v| v.get_name().to_string()),
+        args.source.display()
+    );
+    let text = import::to_inventory(&imported, &source, &args.target_containerd, &secrets_dir);
+    if let Some(dir) = &args.secrets_dir {
+        import::write_secrets(dir, &imported.secrets)?;
+    }
+    match &args.output {
+        Some(path) => crate::fsx::write_atomic(path, text.as_bytes(), 0o644, None)?,
+        None => out.print(&text)?,
+    }
+    for warning in &imported.warnings {
+        to_stderr(&format!(
+            "warning: {}: {}",
+            args.source.display(),
+            import::warning_text(warning)
+        ));
+    }
+    for registry in &imported.registries {
+        for warning in &registry.not_imported {
+            to_stderr(&format!(
+                "warning: {}: not imported: {}",
+                registry.origin,
+                import::warning_text(warning)
+            ));
+        }
+    }
+    for secret in &imported.secrets {
+        let path = import::secret_path(&imported, &secrets_dir, &secret.file_name);
+        if args.secrets_dir.is_some() {
+            to_stderr(&format!(
+                "wrote the secret of {} into {path}",
+                secret.belongs_to
+            ));
+        } else {
+            to_stderr(&format!(
+                "secret: put the value of {} into {path} (mode 0600)",
+                secret.belongs_to
+            ));
+        }
     }
     Ok(false)
 }

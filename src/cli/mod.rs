@@ -12,7 +12,7 @@ use clap::Parser;
 
 pub use args::Cli;
 use args::{ApplyArgs, Command};
-use commands::{run_credential_provider, run_lint, run_render, run_resolve};
+use commands::{run_credential_provider, run_import, run_lint, run_render, run_resolve};
 use pipeline::run_plan;
 
 use crate::error::Error;
@@ -95,6 +95,7 @@ pub(crate) fn run(cli: Cli) -> Outcome {
         Command::Render(args) => run_render(args, &mut stdout),
         Command::Lint(args) => run_lint(args, &mut stdout),
         Command::Resolve(args) => run_resolve(args, &mut stdout),
+        Command::Import(args) => run_import(args, &mut stdout),
         Command::CredentialProvider(args) => run_credential_provider(args, &mut stdout),
     };
     // A reader that stopped early (`mirrorctl diff | head -1`) changes nothing about what the
