@@ -6,6 +6,12 @@
 //! source says that the inventory cannot is never dropped silently: it is a warning on stderr
 //! and a `# not imported: …` comment beside the registry it concerns.
 
+mod containerd_config;
+mod error;
+mod secret_file;
+#[cfg(test)]
+mod testing;
+
 /// What a reader found in its source, in source order.
 #[derive(Debug, Default)]
 pub(crate) struct Imported {
