@@ -8,9 +8,11 @@
 
 mod containerd_config;
 mod error;
+mod kubespray;
 mod secret_file;
 #[cfg(test)]
 mod testing;
+mod yaml_source;
 
 /// What a reader found in its source, in source order.
 #[derive(Debug, Default)]
