@@ -10,6 +10,7 @@ mod containerd_config;
 mod error;
 mod kubespray;
 mod secret_file;
+mod talos;
 #[cfg(test)]
 mod testing;
 mod yaml_source;
