@@ -7,9 +7,17 @@
 //! and a `# not imported: …` comment beside the registry it concerns.
 
 mod certs_d;
+mod containerd_config;
+mod error;
 mod k3s;
+mod kubespray;
+mod secret_file;
 mod secrets_dir;
+mod talos;
+#[cfg(test)]
+mod testing;
 mod writer;
+mod yaml_source;
 
 use std::path::Path;
 
@@ -48,17 +56,21 @@ pub(crate) struct NodeFacts {
 pub(crate) fn read(format: Format, source: &Path, node: NodeFacts) -> Result<Imported, Error> {
     match format {
         Format::K3s => k3s::read(source, node.k3s_default_endpoint_disabled),
-        Format::Talos => not_implemented("talos"),
-        Format::Kubespray => not_implemented("kubespray"),
-        Format::ContainerdConfig => not_implemented("containerd-config"),
+        Format::Talos => from_bytes(source, talos::read),
+        Format::Kubespray => from_bytes(source, kubespray::read),
+        Format::ContainerdConfig => from_bytes(source, containerd_config::read),
         Format::CertsD => certs_d::read(source, node.referrers),
     }
 }
 
-fn not_implemented(format: &str) -> Result<Imported, Error> {
-    Err(Error::Partial(format!(
-        "import {format}: not implemented yet"
-    )))
+/// A reader of one file's bytes, run on `source` as [`read_text`] reads it.
+fn from_bytes(
+    source: &Path,
+    reader: fn(&str, &[u8]) -> Result<Imported, error::ImportError>,
+) -> Result<Imported, Error> {
+    let text = read_text(source)?;
+    reader(&source.display().to_string(), text.as_bytes())
+        .map_err(|e| Error::Partial(e.to_string()))
 }
 
 /// At most this many bytes of one source file are read: a bigger one is not a node's config.

@@ -86,9 +86,18 @@ fn mirror_yaml(out: &mut String, mirror: &ImportedMirror, imported: &Imported, d
         let items: Vec<String> = mirror
             .client
             .iter()
-            .map(|(cert, key)| match key {
-                Some(key) => format!("{{cert: {}, key: {}}}", quote(cert), quote(key)),
-                None => quote(cert),
+            .map(|(cert, key)| {
+                // A certificate or key the source held inline (Talos) is a secret file.
+                let cert = quote(&secret_path(imported, dir, cert));
+                match key {
+                    Some(key) => {
+                        format!(
+                            "{{cert: {cert}, key: {}}}",
+                            quote(&secret_path(imported, dir, key))
+                        )
+                    }
+                    None => cert,
+                }
             })
             .collect();
         out.push_str(&format!("{field}client: [{}]\n", items.join(", ")));

@@ -334,6 +334,12 @@ fn inline_secret_hint(name: &str, values: &[&str]) -> Option<&'static str> {
 
 /// A registry name as in image references, which becomes a directory name under certsDir.
 pub fn check_registry_name(name: &str) -> Result<(), String> {
+    check_name(name, true)
+}
+
+/// A registry name (`as_directory`: one that becomes a directory under certsDir) or the host
+/// of a mirror URL, which may well be `registry-1.docker.io`.
+fn check_name(name: &str, as_directory: bool) -> Result<(), String> {
     if name == "*" {
         return Ok(());
     }
@@ -359,10 +365,11 @@ pub fn check_registry_name(name: &str) -> Result<(), String> {
         return Err("a registry name may not contain whitespace or control characters".into());
     }
     let lower = name.to_lowercase();
-    if lower == "index.docker.io"
-        || lower == "registry-1.docker.io"
-        || lower.starts_with("index.docker.io:")
-        || lower.starts_with("registry-1.docker.io:")
+    if as_directory
+        && (lower == "index.docker.io"
+            || lower == "registry-1.docker.io"
+            || lower.starts_with("index.docker.io:")
+            || lower.starts_with("registry-1.docker.io:"))
     {
         return Err(format!(
             "containerd never reads a `{name}` directory: Docker Hub images are keyed `docker.io`; write `docker.io`"
@@ -439,7 +446,7 @@ pub fn check_url(url: &str) -> Result<(), String> {
     if authority.is_empty() {
         return Err(format!("`{url}` has no host"));
     }
-    check_registry_name(authority).map_err(|why| format!("the host of `{url}` is invalid: {why}"))
+    check_name(authority, false).map_err(|why| format!("the host of `{url}` is invalid: {why}"))
 }
 
 impl Checker<'_> {

@@ -1,0 +1,591 @@
+//! `import talos`: a Talos machine config's `machine.registries` (`mirrors` and `config`), as
+//! Talos turns it into containerd's hosts.toml files and CRI credentials.
+//!
+//! Followed: siderolabs/talos `internal/pkg/containers/cri/containerd/hosts.go`
+//! (`GenerateHosts`, commit 0359c853) and the machine config reference for v1alpha1: each
+//! mirror's endpoints in order, capabilities pull and resolve, `overridePath` on every
+//! endpoint, no `server` (so containerd falls back to the registry's own endpoint unless
+//! `skipFallback`); `config."<host>"` TLS (base64 CA and client identity) for every endpoint
+//! contacting that host, and a directory of its own for a configured host that mirrors
+//! nothing; `auth` is handed to the CRI plugin keyed by the contacted host.
+
+use super::error::ImportError;
+use super::secret_file::SecretFiles;
+use super::yaml_source::{Field, key_text, parse};
+use super::{CaSource, ImportWarning, Imported, ImportedAuth, ImportedMirror, ImportedRegistry};
+
+/// Largest machine config accepted; real ones are tens of kilobytes.
+const MAX_BYTES: usize = 4 << 20;
+
+/// Reads a Talos machine config (one or several YAML documents). `name` names the source.
+pub(crate) fn read(name: &str, bytes: &[u8]) -> Result<Imported, ImportError> {
+    if bytes.len() > MAX_BYTES {
+        return Err(ImportError::new(
+            name,
+            None,
+            format!(
+                "the file is {} bytes; the limit is {MAX_BYTES}",
+                bytes.len()
+            ),
+        ));
+    }
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| ImportError::new(name, None, format!("not UTF-8 text: {e}")))?;
+    let mut imported = Imported::default();
+    let mut machine_config = None;
+    for (first_line, document) in documents(text) {
+        if document.trim().is_empty()
+            || document
+                .lines()
+                .all(|l| l.trim_start().starts_with('#') || l.trim().is_empty())
+        {
+            continue;
+        }
+        let (root, duplicates) = parse(name, document, first_line)?;
+        let field = Field {
+            node: &root,
+            path: String::new(),
+            offset: first_line,
+            source: name,
+        };
+        let kind = field
+            .get("kind")
+            .ok()
+            .flatten()
+            .and_then(|k| k.text().ok().map(str::to_owned));
+        let is_machine = field.get("machine").ok().flatten().is_some();
+        if is_machine && machine_config.is_none() {
+            for (line, message) in duplicates {
+                imported.warnings.push(ImportWarning {
+                    line: Some(line),
+                    message,
+                });
+            }
+            machine_config = Some((root, first_line));
+        } else if let Some(kind) = kind.filter(|k| k.starts_with("Registry")) {
+            imported.warnings.push(ImportWarning {
+                line: Some(first_line + 1),
+                message: format!("a {kind} document is not imported (only machine.registries is)"),
+            });
+        }
+    }
+    let Some((root, offset)) = machine_config else {
+        return Err(ImportError::new(
+            name,
+            None,
+            "no document with `machine`: not a Talos machine config",
+        ));
+    };
+    let root = Field {
+        node: &root,
+        path: String::new(),
+        offset,
+        source: name,
+    };
+    if let Some(version) = root.get("version")? {
+        let version = version.text()?;
+        if version != "v1alpha1" {
+            imported.warnings.push(ImportWarning {
+                line: Some(root.line()),
+                message: format!("config version {version:?}: read as v1alpha1"),
+            });
+        }
+    }
+    let Some(registries) = root
+        .get("machine")?
+        .map(|m| m.get("registries"))
+        .transpose()?
+        .flatten()
+    else {
+        return Ok(imported);
+    };
+    let mut registries = registries;
+    registries.path = "machine.registries".into();
+    let mut secrets = SecretFiles::default();
+    let mut configs = Vec::new();
+    if let Some(config) = registries.get("config")? {
+        for (key, value) in config.entries()? {
+            let host = key_text(key).unwrap_or_default().to_owned();
+            let line = config.child(key, "").line();
+            let value = config.child(value, &format!(".{host:?}"));
+            configs.push(host_config(&host, line, &value, &mut secrets)?);
+        }
+    }
+    let mut mirrored = Vec::new();
+    for (key, value) in registries.entries()? {
+        let key = key_text(key).unwrap_or_default();
+        let value = registries.child(value, &format!(".{key}"));
+        match key {
+            "mirrors" => {
+                for (name_node, entry) in value.entries()? {
+                    let registry_name = key_text(name_node).unwrap_or_default();
+                    let line = value.child(name_node, "").line();
+                    let entry = value.child(entry, &format!(".{registry_name:?}"));
+                    mirrored.push(registry_name.to_owned());
+                    imported.registries.push(mirror_registry(
+                        registry_name,
+                        line,
+                        &entry,
+                        &configs,
+                    )?);
+                }
+            }
+            "config" => {}
+            other => imported.warnings.push(ImportWarning {
+                line: Some(value.line()),
+                message: format!("machine.registries.{other} is not imported"),
+            }),
+        }
+    }
+    let mut own_directory = Vec::new();
+    for config in &configs {
+        if mirrored.contains(&config.host) || !config.generates_directory() {
+            continue;
+        }
+        if config.host == "*" {
+            return Err(ImportError::new(
+                name,
+                Some(config.line),
+                "machine.registries.config.\"*\": Talos refuses TLS configuration for the wildcard host",
+            ));
+        }
+        let own = if config.host == "docker.io" {
+            "registry-1.docker.io"
+        } else {
+            config.host.as_str()
+        };
+        let mut mirror = ImportedMirror {
+            url: format!("https://{own}"),
+            ..ImportedMirror::default()
+        };
+        config.apply(&mut mirror);
+        own_directory.push(config.host.clone());
+        imported.registries.push(ImportedRegistry {
+            name: config.host.clone(),
+            origin: format!(
+                "{name}:{} machine.registries.config.{:?}",
+                config.line, config.host
+            ),
+            mirrors: vec![mirror],
+            fallback: true,
+            server: None,
+            not_imported: config.not_imported.clone(),
+        });
+    }
+    for config in &configs {
+        let used = own_directory.contains(&config.host)
+            || imported.registries.iter().any(|r| {
+                r.mirrors
+                    .iter()
+                    .any(|m| endpoint_host(&m.url) == config.host)
+            });
+        if !used {
+            imported.warnings.push(ImportWarning {
+                line: Some(config.line),
+                message: format!(
+                    "machine.registries.config.{:?} configures a host no endpoint contacts",
+                    config.host
+                ),
+            });
+        }
+    }
+    imported.secrets = secrets.into_vec();
+    Ok(imported)
+}
+
+/// The documents of a YAML stream with the line each starts on (0-based offset).
+fn documents(text: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let (mut start, mut start_line, mut offset) = (0, 0, 0);
+    for (line_no, line) in text.split_inclusive('\n').enumerate() {
+        let trimmed = line.trim_end();
+        if trimmed == "---" || trimmed.starts_with("--- ") || trimmed == "..." {
+            out.push((start_line, &text[start..offset]));
+            start = offset + line.len();
+            start_line = line_no + 1;
+        }
+        offset += line.len();
+    }
+    out.push((start_line, &text[start..]));
+    out
+}
+
+/// One `config."<host>"` entry.
+#[derive(Default)]
+struct HostConfig {
+    host: String,
+    line: usize,
+    has_tls: bool,
+    ca: Option<String>,
+    client: Option<(String, String)>,
+    skip_verify: bool,
+    basic: Option<(String, String)>,
+    has_auth: bool,
+    not_imported: Vec<ImportWarning>,
+}
+
+impl HostConfig {
+    /// `GenerateHosts` skips a `tls` with nothing set; a host with only `auth` still gets a
+    /// directory.
+    fn generates_directory(&self) -> bool {
+        !self.has_tls
+            || self.ca.is_some()
+            || self.client.is_some()
+            || self.skip_verify
+            || self.has_auth
+    }
+
+    fn apply(&self, mirror: &mut ImportedMirror) {
+        if self.skip_verify {
+            mirror.skip_verify = Some(true);
+        }
+        mirror.ca = self.ca.iter().cloned().map(CaSource::Pem).collect();
+        mirror.client = self
+            .client
+            .iter()
+            .map(|(c, k)| (c.clone(), Some(k.clone())))
+            .collect();
+        mirror.auth = self.basic.as_ref().map(|(u, p)| ImportedAuth::Basic {
+            username_file: u.clone(),
+            password_file: p.clone(),
+        });
+    }
+}
+
+fn host_config(
+    host: &str,
+    line: usize,
+    entry: &Field<'_>,
+    secrets: &mut SecretFiles,
+) -> Result<HostConfig, ImportError> {
+    let mut config = HostConfig {
+        host: host.to_owned(),
+        line,
+        ..HostConfig::default()
+    };
+    for (key, value) in entry.entries()? {
+        let key = key_text(key).unwrap_or_default();
+        let value = entry.child(value, &format!(".{key}"));
+        match key {
+            "tls" => {
+                config.has_tls = !value.node.is_null();
+                tls(&mut config, &value, secrets)?;
+            }
+            "auth" => auth(&mut config, &value, secrets)?,
+            other => config.not_imported.push(ImportWarning {
+                line: Some(value.line()),
+                message: format!("{}.{other} is not imported", entry.path),
+            }),
+        }
+    }
+    Ok(config)
+}
+
+fn tls(
+    config: &mut HostConfig,
+    tls: &Field<'_>,
+    secrets: &mut SecretFiles,
+) -> Result<(), ImportError> {
+    for (key, value) in tls.entries()? {
+        let key = key_text(key).unwrap_or_default();
+        let value = tls.child(value, &format!(".{key}"));
+        match key {
+            "insecureSkipVerify" => config.skip_verify = value.boolean()?,
+            "ca" => config.ca = Some(decode_text(&value)?),
+            "clientIdentity" => {
+                let crt = value.get("crt")?;
+                let key = value.get("key")?;
+                let (Some(crt), Some(key)) = (crt, key) else {
+                    return Err(ImportError::new(
+                        tls.source,
+                        Some(value.line()),
+                        format!("{} needs crt and key", value.path),
+                    ));
+                };
+                let host = config.host.clone();
+                let crt_file = secrets.add(
+                    &host,
+                    "client.crt",
+                    format!("{host} tls.clientIdentity.crt"),
+                    decode_text(&crt)?,
+                );
+                let key_file = secrets.add(
+                    &host,
+                    "client.key",
+                    format!("{host} tls.clientIdentity.key"),
+                    decode_text(&key)?,
+                );
+                config.not_imported.push(ImportWarning {
+                    line: Some(value.line()),
+                    message: format!(
+                        "{}: written as {crt_file} and {key_file} under the secrets directory; \
+                         the mirror's client refers to them there, so keep them on the node",
+                        value.path
+                    ),
+                });
+                config.client = Some((crt_file, key_file));
+            }
+            other => config.not_imported.push(ImportWarning {
+                line: Some(value.line()),
+                message: format!("{}.{other} is not imported", tls.path),
+            }),
+        }
+    }
+    Ok(())
+}
+
+fn auth(
+    config: &mut HostConfig,
+    auth: &Field<'_>,
+    secrets: &mut SecretFiles,
+) -> Result<(), ImportError> {
+    let text = |key: &str| -> Result<Option<(String, usize)>, ImportError> {
+        Ok(match auth.get(key)? {
+            Some(f) => Some((f.text()?.to_owned(), f.line())).filter(|(t, _)| !t.is_empty()),
+            None => None,
+        })
+    };
+    let (username, password, encoded, token) = (
+        text("username")?,
+        text("password")?,
+        text("auth")?,
+        text("identityToken")?,
+    );
+    for (key, value) in auth.entries()? {
+        let key = key_text(key).unwrap_or_default();
+        if !matches!(key, "username" | "password" | "auth" | "identityToken") {
+            config.not_imported.push(ImportWarning {
+                line: Some(auth.child(value, "").line()),
+                message: format!("{}.{key} is not imported", auth.path),
+            });
+        }
+    }
+    let host = config.host.clone();
+    // The CRI plugin's ParseAuth order: username, identity token, then `auth`.
+    let (user, pass) = if let Some((user, _)) = username {
+        (user, password.map(|p| p.0).unwrap_or_default())
+    } else if let Some((_, line)) = token {
+        config.not_imported.push(ImportWarning {
+            line: Some(line),
+            message: format!(
+                "{}.identityToken is not imported: containerd trades it for a token at the \
+                 registry's token service, which the inventory has no field for",
+                auth.path
+            ),
+        });
+        return Ok(());
+    } else if let Some((encoded, line)) = encoded {
+        let decoded = crate::credential_plugin::base64url_decode(encoded.trim())
+            .and_then(|b| String::from_utf8(b).ok());
+        match decoded.as_deref().and_then(|t| t.split_once(':')) {
+            Some((u, p)) => (u.to_owned(), p.to_owned()),
+            None => {
+                config.not_imported.push(ImportWarning {
+                    line: Some(line),
+                    message: format!(
+                        "{}.auth is not base64 of `user:password`: not imported",
+                        auth.path
+                    ),
+                });
+                return Ok(());
+            }
+        }
+    } else {
+        return Ok(());
+    };
+    config.has_auth = true;
+    let username_file = secrets.add(&host, "username", format!("{host} auth.username"), user);
+    let password_file = secrets.add(&host, "password", format!("{host} auth.password"), pass);
+    config.basic = Some((username_file, password_file));
+    config.not_imported.push(ImportWarning {
+        line: Some(auth.line()),
+        message: format!(
+            "{}: containerd uses these credentials only when the kubelet sends none",
+            auth.path
+        ),
+    });
+    Ok(())
+}
+
+fn mirror_registry(
+    name: &str,
+    line: usize,
+    entry: &Field<'_>,
+    configs: &[HostConfig],
+) -> Result<ImportedRegistry, ImportError> {
+    let mut registry = ImportedRegistry {
+        name: name.to_owned(),
+        origin: format!(
+            "{}:{line} machine.registries.mirrors.{name:?}",
+            entry.source
+        ),
+        mirrors: Vec::new(),
+        fallback: true,
+        server: None,
+        not_imported: Vec::new(),
+    };
+    let override_path = match entry.get("overridePath")? {
+        Some(field) => field.boolean()?,
+        None => false,
+    };
+    if let Some(skip) = entry.get("skipFallback")? {
+        registry.fallback = !skip.boolean()?;
+    }
+    for (key, value) in entry.entries()? {
+        let key = key_text(key).unwrap_or_default();
+        let value = entry.child(value, &format!(".{key}"));
+        match key {
+            "overridePath" | "skipFallback" => {}
+            "endpoints" => {
+                for (i, endpoint) in value.items()?.iter().enumerate() {
+                    let endpoint = value.child(endpoint, &format!("[{i}]"));
+                    let url = endpoint.text()?.to_owned();
+                    let mut mirror = ImportedMirror {
+                        url,
+                        override_path: override_path.then_some(true),
+                        ..ImportedMirror::default()
+                    };
+                    if let Some(config) = configs
+                        .iter()
+                        .find(|c| c.host == endpoint_host(&mirror.url))
+                    {
+                        config.apply(&mut mirror);
+                        for warning in &config.not_imported {
+                            registry.not_imported.push(warning.clone());
+                        }
+                    }
+                    registry.mirrors.push(mirror);
+                }
+            }
+            other => registry.not_imported.push(ImportWarning {
+                line: Some(value.line()),
+                message: format!("{}.{other} is not imported", entry.path),
+            }),
+        }
+    }
+    Ok(registry)
+}
+
+/// The host (with port) an endpoint URL contacts, as Go's `url.Parse` gives `Host`.
+fn endpoint_host(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split(['/', '?', '#']).next().unwrap_or_default()
+}
+
+/// A base64 field (Go `[]byte` in YAML) holding text: a PEM certificate or key.
+fn decode_text(field: &Field<'_>) -> Result<String, ImportError> {
+    let text: String = field.text()?.split_whitespace().collect();
+    crate::credential_plugin::base64url_decode(&text)
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| {
+            ImportError::new(
+                field.source,
+                Some(field.line()),
+                format!("{} is not base64 of PEM text", field.path),
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{fuzz, summary};
+    use super::*;
+
+    const FIXTURE: &str = include_str!("../../fixtures/import/talos/machine-registries.yaml");
+
+    #[track_caller]
+    fn check(source: &str, expected: &str) {
+        let imported = match read("controlplane.yaml", source.as_bytes()) {
+            Ok(imported) => imported,
+            Err(e) => panic!("unexpected error: {e}"),
+        };
+        let got = summary(&imported);
+        assert_eq!(
+            got, expected,
+            "\n--- got ---\n{got}\n--- expected ---\n{expected}"
+        );
+    }
+
+    #[test]
+    fn mirrors_fallback_tls_and_auth() {
+        check(
+            FIXTURE,
+            r#"docker.io fallback=true server=None (controlplane.yaml:14 machine.registries.mirrors."docker.io")
+  http://10.5.0.1:5000 override_path=true basic=10.5.0.1_5000-username,10.5.0.1_5000-password
+  https://mirror.example/v2/proxy-docker override_path=true
+  ! Some(32) machine.registries.config."10.5.0.1:5000".auth: containerd uses these credentials only when the kubelet sends none
+ghcr.io fallback=false server=None (controlplane.yaml:19 machine.registries.mirrors."ghcr.io")
+  https://ghcr-mirror.example ca=pem(63 bytes) client=ghcr-mirror.example-client.crt+ghcr-mirror.example-client.key skip_verify=true
+  ! Some(39) machine.registries.config."ghcr-mirror.example".tls.clientIdentity: written as ghcr-mirror.example-client.crt and ghcr-mirror.example-client.key under the secrets directory; the mirror's client refers to them there, so keep them on the node
+* fallback=true server=None (controlplane.yaml:23 machine.registries.mirrors."*")
+  https://catchall.example
+[fd00::1]:5000 fallback=true server=None (controlplane.yaml:26 machine.registries.mirrors."[fd00::1]:5000")
+  https://[fd00::1]:5000 basic=fd00__1_5000-username,fd00__1_5000-password
+  ! Some(48) machine.registries.config."[fd00::1]:5000".auth: containerd uses these credentials only when the kubelet sends none
+10.5.0.1:5000 fallback=true server=None (controlplane.yaml:30 machine.registries.config."10.5.0.1:5000")
+  https://10.5.0.1:5000 basic=10.5.0.1_5000-username,10.5.0.1_5000-password
+  ! Some(32) machine.registries.config."10.5.0.1:5000".auth: containerd uses these credentials only when the kubelet sends none
+ghcr-mirror.example fallback=true server=None (controlplane.yaml:34 machine.registries.config."ghcr-mirror.example")
+  https://ghcr-mirror.example ca=pem(63 bytes) client=ghcr-mirror.example-client.crt+ghcr-mirror.example-client.key skip_verify=true
+  ! Some(39) machine.registries.config."ghcr-mirror.example".tls.clientIdentity: written as ghcr-mirror.example-client.crt and ghcr-mirror.example-client.key under the secrets directory; the mirror's client refers to them there, so keep them on the node
+private.example:8443 fallback=true server=None (controlplane.yaml:41 machine.registries.config."private.example:8443")
+  https://private.example:8443 ca=pem(63 bytes)
+  ! Some(45) machine.registries.config."private.example:8443".auth.identityToken is not imported: containerd trades it for a token at the registry's token service, which the inventory has no field for
+secret 10.5.0.1_5000-username (10.5.0.1:5000 auth.username)
+secret 10.5.0.1_5000-password (10.5.0.1:5000 auth.password)
+secret ghcr-mirror.example-client.crt (ghcr-mirror.example tls.clientIdentity.crt)
+secret ghcr-mirror.example-client.key (ghcr-mirror.example tls.clientIdentity.key)
+secret fd00__1_5000-username ([fd00::1]:5000 auth.username)
+secret fd00__1_5000-password ([fd00::1]:5000 auth.password)
+! Some(56) a RegistryMirrorConfig document is not imported (only machine.registries is)
+! Some(49) machine.registries.config."unused.example" configures a host no endpoint contacts
+"#,
+        );
+    }
+
+    #[test]
+    fn base64_material_is_decoded_into_pem_and_secrets() {
+        let imported = read("controlplane.yaml", FIXTURE.as_bytes()).expect("reads");
+        let ghcr = &imported.registries[1].mirrors[0];
+        assert!(
+            matches!(&ghcr.ca[..], [CaSource::Pem(p)] if p.starts_with("-----BEGIN CERTIFICATE-----\nMII"))
+        );
+        let key = imported
+            .secrets
+            .iter()
+            .find(|s| s.file_name == "ghcr-mirror.example-client.key");
+        assert!(key.is_some_and(|k| k.value.contains("EC PRIVATE KEY")));
+        let basic = imported
+            .secrets
+            .iter()
+            .find(|s| s.file_name == "fd00__1_5000-password");
+        assert!(basic.is_some_and(|s| s.value == "pass"));
+        assert!(!format!("{imported:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn unreadable_sources_are_errors_with_lines() {
+        let cases: [(&[u8], &str); 6] = [
+            (b"version: v1alpha1\nmachine:\n  registries: [\n", "controlplane.yaml:4: YAML syntax error"),
+            (b"apiVersion: v1alpha1\nkind: SideroLinkConfig\n", "controlplane.yaml: no document with `machine`"),
+            (b"machine:\n  registries:\n    mirrors:\n      docker.io:\n        endpoints: http://m\n", "controlplane.yaml:5: machine.registries.mirrors.\"docker.io\".endpoints is a string, not a list"),
+            (b"machine:\n  registries:\n    config:\n      m:\n        tls:\n          ca: \"not base64!\"\n", "controlplane.yaml:6: machine.registries.config.\"m\".tls.ca is not base64"),
+            (b"---\nfoo: 1\n---\nmachine:\n  registries:\n    config:\n      \"*\":\n        tls: {insecureSkipVerify: true}\n", "controlplane.yaml:7: machine.registries.config.\"*\": Talos refuses"),
+            (b"\xff", "controlplane.yaml: not UTF-8"),
+        ];
+        for (source, expected) in cases {
+            match read("controlplane.yaml", source) {
+                Ok(imported) => panic!("{expected}: read as {imported:?}"),
+                Err(e) => assert!(e.to_string().starts_with(expected), "{e} / {expected}"),
+            }
+        }
+        assert!(read("controlplane.yaml", &vec![b' '; MAX_BYTES + 1]).is_err());
+    }
+
+    #[test]
+    fn fuzzed_sources_never_panic() {
+        fuzz(0x7a10_5000, 4000, &[FIXTURE], |bytes| {
+            let _ = read("controlplane.yaml", bytes);
+        });
+    }
+}
