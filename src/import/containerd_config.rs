@@ -10,27 +10,13 @@
 
 use toml_edit::{Document, Item, TableLike};
 
-use super::error::ImportError;
+use super::error::{ImportError, source_text};
 use super::secret_file::SecretFiles;
 use super::{CaSource, ImportWarning, Imported, ImportedAuth, ImportedMirror, ImportedRegistry};
 
-/// Largest config.toml accepted; real ones are a few kilobytes.
-const MAX_BYTES: usize = 4 << 20;
-
 /// Reads a containerd config.toml. `name` is the source as the user named it, for messages.
 pub(crate) fn read(name: &str, bytes: &[u8]) -> Result<Imported, ImportError> {
-    if bytes.len() > MAX_BYTES {
-        return Err(ImportError::new(
-            name,
-            None,
-            format!(
-                "the file is {} bytes; the limit is {MAX_BYTES}",
-                bytes.len()
-            ),
-        ));
-    }
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| ImportError::new(name, None, format!("not UTF-8 text: {e}")))?;
+    let text = source_text(name, bytes)?;
     let document = Document::parse(text).map_err(|e| {
         let line = e.span().map(|s| line_of(text, s.start));
         ImportError::new(name, line, format!("not TOML: {}", e.message()))
@@ -608,20 +594,13 @@ pub(super) fn line_of(text: &str, offset: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{fuzz, summary};
+    use super::super::error::MAX_BYTES;
+    use super::super::testing::{check_reader, fuzz};
     use super::*;
 
     #[track_caller]
     fn check(source: &str, expected: &str) {
-        let imported = match read("config.toml", source.as_bytes()) {
-            Ok(imported) => imported,
-            Err(e) => panic!("unexpected error: {e}"),
-        };
-        let got = summary(&imported);
-        assert_eq!(
-            got, expected,
-            "\n--- got ---\n{got}\n--- expected ---\n{expected}"
-        );
+        check_reader(read, "config.toml", source, expected);
     }
 
     #[test]

@@ -20,3 +20,22 @@ impl ImportError {
         }
     }
 }
+
+/// Largest source file a reader accepts; a node's config is kilobytes.
+pub(crate) const MAX_BYTES: usize = 4 << 20;
+
+/// The source as text: at most [`MAX_BYTES`], UTF-8.
+pub(crate) fn source_text<'a>(name: &str, bytes: &'a [u8]) -> Result<&'a str, ImportError> {
+    if bytes.len() > MAX_BYTES {
+        return Err(ImportError::new(
+            name,
+            None,
+            format!(
+                "the file is {} bytes; the limit is {MAX_BYTES}",
+                bytes.len()
+            ),
+        ));
+    }
+    std::str::from_utf8(bytes)
+        .map_err(|e| ImportError::new(name, None, format!("not UTF-8 text: {e}")))
+}

@@ -8,13 +8,10 @@
 //! the role's config.toml template, which writes `containerd_registry_auth` as the legacy
 //! `registry.configs."<registry>".auth`: credentials for the host contacted.
 
-use super::error::ImportError;
+use super::error::{ImportError, source_text};
 use super::secret_file::SecretFiles;
 use super::yaml_source::{Field, key_text, parse};
 use super::{ImportWarning, Imported, ImportedAuth, ImportedMirror, ImportedRegistry};
-
-/// Largest group_vars file accepted.
-const MAX_BYTES: usize = 4 << 20;
 
 /// Kubespray's default when the file does not set `containerd_registries_mirrors`
 /// (`roles/container-engine/containerd/defaults/main.yml`).
@@ -22,18 +19,7 @@ const DEFAULT_MIRRORS: &str = "containerd_registries_mirrors:\n  - prefix: docke
 
 /// Reads a Kubespray group_vars YAML file. `name` is the source as the user named it.
 pub(crate) fn read(name: &str, bytes: &[u8]) -> Result<Imported, ImportError> {
-    if bytes.len() > MAX_BYTES {
-        return Err(ImportError::new(
-            name,
-            None,
-            format!(
-                "the file is {} bytes; the limit is {MAX_BYTES}",
-                bytes.len()
-            ),
-        ));
-    }
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| ImportError::new(name, None, format!("not UTF-8 text: {e}")))?;
+    let text = source_text(name, bytes)?;
     let (root, duplicates) = parse(name, text, 0)?;
     let mut imported = Imported::default();
     for (line, message) in duplicates {
@@ -414,20 +400,13 @@ fn registry_auth(
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{fuzz, summary};
+    use super::super::error::MAX_BYTES;
+    use super::super::testing::{check_reader, fuzz};
     use super::*;
 
     #[track_caller]
     fn check(source: &str, expected: &str) {
-        let imported = match read("containerd.yml", source.as_bytes()) {
-            Ok(imported) => imported,
-            Err(e) => panic!("unexpected error: {e}"),
-        };
-        let got = summary(&imported);
-        assert_eq!(
-            got, expected,
-            "\n--- got ---\n{got}\n--- expected ---\n{expected}"
-        );
+        check_reader(read, "containerd.yml", source, expected);
     }
 
     #[test]

@@ -9,28 +9,14 @@
 //! contacting that host, and a directory of its own for a configured host that mirrors
 //! nothing; `auth` is handed to the CRI plugin keyed by the contacted host.
 
-use super::error::ImportError;
+use super::error::{ImportError, source_text};
 use super::secret_file::SecretFiles;
 use super::yaml_source::{Field, key_text, parse};
 use super::{CaSource, ImportWarning, Imported, ImportedAuth, ImportedMirror, ImportedRegistry};
 
-/// Largest machine config accepted; real ones are tens of kilobytes.
-const MAX_BYTES: usize = 4 << 20;
-
 /// Reads a Talos machine config (one or several YAML documents). `name` names the source.
 pub(crate) fn read(name: &str, bytes: &[u8]) -> Result<Imported, ImportError> {
-    if bytes.len() > MAX_BYTES {
-        return Err(ImportError::new(
-            name,
-            None,
-            format!(
-                "the file is {} bytes; the limit is {MAX_BYTES}",
-                bytes.len()
-            ),
-        ));
-    }
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| ImportError::new(name, None, format!("not UTF-8 text: {e}")))?;
+    let text = source_text(name, bytes)?;
     let mut imported = Imported::default();
     let mut machine_config = None;
     for (first_line, document) in documents(text) {
@@ -488,22 +474,15 @@ fn decode_text(field: &Field<'_>) -> Result<String, ImportError> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{fuzz, summary};
+    use super::super::error::MAX_BYTES;
+    use super::super::testing::{check_reader, fuzz};
     use super::*;
 
     const FIXTURE: &str = include_str!("../../fixtures/import/talos/machine-registries.yaml");
 
     #[track_caller]
     fn check(source: &str, expected: &str) {
-        let imported = match read("controlplane.yaml", source.as_bytes()) {
-            Ok(imported) => imported,
-            Err(e) => panic!("unexpected error: {e}"),
-        };
-        let got = summary(&imported);
-        assert_eq!(
-            got, expected,
-            "\n--- got ---\n{got}\n--- expected ---\n{expected}"
-        );
+        check_reader(read, "controlplane.yaml", source, expected);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+use super::error::ImportError;
 use super::{CaSource, Imported, ImportedAuth};
 
 /// `Imported` as text: registries in order, their mirrors in order, then secrets' names and
@@ -108,4 +109,23 @@ pub(super) fn fuzz(seed: u64, count: usize, inputs: &[&str], mut read: impl FnMu
         }
         read(&bytes);
     }
+}
+
+/// Runs a reader on `source` and compares its [`summary`] with `expected`, both shown whole.
+#[track_caller]
+pub(super) fn check_reader(
+    read: fn(&str, &[u8]) -> Result<Imported, ImportError>,
+    name: &str,
+    source: &str,
+    expected: &str,
+) {
+    let imported = match read(name, source.as_bytes()) {
+        Ok(imported) => imported,
+        Err(e) => panic!("unexpected error: {e}"),
+    };
+    let got = summary(&imported);
+    assert_eq!(
+        got, expected,
+        "\n--- got ---\n{got}\n--- expected ---\n{expected}"
+    );
 }
