@@ -494,7 +494,7 @@ mod tests {
   https://mirror.example/v2/proxy-docker override_path=true
   ! Some(32) machine.registries.config."10.5.0.1:5000".auth: containerd uses these credentials only when the kubelet sends none
 ghcr.io fallback=false server=None (controlplane.yaml:19 machine.registries.mirrors."ghcr.io")
-  https://ghcr-mirror.example ca=pem(63 bytes) client=ghcr-mirror.example-client.crt+ghcr-mirror.example-client.key skip_verify=true
+  https://ghcr-mirror.example ca=pem(587 bytes) client=ghcr-mirror.example-client.crt+ghcr-mirror.example-client.key skip_verify=true
   ! Some(39) machine.registries.config."ghcr-mirror.example".tls.clientIdentity: written as ghcr-mirror.example-client.crt and ghcr-mirror.example-client.key under the secrets directory; the mirror's client refers to them there, so keep them on the node
 * fallback=true server=None (controlplane.yaml:23 machine.registries.mirrors."*")
   https://catchall.example
@@ -505,10 +505,10 @@ ghcr.io fallback=false server=None (controlplane.yaml:19 machine.registries.mirr
   https://10.5.0.1:5000 basic=10.5.0.1_5000-username,10.5.0.1_5000-password
   ! Some(32) machine.registries.config."10.5.0.1:5000".auth: containerd uses these credentials only when the kubelet sends none
 ghcr-mirror.example fallback=true server=None (controlplane.yaml:34 machine.registries.config."ghcr-mirror.example")
-  https://ghcr-mirror.example ca=pem(63 bytes) client=ghcr-mirror.example-client.crt+ghcr-mirror.example-client.key skip_verify=true
+  https://ghcr-mirror.example ca=pem(587 bytes) client=ghcr-mirror.example-client.crt+ghcr-mirror.example-client.key skip_verify=true
   ! Some(39) machine.registries.config."ghcr-mirror.example".tls.clientIdentity: written as ghcr-mirror.example-client.crt and ghcr-mirror.example-client.key under the secrets directory; the mirror's client refers to them there, so keep them on the node
 private.example:8443 fallback=true server=None (controlplane.yaml:41 machine.registries.config."private.example:8443")
-  https://private.example:8443 ca=pem(63 bytes)
+  https://private.example:8443 ca=pem(587 bytes)
   ! Some(45) machine.registries.config."private.example:8443".auth.identityToken is not imported: containerd trades it for a token at the registry's token service, which the inventory has no field for
 secret 10.5.0.1_5000-username (10.5.0.1:5000 auth.username)
 secret 10.5.0.1_5000-password (10.5.0.1:5000 auth.password)
