@@ -126,8 +126,7 @@ impl EndpointUrl {
 
     /// The port as written (`None` without one); an IPv6 literal keeps its brackets in `host`.
     pub(crate) fn port(&self) -> Option<&str> {
-        let (_, port) = self.host.rsplit_once(':')?;
-        (!port.contains(']')).then_some(port)
+        port_of(&self.host)
     }
 
     /// `[::1]:5000`: go-toml v1 (containerd 1.x) cannot read a table header holding `]`.
@@ -144,6 +143,12 @@ impl EndpointUrl {
             self.api_path(override_path),
         )
     }
+}
+
+/// The port of `host[:port]` as written; an IPv6 literal's own colons are inside brackets.
+fn port_of(host: &str) -> Option<&str> {
+    let (_, port) = host.rsplit_once(':')?;
+    (!port.contains(']')).then_some(port)
 }
 
 /// Go's `path.Clean` for an absolute path (`""` stays `""`).
@@ -376,14 +381,7 @@ pub(crate) fn upstream(host: &str, containerd: Version) -> Endpoint<'static> {
     }
     // containerd skips verification for loopback and, where the port leaves the protocol
     // ambiguous, tries HTTPS first and falls back to HTTP.
-    let port = EndpointUrl {
-        scheme: Scheme::Http,
-        host: host.to_string(),
-        path: String::new(),
-    }
-    .port()
-    .map(str::to_string);
-    match port.as_deref() {
+    match port_of(host) {
         None | Some("443") => endpoint(Scheme::Https, host, true, false),
         Some("80") => endpoint(Scheme::Http, host, false, false),
         Some(_) => endpoint(Scheme::Http, host, true, true),

@@ -11,7 +11,7 @@
 use toml_edit::{Document, Item, TableLike};
 
 use super::error::{ImportError, source_text};
-use super::secret_file::SecretFiles;
+use super::secret_file::{InlineAuth, SecretFiles, parse_auth};
 use super::{CaSource, ImportWarning, Imported, ImportedAuth, ImportedMirror, ImportedRegistry};
 
 /// Reads a containerd config.toml. `name` is the source as the user named it, for messages.
@@ -312,42 +312,31 @@ impl Reader<'_> {
         }
         let [(_, username), (_, password), (_, auth), (_, token)] = fields;
         let host = config.host.clone();
-        // ParseAuth's order: username, then identity token, then `auth`.
-        let (user, pass) = if let Some((user, _)) = username {
-            (user, password.map(|p| p.0).unwrap_or_default())
-        } else if let Some((_, line)) = token {
-            config.not_imported.push(ImportWarning {
-                line: Some(line),
-                message: format!(
-                    "{path}.identitytoken is not imported: containerd trades it for a token \
-                     at the registry's token service, which the inventory has no field for"
-                ),
-            });
-            return Ok(());
-        } else if let Some((auth, line)) = auth {
-            match decode_auth(&auth) {
-                Some(pair) => pair,
-                None => {
-                    config.not_imported.push(ImportWarning {
-                        line: Some(line),
-                        message: format!(
-                            "{path}.auth is not base64 of `user:password`; containerd fails \
-                             every pull from {host} with it"
-                        ),
-                    });
-                    return Ok(());
-                }
+        let (user, pass) = match parse_auth(username, password, auth, token) {
+            InlineAuth::Basic { user, pass } => (user, pass),
+            InlineAuth::IdentityToken(line) => {
+                config.not_imported.push(ImportWarning {
+                    line: Some(line),
+                    message: format!(
+                        "{path}.identitytoken is not imported: containerd trades it for a token \
+                         at the registry's token service, which the inventory has no field for"
+                    ),
+                });
+                return Ok(());
             }
-        } else {
-            return Ok(());
+            InlineAuth::BadAuth(line) => {
+                config.not_imported.push(ImportWarning {
+                    line: Some(line),
+                    message: format!(
+                        "{path}.auth is not base64 of `user:password`; containerd fails \
+                         every pull from {host} with it"
+                    ),
+                });
+                return Ok(());
+            }
+            InlineAuth::None => return Ok(()),
         };
-        let username_file =
-            self.secrets
-                .add(&host, "username", format!("{host} auth.username"), user);
-        let password_file =
-            self.secrets
-                .add(&host, "password", format!("{host} auth.password"), pass);
-        config.basic = Some((username_file, password_file));
+        config.basic = Some(self.secrets.add_basic(&host, user, pass));
         Ok(())
     }
 
@@ -572,14 +561,6 @@ fn split_url(url: &str) -> (&str, &str, &str) {
         Some(i) => (scheme, &rest[..i], &rest[i..]),
         None => (scheme, rest, ""),
     }
-}
-
-/// `auth`: base64 of `user:password`, as in a Docker config.
-fn decode_auth(auth: &str) -> Option<(String, String)> {
-    let bytes = crate::credential_plugin::base64url_decode(auth.trim())?;
-    let text = String::from_utf8(bytes).ok()?;
-    let (user, pass) = text.split_once(':')?;
-    Some((user.to_owned(), pass.to_owned()))
 }
 
 /// 1-based line of a byte offset.

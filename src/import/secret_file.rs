@@ -34,6 +34,14 @@ impl SecretFiles {
         file_name
     }
 
+    /// The two files of a `user:password` credential of `host`: (username file, password file).
+    pub(crate) fn add_basic(&mut self, host: &str, user: String, pass: String) -> (String, String) {
+        (
+            self.add(host, "username", format!("{host} auth.username"), user),
+            self.add(host, "password", format!("{host} auth.password"), pass),
+        )
+    }
+
     pub(crate) fn into_vec(self) -> Vec<Secret> {
         self.secrets
     }
@@ -87,5 +95,52 @@ mod tests {
             files.add("*", "token", String::new(), String::new()),
             "_-token"
         );
+    }
+}
+
+/// A field's text and its line in the source.
+pub(crate) type Located = Option<(String, usize)>;
+
+/// The inline credential containerd's CRI plugin uses (`ParseAuth`): username and password
+/// first, then an identity token, then `auth` (base64 of `user:password`).
+#[derive(Debug)]
+pub(crate) enum InlineAuth {
+    Basic {
+        user: String,
+        pass: String,
+    },
+    /// An identity token, which the inventory has no field for (its line).
+    IdentityToken(usize),
+    /// An `auth` that is not base64 of `user:password` (its line).
+    BadAuth(usize),
+    None,
+}
+
+pub(crate) fn parse_auth(
+    username: Located,
+    password: Located,
+    auth: Located,
+    token: Located,
+) -> InlineAuth {
+    if let Some((user, _)) = username {
+        return InlineAuth::Basic {
+            user,
+            pass: password.map(|p| p.0).unwrap_or_default(),
+        };
+    }
+    if let Some((_, line)) = token {
+        return InlineAuth::IdentityToken(line);
+    }
+    let Some((auth, line)) = auth else {
+        return InlineAuth::None;
+    };
+    let decoded = crate::credential_plugin::base64url_decode(auth.trim())
+        .and_then(|bytes| String::from_utf8(bytes).ok());
+    match decoded.as_deref().and_then(|text| text.split_once(':')) {
+        Some((user, pass)) => InlineAuth::Basic {
+            user: user.to_owned(),
+            pass: pass.to_owned(),
+        },
+        None => InlineAuth::BadAuth(line),
     }
 }

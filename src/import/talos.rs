@@ -10,7 +10,7 @@
 //! nothing; `auth` is handed to the CRI plugin keyed by the contacted host.
 
 use super::error::{ImportError, source_text};
-use super::secret_file::SecretFiles;
+use super::secret_file::{InlineAuth, SecretFiles, parse_auth};
 use super::yaml_source::{Field, key_text, parse};
 use super::{CaSource, ImportWarning, Imported, ImportedAuth, ImportedMirror, ImportedRegistry};
 
@@ -206,7 +206,6 @@ struct HostConfig {
     client: Option<(String, String)>,
     skip_verify: bool,
     basic: Option<(String, String)>,
-    has_auth: bool,
     not_imported: Vec<ImportWarning>,
 }
 
@@ -218,7 +217,7 @@ impl HostConfig {
             || self.ca.is_some()
             || self.client.is_some()
             || self.skip_verify
-            || self.has_auth
+            || self.basic.is_some()
     }
 
     fn apply(&self, mirror: &mut ImportedMirror) {
@@ -347,42 +346,32 @@ fn auth(
         }
     }
     let host = config.host.clone();
-    // The CRI plugin's ParseAuth order: username, identity token, then `auth`.
-    let (user, pass) = if let Some((user, _)) = username {
-        (user, password.map(|p| p.0).unwrap_or_default())
-    } else if let Some((_, line)) = token {
-        config.not_imported.push(ImportWarning {
-            line: Some(line),
-            message: format!(
-                "{}.identityToken is not imported: containerd trades it for a token at the \
-                 registry's token service, which the inventory has no field for",
-                auth.path
-            ),
-        });
-        return Ok(());
-    } else if let Some((encoded, line)) = encoded {
-        let decoded = crate::credential_plugin::base64url_decode(encoded.trim())
-            .and_then(|b| String::from_utf8(b).ok());
-        match decoded.as_deref().and_then(|t| t.split_once(':')) {
-            Some((u, p)) => (u.to_owned(), p.to_owned()),
-            None => {
-                config.not_imported.push(ImportWarning {
-                    line: Some(line),
-                    message: format!(
-                        "{}.auth is not base64 of `user:password`: not imported",
-                        auth.path
-                    ),
-                });
-                return Ok(());
-            }
+    let (user, pass) = match parse_auth(username, password, encoded, token) {
+        InlineAuth::Basic { user, pass } => (user, pass),
+        InlineAuth::IdentityToken(line) => {
+            config.not_imported.push(ImportWarning {
+                line: Some(line),
+                message: format!(
+                    "{}.identityToken is not imported: containerd trades it for a token at the \
+                     registry's token service, which the inventory has no field for",
+                    auth.path
+                ),
+            });
+            return Ok(());
         }
-    } else {
-        return Ok(());
+        InlineAuth::BadAuth(line) => {
+            config.not_imported.push(ImportWarning {
+                line: Some(line),
+                message: format!(
+                    "{}.auth is not base64 of `user:password`: not imported",
+                    auth.path
+                ),
+            });
+            return Ok(());
+        }
+        InlineAuth::None => return Ok(()),
     };
-    config.has_auth = true;
-    let username_file = secrets.add(&host, "username", format!("{host} auth.username"), user);
-    let password_file = secrets.add(&host, "password", format!("{host} auth.password"), pass);
-    config.basic = Some((username_file, password_file));
+    config.basic = Some(secrets.add_basic(&host, user, pass));
     config.not_imported.push(ImportWarning {
         line: Some(auth.line()),
         message: format!(

@@ -14,6 +14,8 @@ if [[ $# -ne 1 ]]; then
 fi
 bin=$(realpath "$1")
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=midway.sh
+source "$repo/tests/integrations/midway.sh"
 module=$repo/puppet/mirrorctl
 
 missing=()
@@ -138,28 +140,6 @@ mirrorctl::apply { 'node':
 PP
 }
 
-# read_only_mirrorctl WRAPPER DIR: writes WRAPPER, a mirrorctl that runs with DIR (made here)
-# read-only: a read-only bind mount in a private mount namespace of that run's own (root ignores
-# modes, not a read-only mount). An apply stops at the first file it writes in DIR. Fails where
-# such a namespace cannot be made (not root, no unshare).
-read_only_mirrorctl() {
-  mkdir -p "$2"
-  cat >"$1" <<SH
-#!/bin/sh
-exec unshare --mount --propagation private sh -ec 'mount --bind "\$0" "\$0"; mount -o remount,bind,ro "\$0"; exec "\$@"' '$2' '$bin' "\$@"
-SH
-  chmod +x "$1"
-  "$1" --version >/dev/null 2>&1
-}
-
-# unavailable WHAT: the step needs WHAT, which this machine lacks: skipped, or a failure under CI.
-unavailable() {
-  if [[ ${CI:-} == true ]]; then
-    fail "CI needs $1"
-  else
-    echo "SKIPPED [$step]: $1 is not available on this machine" >&2
-  fi
-}
 
 puppet_apply() { # puppet_apply LOG MANIFEST [ARGS...]
   local log=$1 manifest=$2
@@ -236,17 +216,7 @@ begin "issue 12 item 15, puppet apply: a failure midway (6) restarts the kubelet
 # is written last: the hosts.toml and the kubelet's provider config land, then the run fails.
 # The kubelet's restart is due all the same; containerd's is not.
 root=$tmp/midway-root
-cat >"$tmp/midway.yaml" <<YAML
-version: 1
-containerd: {manageConfig: true, configFile: /etc/zz/config.toml}
-registries:
-  docker.io:
-    mirrors: [{url: "https://mirror.example:5000"}]
-credentialProviders:
-  - name: corp
-    matchImages: [docker.io]
-    defaultCacheDuration: 12h
-YAML
+write_midway_inventory "$tmp/midway.yaml"
 if read_only_mirrorctl "$tmp/midway-mirrorctl" "$root/etc/zz"; then
   manifest "$tmp/midway.pp" "$tmp/midway.yaml" "$tmp/midway-mirrorctl"
   puppet_apply midway "$tmp/midway.pp"
