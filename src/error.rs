@@ -35,6 +35,9 @@ pub struct Problem {
     pub message: String,
     /// How to fix it, when the message alone does not say.
     pub hint: Option<String>,
+    /// Non-zero only on the one line that stands for the findings of `code` past
+    /// [`MAX_PER_CODE`]: how many it stands for.
+    pub omitted: usize,
 }
 
 /// Longest message kept: a value of megabytes quoted in an error helps nobody.
@@ -52,6 +55,35 @@ pub fn clip(message: String) -> String {
     format!("{}… ({} bytes cut)", &message[..end], message.len() - end)
 }
 
+/// Longest text quoted in a message (a key, a value, a name), in bytes.
+pub const MAX_QUOTED: usize = 160;
+/// Longest field path kept: a path repeats its registry's name, which may be long.
+const MAX_PATH: usize = 320;
+
+/// `text` for quoting in a message: at most [`MAX_QUOTED`] bytes (cut on a character
+/// boundary, an ellipsis and the full length after it).
+pub fn clip_text(text: &str) -> std::borrow::Cow<'_, str> {
+    clip_to(text, MAX_QUOTED)
+}
+
+fn clip_to(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if text.len() <= max {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    std::borrow::Cow::Owned(format!("{}…({} bytes)", &text[..end], text.len()))
+}
+
+fn clip_path(path: String) -> String {
+    match clip_to(&path, MAX_PATH) {
+        std::borrow::Cow::Borrowed(_) => path,
+        std::borrow::Cow::Owned(clipped) => clipped,
+    }
+}
+
 impl Problem {
     /// An error, its message clipped.
     pub fn error(
@@ -63,10 +95,11 @@ impl Problem {
         Problem {
             code,
             severity: Severity::Error,
-            path: path.into(),
+            path: clip_path(path.into()),
             location: location.into(),
             message: clip(message.into()),
             hint: None,
+            omitted: 0,
         }
     }
 
@@ -82,12 +115,109 @@ impl Problem {
         Problem {
             code,
             severity,
-            path: path.into(),
+            path: clip_path(path.into()),
             location: location.into(),
             message: clip(message.into()),
             hint: Some(hint.to_string()),
+            omitted: 0,
         }
     }
+
+    /// How many findings this line stands for: one, or the count a summary line omits.
+    pub fn weight(&self) -> usize {
+        self.omitted.max(1)
+    }
+
+    /// The line that stands for `omitted` findings of `code` beyond the first ones.
+    fn summary(code: Code, severity: Severity, omitted: usize) -> Problem {
+        let n = crate::inventory::yaml::thousands(omitted as u64);
+        Problem {
+            code,
+            severity,
+            path: String::new(),
+            location: None,
+            message: format!(
+                "… and {n} more {code} finding{}",
+                if omitted == 1 { "" } else { "s" }
+            ),
+            hint: None,
+            omitted,
+        }
+    }
+}
+
+/// Most findings of one code that are kept and shown; the rest are counted in one line.
+pub const MAX_PER_CODE: usize = 50;
+
+/// Findings as they are found, keeping at most [`MAX_PER_CODE`] of each code (the first ones)
+/// and counting the rest, so that a rule that fires millions of times costs a counter.
+#[derive(Debug, Default)]
+pub struct Findings {
+    kept: Vec<Problem>,
+    /// Per code: findings seen, findings kept, severity of the first.
+    seen: std::collections::BTreeMap<Code, (usize, usize, Severity)>,
+}
+
+impl Findings {
+    pub fn push(&mut self, problem: Problem) {
+        let (seen, kept, _) = self
+            .seen
+            .entry(problem.code)
+            .or_insert((0, 0, problem.severity));
+        *seen += problem.weight();
+        if problem.omitted == 0 && *kept < MAX_PER_CODE {
+            *kept += 1;
+            self.kept.push(problem);
+        }
+    }
+
+    pub fn append(&mut self, other: &mut Findings) {
+        for problem in std::mem::take(other).into_vec() {
+            self.push(problem);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.seen.is_empty()
+    }
+
+    /// Findings seen, those past the cap included.
+    pub fn total(&self) -> usize {
+        self.seen.values().map(|(seen, _, _)| seen).sum()
+    }
+
+    /// The kept findings in the order found, then one summary line per code that had more.
+    pub fn into_vec(self) -> Vec<Problem> {
+        let mut out = self.kept;
+        for (code, (seen, kept, severity)) in self.seen {
+            if seen > kept {
+                out.push(Problem::summary(code, severity, seen - kept));
+            }
+        }
+        out
+    }
+}
+
+impl Extend<Problem> for Findings {
+    fn extend<I: IntoIterator<Item = Problem>>(&mut self, iter: I) {
+        for problem in iter {
+            self.push(problem);
+        }
+    }
+}
+
+/// `problems` sorted by `key`, at most [`MAX_PER_CODE`] of each code (the first in that
+/// order) and one summary line per code at the end for the rest; summary lines already in
+/// `problems` are merged into these.
+pub fn cap_sorted<K: Ord>(mut problems: Vec<Problem>, key: impl Fn(&Problem) -> K) -> Vec<Problem> {
+    let (mut summaries, mut found): (Vec<Problem>, Vec<Problem>) =
+        problems.drain(..).partition(|p| p.omitted > 0);
+    found.sort_by_key(&key);
+    summaries.sort_by_key(|p| p.code);
+    let mut findings = Findings::default();
+    findings.extend(found);
+    findings.extend(summaries);
+    findings.into_vec()
 }
 
 impl fmt::Display for Problem {
@@ -270,10 +400,11 @@ fn render_problems(file: &str, problems: &[Problem]) -> String {
 }
 
 fn render_problems_as(what: &str, file: &str, problems: &[Problem]) -> String {
+    let total: usize = problems.iter().map(Problem::weight).sum();
     let mut out = format!(
         "{what} `{file}`: {} problem{}",
-        problems.len(),
-        if problems.len() == 1 { "" } else { "s" }
+        crate::inventory::yaml::thousands(total as u64),
+        if total == 1 { "" } else { "s" }
     );
     for problem in problems {
         out.push_str("\n  ");
@@ -289,8 +420,12 @@ fn render_problems_as(what: &str, file: &str, problems: &[Problem]) -> String {
 fn render_certificates(problems: &[Problem]) -> String {
     let mut out = format!(
         "refusing to write a hosts.toml that names a certificate or key containerd cannot use: {} problem{} (`mirrorctl lint --root` shows them too)",
-        problems.len(),
-        if problems.len() == 1 { "" } else { "s" }
+        problems.iter().map(Problem::weight).sum::<usize>(),
+        if problems.iter().map(Problem::weight).sum::<usize>() == 1 {
+            ""
+        } else {
+            "s"
+        }
     );
     for problem in problems {
         out.push_str(&format!("\n  [{}] {problem}", problem.code));

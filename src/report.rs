@@ -296,14 +296,19 @@ pub(crate) fn error_json(error: &Error) -> Value {
         problems
             .iter()
             .map(|p| {
-                json!({
+                let mut row = json!({
                     "code": p.code,
                     "severity": p.severity.name(),
                     "field": p.path,
                     "line": p.location.map(|(line, _)| line),
                     "column": p.location.map(|(_, column)| column),
                     "message": p.message,
-                })
+                });
+                // The line standing for the findings of a code past the first ones.
+                if p.omitted > 0 {
+                    row["omitted"] = json!(p.omitted);
+                }
+                row
             })
             .collect()
     };

@@ -38,6 +38,16 @@ pub fn read_source(source: &str) -> Result<(String, Vec<u8>), Error> {
         std::fs::File::open(Path::new(source)).and_then(|f| f.take(limit).read_to_end(&mut bytes))
     };
     read.map_err(|e| Error::io("read the inventory", name, e))?;
+    if bytes.len() as u64 >= limit {
+        // Read only up to the limit; a file's length says how large it really is.
+        let size = (source != "-")
+            .then(|| std::fs::metadata(source).ok().map(|m| m.len()))
+            .flatten();
+        return Err(Error::Inventory {
+            file: name.to_string(),
+            problems: vec![yaml::too_large(size)],
+        });
+    }
     Ok((name.to_string(), bytes))
 }
 
@@ -117,10 +127,10 @@ pub fn analyze(text: &str) -> (Option<Inventory>, Vec<Problem>) {
         Err(problems) => return (None, problems),
     };
     let inventory = decoder.inventory(&root);
-    problems.append(&mut decoder.problems);
+    problems.extend(std::mem::take(&mut decoder.problems).into_vec());
     if let Some(inventory) = &inventory {
         problems.extend(validate::validate(inventory));
     }
-    problems.sort_by_key(|p| p.location.unwrap_or((usize::MAX, 0)));
+    let problems = crate::error::cap_sorted(problems, |p| p.location.unwrap_or((usize::MAX, 0)));
     (inventory, problems)
 }

@@ -1,16 +1,17 @@
 //! A YAML tree that remembers where every node came from, built from yaml-rust2's event
 //! parser so that every problem in an inventory can be reported with its line and column.
 //!
-//! Hostile input is bounded: nesting depth, total node count (alias expansion included) and
-//! input size all have limits, and a duplicate mapping key is an error, never "last one wins".
+//! Hostile input is bounded: nesting depth, total node count and scalar bytes (alias expansion
+//! included) and input size all have limits, and a duplicate mapping key is an error, never
+//! "last one wins".
 
 use crate::code::Code;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
-use crate::error::Problem;
+use crate::error::{Findings, Problem};
 
 /// Largest inventory accepted, in bytes.
 pub const MAX_INPUT_BYTES: usize = 64 << 20;
@@ -18,6 +19,54 @@ pub const MAX_INPUT_BYTES: usize = 64 << 20;
 pub const MAX_DEPTH: usize = 64;
 /// Most nodes a document may expand to, counting every alias expansion.
 pub const MAX_NODES: usize = 4_000_000;
+/// Most scalar text a document may expand to, in bytes, counting every alias expansion: a
+/// few kilobytes of nested aliases can otherwise stand for gigabytes.
+pub const MAX_EXPANDED_BYTES: usize = 16 << 20;
+/// Most nodes alias expansions may add to a document: each copy is decoded and checked like
+/// written text, so a few lines of nested aliases must not stand for millions of mirrors.
+pub const MAX_ALIAS_NODES: usize = 1_000_000;
+
+/// A byte count as people read it: `17 MiB`, `70,000,000 bytes`.
+pub fn bytes_text(n: u64) -> String {
+    if n >= 1 << 20 && n % (1 << 20) == 0 {
+        return format!("{} MiB", n >> 20);
+    }
+    format!("{} bytes", thousands(n))
+}
+
+/// `n` with thousands separators: `4,000,000`.
+pub fn thousands(n: impl Into<u64>) -> String {
+    let digits = n.into().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The error for an inventory larger than [`MAX_INPUT_BYTES`]; `size` when it is known
+/// (a file's length), `None` for a stream read only up to the limit.
+pub fn too_large(size: Option<u64>) -> Problem {
+    let limit = bytes_text(MAX_INPUT_BYTES as u64);
+    fatal(
+        None,
+        match size {
+            Some(size) => format!(
+                "the inventory is {} ({}); the limit is {limit}",
+                bytes_text(size),
+                mib(size)
+            ),
+            None => format!("the inventory is larger than the limit of {limit}"),
+        },
+    )
+}
+
+fn mib(n: u64) -> String {
+    format!("{:.1} MiB", n as f64 / f64::from(1 << 20))
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Mark {
@@ -122,28 +171,43 @@ enum Frame {
         items: Vec<Node>,
         mark: Mark,
         anchor: usize,
+        bytes: usize,
     },
     Mapping {
         entries: Vec<(Node, Node)>,
         key: Option<Node>,
-        seen: HashSet<String>,
+        /// Each key's first line, for the message about a second one.
+        seen: HashMap<String, Mark>,
         mark: Mark,
         anchor: usize,
+        bytes: usize,
     },
+}
+
+/// An anchored node and the scalar bytes it stands for.
+struct Anchored {
+    node: Node,
+    bytes: usize,
 }
 
 /// Called with each `registries` entry (key, value) as it completes; returns what the tree
 /// keeps in its place.
 pub type RegistryHook<'h> = &'h mut dyn FnMut(&Node, Node) -> Node;
 
-struct Builder<'h> {
+struct Builder<'s, 'h> {
+    source: &'s str,
     hook: Option<RegistryHook<'h>>,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, Node>,
+    anchors: HashMap<usize, Anchored>,
+    /// Nodes so far, each counted once, alias expansions included.
     nodes: usize,
+    /// Nodes added by alias expansions alone.
+    expanded_nodes: usize,
+    /// Scalar bytes so far, alias expansions included.
+    bytes: usize,
     documents: usize,
     root: Option<Node>,
-    problems: Vec<Problem>,
+    problems: Findings,
 }
 
 /// Parses `source` into one document tree. A syntax error or a limit ends parsing (`Err`);
@@ -162,23 +226,20 @@ pub fn parse_with(
     hook: Option<RegistryHook<'_>>,
 ) -> Result<(Node, Vec<Problem>), Vec<Problem>> {
     if source.len() > MAX_INPUT_BYTES {
-        return Err(vec![fatal(
-            None,
-            format!(
-                "the inventory is {} bytes; the limit is {MAX_INPUT_BYTES}",
-                source.len()
-            ),
-        )]);
+        return Err(vec![too_large(Some(source.len() as u64))]);
     }
     let mut parser = Parser::new_from_str(source);
     let mut builder = Builder {
+        source,
         hook,
         stack: Vec::new(),
         anchors: HashMap::new(),
         nodes: 0,
+        expanded_nodes: 0,
+        bytes: 0,
         documents: 0,
         root: None,
-        problems: Vec::new(),
+        problems: Findings::default(),
     };
     loop {
         let (event, marker) = match parser.next_token() {
@@ -189,21 +250,21 @@ pub fn parse_with(
                     mark.pair(),
                     format!("YAML syntax error: {}", error.info()),
                 ));
-                return Err(builder.problems);
+                return Err(builder.problems.into_vec());
             }
         };
         let mark = Mark::of(marker);
-        match builder.event(event, mark) {
+        match builder.event(event, mark, marker.index()) {
             Ok(true) => break,
             Ok(false) => {}
             Err(problem) => {
                 builder.problems.push(problem);
-                return Err(builder.problems);
+                return Err(builder.problems.into_vec());
             }
         }
     }
     match builder.root {
-        Some(root) if !root.is_null() => Ok((root, builder.problems)),
+        Some(root) if !root.is_null() => Ok((root, builder.problems.into_vec())),
         _ => Err(vec![fatal(None, "the inventory is empty".into())]),
     }
 }
@@ -216,9 +277,9 @@ fn problem(code: Code, location: Option<(usize, usize)>, message: String) -> Pro
     Problem::error(code, "", location, message)
 }
 
-impl Builder<'_> {
+impl Builder<'_, '_> {
     /// Returns `Ok(true)` at the end of the stream.
-    fn event(&mut self, event: Event, mark: Mark) -> Result<bool, Problem> {
+    fn event(&mut self, event: Event, mark: Mark, index: usize) -> Result<bool, Problem> {
         match event {
             Event::StreamEnd => return Ok(true),
             Event::StreamStart | Event::DocumentEnd | Event::Nothing => {}
@@ -236,21 +297,36 @@ impl Builder<'_> {
                     TScalarStyle::Plain => Style::Plain,
                     _ => Style::Quoted,
                 };
+                self.count(1, None)?;
+                self.add_bytes(text.len(), None)?;
+                let bytes = text.len();
                 let node = Node {
                     value: Value::Scalar { text, style },
                     mark,
                     size: 1,
                 };
-                self.complete(node, anchor)?;
+                self.attach(node, anchor, bytes);
             }
             Event::Alias(id) => {
-                let size = self.anchors.get(&id).map(|n| n.size).ok_or_else(|| {
-                    fatal(mark.pair(), "alias refers to an unknown anchor".into())
-                })?;
+                let (size, bytes, anchor_mark) = match self.anchors.get(&id) {
+                    Some(a) => (a.node.size, a.bytes, a.node.mark),
+                    None => {
+                        return Err(fatal(
+                            mark.pair(),
+                            "alias refers to an unknown anchor".into(),
+                        ));
+                    }
+                };
                 // Count before cloning, so an alias bomb stops before it allocates.
-                self.count(size)?;
-                let node = self.anchors[&id].clone();
-                self.attach(node, 0);
+                let alias = AliasAt {
+                    name: alias_name(self.source, index),
+                    mark,
+                    anchor: anchor_mark,
+                };
+                self.count(size, Some(&alias))?;
+                self.add_bytes(bytes, Some(&alias))?;
+                let node = self.anchors[&id].node.clone();
+                self.attach(node, 0, bytes);
             }
             Event::SequenceStart(anchor, _tag) => {
                 self.open()?;
@@ -258,6 +334,7 @@ impl Builder<'_> {
                     items: Vec::new(),
                     mark,
                     anchor,
+                    bytes: 0,
                 });
             }
             Event::MappingStart(anchor, _tag) => {
@@ -265,17 +342,19 @@ impl Builder<'_> {
                 self.stack.push(Frame::Mapping {
                     entries: Vec::new(),
                     key: None,
-                    seen: HashSet::new(),
+                    seen: HashMap::new(),
                     mark,
                     anchor,
+                    bytes: 0,
                 });
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let (node, anchor) = match self.stack.pop() {
+                let (node, anchor, bytes) = match self.stack.pop() {
                     Some(Frame::Sequence {
                         items,
                         mark,
                         anchor,
+                        bytes,
                     }) => {
                         let size = 1 + items.iter().map(|n| n.size).sum::<usize>();
                         (
@@ -285,12 +364,14 @@ impl Builder<'_> {
                                 size,
                             },
                             anchor,
+                            bytes,
                         )
                     }
                     Some(Frame::Mapping {
                         entries,
                         mark,
                         anchor,
+                        bytes,
                         ..
                     }) => {
                         let size = 1 + entries.iter().map(|(k, v)| k.size + v.size).sum::<usize>();
@@ -301,13 +382,12 @@ impl Builder<'_> {
                                 size,
                             },
                             anchor,
+                            bytes,
                         )
                     }
                     None => return Err(fatal(mark.pair(), "unbalanced YAML structure".into())),
                 };
-                // The container's own node was counted when it opened.
-                self.nodes -= 1;
-                self.complete(node, anchor)?;
+                self.attach(node, anchor, bytes);
             }
         }
         Ok(false)
@@ -320,29 +400,57 @@ impl Builder<'_> {
                 format!("the inventory nests deeper than {MAX_DEPTH} levels"),
             ));
         }
-        self.count(1)
+        self.count(1, None)
     }
 
-    fn count(&mut self, nodes: usize) -> Result<(), Problem> {
+    fn count(&mut self, nodes: usize, alias: Option<&AliasAt>) -> Result<(), Problem> {
         self.nodes = self.nodes.saturating_add(nodes);
+        if let Some(alias) = alias {
+            self.expanded_nodes = self.expanded_nodes.saturating_add(nodes);
+            if self.expanded_nodes > MAX_ALIAS_NODES {
+                return Err(alias.refusal(format!(
+                    "its copies would add up to more than {} nodes (mappings, lists and values) repeated through aliases; the limit is {}",
+                    thousands(MAX_ALIAS_NODES as u64),
+                    thousands(MAX_ALIAS_NODES as u64)
+                )));
+            }
+        }
         if self.nodes > MAX_NODES {
             return Err(fatal(
                 None,
-                format!("the inventory expands to more than {MAX_NODES} nodes (an alias bomb?)"),
+                format!(
+                    "the inventory has more than {} nodes (mappings, lists and values); split it into smaller inventories",
+                    thousands(MAX_NODES as u64)
+                ),
             ));
         }
         Ok(())
     }
 
-    fn complete(&mut self, node: Node, anchor: usize) -> Result<(), Problem> {
-        self.count(node.size)?;
-        self.attach(node, anchor);
+    fn add_bytes(&mut self, bytes: usize, alias: Option<&AliasAt>) -> Result<(), Problem> {
+        self.bytes = self.bytes.saturating_add(bytes);
+        if self.bytes > MAX_EXPANDED_BYTES {
+            // Without an alias the text is in the file, which is already within its limit.
+            if let Some(alias) = alias {
+                return Err(alias.refusal(format!(
+                    "it repeats {} of text, and the inventory's text would then exceed {} in all; the limit counts every copy an alias makes",
+                    bytes_text(bytes as u64),
+                    bytes_text(MAX_EXPANDED_BYTES as u64)
+                )));
+            }
+        }
         Ok(())
     }
 
-    fn attach(&mut self, mut node: Node, anchor: usize) {
+    fn attach(&mut self, mut node: Node, anchor: usize, bytes: usize) {
         if anchor != 0 {
-            self.anchors.insert(anchor, node.clone());
+            self.anchors.insert(
+                anchor,
+                Anchored {
+                    node: node.clone(),
+                    bytes,
+                },
+            );
         }
         if let Some(hook) = self.hook.as_mut()
             && let [
@@ -355,40 +463,107 @@ impl Builder<'_> {
         {
             node = hook(name, node);
         }
+        // The values of top-level `x-` keys are never read: only their anchors are, and those
+        // keep their own copy.
+        if let [Frame::Mapping { key: Some(top), .. }] = self.stack.as_slice()
+            && matches!(&top.value, Value::Scalar { text, .. } if text.starts_with("x-"))
+        {
+            node = Node {
+                value: Value::Scalar {
+                    text: String::new(),
+                    style: Style::Plain,
+                },
+                mark: node.mark,
+                size: 1,
+            };
+        }
 
         match self.stack.last_mut() {
             None => self.root = Some(node),
-            Some(Frame::Sequence { items, .. }) => items.push(node),
+            Some(Frame::Sequence {
+                items, bytes: b, ..
+            }) => {
+                *b = b.saturating_add(bytes);
+                items.push(node);
+            }
             Some(Frame::Mapping {
-                entries, key, seen, ..
-            }) => match key.take() {
-                Some(k) => entries.push((k, node)),
-                None => {
-                    match &node.value {
-                        Value::Scalar { text, .. } => {
-                            if text == "<<" {
-                                self.problems.push(problem(
-                                    Code::Y004,
-                                    node.mark.pair(),
-                                    "YAML merge keys (`<<`) are not supported; write the fields out"
-                                        .into(),
-                                ));
-                            } else if !seen.insert(text.clone()) {
-                                self.problems.push(problem(
-                                    Code::Y002,
-                                    node.mark.pair(),
-                                    format!("duplicate key `{text}`"),
-                                ));
+                entries,
+                key,
+                seen,
+                bytes: b,
+                ..
+            }) => {
+                *b = b.saturating_add(bytes);
+                match key.take() {
+                    Some(k) => entries.push((k, node)),
+                    None => {
+                        match &node.value {
+                            Value::Scalar { text, .. } => {
+                                if text == "<<" {
+                                    self.problems.push(problem(
+                                        Code::Y004,
+                                        node.mark.pair(),
+                                        "YAML merge keys (`<<`) are not supported: mirrorctl reads every mapping as written. An anchor (under a top-level `x-` key, for instance) can stand for a whole value, as in `mirrors: *corp-mirrors`, but cannot be merged into a mapping; write the fields out".into(),
+                                    ));
+                                } else if let Some(first) = seen.get(text.as_str()) {
+                                    self.problems.push(problem(
+                                        Code::Y002,
+                                        node.mark.pair(),
+                                        format!(
+                                            "duplicate key `{}` on line {}; it is first defined on line {}, and that first one is the one read",
+                                            crate::error::clip_text(text),
+                                            node.mark.line,
+                                            first.line
+                                        ),
+                                    ));
+                                } else {
+                                    seen.insert(text.clone(), node.mark);
+                                }
                             }
+                            _ => self.problems.push(fatal(
+                                node.mark.pair(),
+                                "a mapping key must be a plain string".into(),
+                            )),
                         }
-                        _ => self.problems.push(fatal(
-                            node.mark.pair(),
-                            "a mapping key must be a plain string".into(),
-                        )),
+                        *key = Some(node);
                     }
-                    *key = Some(node);
                 }
-            },
+            }
         }
     }
+}
+
+/// Where an alias stands and where its anchor is, for the message that refuses it.
+struct AliasAt {
+    name: Option<String>,
+    mark: Mark,
+    anchor: Mark,
+}
+
+impl AliasAt {
+    fn refusal(&self, why: String) -> Problem {
+        let name = self.name.as_deref().map_or_else(String::new, |n| {
+            format!(" `*{}`", crate::error::clip_text(n))
+        });
+        let anchor = self.name.as_deref().map_or_else(
+            || "its anchor".to_string(),
+            |n| format!("the anchor `&{}`", crate::error::clip_text(n)),
+        );
+        fatal(
+            self.mark.pair(),
+            format!(
+                "the alias{name} on line {} is refused: it stands for {anchor} of line {}, and {why}",
+                self.mark.line, self.anchor.line
+            ),
+        )
+    }
+}
+
+/// The anchor name an alias at byte `index` of `source` spells (`*name`), when it is there.
+fn alias_name(source: &str, index: usize) -> Option<String> {
+    let rest = source.get(index..)?.strip_prefix('*')?;
+    let end = rest
+        .find(|c: char| c.is_whitespace() || ",[]{}".contains(c))
+        .unwrap_or(rest.len());
+    (end > 0).then(|| rest[..end].to_string())
 }

@@ -28,7 +28,8 @@ impl Report {
         self.findings
             .iter()
             .filter(|f| f.severity == severity)
-            .count()
+            .map(Problem::weight)
+            .sum()
     }
 
     /// Lint's exit rule: errors fail; warnings fail only when `strict`.
@@ -62,7 +63,9 @@ pub fn lint_at(file: &str, bytes: &[u8], root: Option<&Path>, now: i64) -> Repor
             findings.extend(check_certificates(inv, root, Some(now)));
         }
     }
-    findings.sort_by_key(|f| (f.location.unwrap_or((usize::MAX, 0)), f.severity));
+    let findings = crate::error::cap_sorted(findings, |f| {
+        (f.location.unwrap_or((usize::MAX, 0)), f.severity)
+    });
     Report {
         file: file.to_string(),
         findings,
@@ -115,7 +118,7 @@ pub fn json(report: &Report) -> serde_json::Value {
         .findings
         .iter()
         .map(|f| {
-            json!({
+            let mut finding = json!({
                 "code": f.code,
                 "severity": f.severity.name(),
                 "file": report.file,
@@ -124,11 +127,16 @@ pub fn json(report: &Report) -> serde_json::Value {
                 "column": f.location.map(|l| l.1),
                 "message": f.message,
                 "hint": f.hint,
-            })
+            });
+            if f.omitted > 0 {
+                finding["omitted"] = json!(f.omitted);
+            }
+            finding
         })
         .collect();
     json!({
         "file": report.file,
+        "total": report.findings.iter().map(Problem::weight).sum::<usize>(),
         "errors": report.count(Severity::Error),
         "warnings": report.count(Severity::Warning),
         "notes": report.count(Severity::Info),

@@ -3,22 +3,22 @@
 
 use crate::code::Code;
 use crate::effective::{RegistryModel, Scheme};
-use crate::error::{Problem, Severity};
+use crate::error::{Findings, Problem, Severity};
 use crate::gates::KubeletFeatureGate;
 use crate::image_pattern;
 use crate::inventory::path::{index, key};
 use crate::inventory::{Auth, Inventory};
 
 pub(super) fn check(inventory: &Inventory) -> Vec<Problem> {
-    let mut out = Vec::new();
+    let mut out = Findings::default();
     patterns(inventory, &mut out);
     mirrors(inventory, &mut out);
     plugin(inventory, &mut out);
-    out
+    out.into_vec()
 }
 
 /// `credentialPlugin` grants: where their credentials go.
-fn plugin(inventory: &Inventory, out: &mut Vec<Problem>) {
+fn plugin(inventory: &Inventory, out: &mut Findings) {
     let Some(plugin) = &inventory.credential_plugin else {
         return;
     };
@@ -46,7 +46,7 @@ fn plugin(inventory: &Inventory, out: &mut Vec<Problem>) {
     }
 }
 
-fn patterns(inventory: &Inventory, out: &mut Vec<Problem>) {
+fn patterns(inventory: &Inventory, out: &mut Findings) {
     let mirror_hosts: Vec<(String, String, image_pattern::UrlParts)> = inventory
         .registries
         .iter()
@@ -137,7 +137,7 @@ fn patterns(inventory: &Inventory, out: &mut Vec<Problem>) {
     }
 }
 
-fn mirrors(inventory: &Inventory, out: &mut Vec<Problem>) {
+fn mirrors(inventory: &Inventory, out: &mut Findings) {
     for registry in &inventory.registries {
         let path = key("registries", &registry.name);
         let model = RegistryModel::new(registry, inventory.target);

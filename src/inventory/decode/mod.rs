@@ -18,11 +18,11 @@ use super::model::*;
 use super::path::{index, key};
 use super::yaml::{Mark, Node, Style, Value};
 use crate::code::Code;
-use crate::error::Problem;
+use crate::error::{Findings, Problem};
 use crate::version::Version;
 
 pub(super) struct Decoder {
-    pub problems: Vec<Problem>,
+    pub problems: Findings,
     /// Registries decoded while parsing (see [`Decoder::stream_registry`]).
     streamed: Option<Vec<Registry>>,
     streamed_names: std::collections::HashSet<String>,
@@ -52,7 +52,7 @@ fn scalar_text(node: &Node) -> Option<&str> {
 impl Decoder {
     pub(super) fn new() -> Self {
         Decoder {
-            problems: Vec::new(),
+            problems: Findings::default(),
             streamed: None,
             streamed_names: std::collections::HashSet::new(),
         }

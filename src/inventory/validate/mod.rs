@@ -18,24 +18,24 @@ use super::model::*;
 use super::node_path::NodePath;
 use super::yaml::Mark;
 use crate::code::Code;
-use crate::error::Problem;
+use crate::error::{Findings, Problem};
 
 struct Checker<'a> {
     inventory: &'a Inventory,
-    problems: Vec<Problem>,
+    problems: Findings,
 }
 
 pub(super) fn validate(inventory: &Inventory) -> Vec<Problem> {
     let mut checker = Checker {
         inventory,
-        problems: Vec::new(),
+        problems: Findings::default(),
     };
     checker.target();
     checker.registries();
     checker.providers();
     checker.cross();
     checker.plugin();
-    checker.problems
+    checker.problems.into_vec()
 }
 
 impl Checker<'_> {
