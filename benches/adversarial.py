@@ -14,8 +14,8 @@ Each case is a small file built to make work grow faster than the file (issue 18
 - alias-bytes: a string of SCALE KiB aliased through four nested 10-element lists under an
   `x-` key (a few KiB expanding to SCALE*10,000 KiB);
 - long-name: a registry name of SCALE KiB with 5,000 invalid mirrors (messages quoting it);
-- long-glob: one pattern of SCALE*1,000 `*a` against a registry whose name is one label of
-  SCALE*2,000 characters (the glob matcher).
+- long-glob: one pattern of SCALE*1,000 `*a` against a mirror whose host is one label of
+  SCALE*2,000 characters (the glob matcher, through lint's pattern rules).
 
 `run` times `lint`, `check` and `apply --root` as whole processes with `/usr/bin/time -f
 '%e %M'` (seconds, peak RSS in KiB), each under a 20 s timeout and an 8 GiB address-space
@@ -86,7 +86,8 @@ def alias_bytes(scale):
 
 def long_name(scale):
     name = "r" * (scale * 1024)
-    out = [HEADER, f"registries:\n  {name}.example:\n    mirrors:\n"]
+    # An explicit key (`? …`): YAML allows an implicit one only up to 1,024 characters.
+    out = [HEADER, f"registries:\n  ? {name}.example\n  : mirrors:\n"]
     out.append("      - url: 'ftp://not a url'\n" * 5000)
     return "".join(out)
 
@@ -94,7 +95,7 @@ def long_name(scale):
 def long_glob(scale):
     label = "a" * (scale * 2000)
     pattern = "*a" * (scale * 1000)
-    out = [HEADER, f"registries:\n  {label}:\n    mirrors: [{{url: https://m.mirror.example}}]\n"]
+    out = [HEADER, f"registries:\n  docker.io:\n    mirrors: [{{url: 'https://{label}'}}]\n"]
     out.append(PROVIDER.format(patterns=f"      - '{pattern}'"))
     return "".join(out)
 

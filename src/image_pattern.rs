@@ -307,6 +307,73 @@ pub(crate) fn matches_parsed(glob: &UrlParts, target: &UrlParts) -> Result<(), M
     Ok(())
 }
 
+/// Image names (registries, mirror hosts) indexed for the patterns that could match them, so
+/// that comparing every pattern with every name costs what the matches cost: a pattern only
+/// meets names with its port and its number of host labels, and of those only the ones that
+/// start its most selective label with that label's literal prefix (`reg*` → `reg…`).
+#[derive(Debug)]
+pub(crate) struct ImageIndex {
+    names: Vec<UrlParts>,
+    /// Per (port, label count): per label position, (label, name index) sorted by label.
+    groups: std::collections::HashMap<(Option<String>, usize), Vec<Vec<(String, usize)>>>,
+}
+
+impl ImageIndex {
+    pub(crate) fn new(names: Vec<UrlParts>) -> Self {
+        let mut groups: std::collections::HashMap<_, Vec<Vec<(String, usize)>>> =
+            std::collections::HashMap::new();
+        for (i, name) in names.iter().enumerate() {
+            let labels: Vec<&str> = name.host.split('.').collect();
+            let positions = groups
+                .entry((name.port.clone(), labels.len()))
+                .or_insert_with(|| vec![Vec::new(); labels.len()]);
+            for (position, label) in labels.iter().enumerate() {
+                positions[position].push(((*label).to_string(), i));
+            }
+        }
+        for positions in groups.values_mut() {
+            for labels in positions {
+                labels.sort();
+            }
+        }
+        ImageIndex { names, groups }
+    }
+
+    /// The indices of the names `pattern` matches, in ascending order.
+    pub(crate) fn matching(&self, pattern: &UrlParts) -> Vec<usize> {
+        let labels: Vec<&str> = pattern.host.split('.').collect();
+        let Some(positions) = self.groups.get(&(pattern.port.clone(), labels.len())) else {
+            return Vec::new();
+        };
+        // The label position whose literal prefix leaves the fewest candidates.
+        let mut best: Option<&[(String, usize)]> = None;
+        for (position, label) in labels.iter().enumerate() {
+            let prefix = literal_prefix(label);
+            let sorted = &positions[position];
+            let start = sorted.partition_point(|(l, _)| l.as_str() < prefix);
+            let end = start + sorted[start..].partition_point(|(l, _)| l.starts_with(prefix));
+            let range = &sorted[start..end];
+            if best.is_none_or(|b| range.len() < b.len()) {
+                best = Some(range);
+            }
+        }
+        let mut found: Vec<usize> = best
+            .unwrap_or_default()
+            .iter()
+            .map(|&(_, i)| i)
+            .filter(|&i| matches_parsed(pattern, &self.names[i]).is_ok())
+            .collect();
+        found.sort_unstable();
+        found
+    }
+}
+
+/// The start of a label glob that only matches itself: up to the first `*`, `?`, `[` or `\`.
+fn literal_prefix(label: &str) -> &str {
+    let end = label.find(['*', '?', '[', '\\']).unwrap_or(label.len());
+    &label[..end]
+}
+
 /// `filepath.ErrBadPattern`: the kubelet then treats the pattern as not matching.
 #[derive(Debug, PartialEq, Eq)]
 struct BadGlob;

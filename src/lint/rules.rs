@@ -3,11 +3,12 @@
 
 use crate::code::Code;
 use crate::effective::{RegistryModel, Scheme};
-use crate::error::{Findings, Problem, Severity};
+use crate::error::{Findings, Problem, Severity, clip_text};
 use crate::gates::KubeletFeatureGate;
 use crate::image_pattern;
-use crate::inventory::path::{index, key};
+use crate::inventory::path::{index as index_path, key};
 use crate::inventory::{Auth, Inventory};
+use std::collections::{HashMap, HashSet};
 
 pub(super) fn check(inventory: &Inventory) -> Vec<Problem> {
     let mut out = Findings::default();
@@ -22,56 +23,119 @@ fn plugin(inventory: &Inventory, out: &mut Findings) {
     let Some(plugin) = &inventory.credential_plugin else {
         return;
     };
-    for (i, grant) in plugin.grants.iter().enumerate() {
-        let path = index("credentialPlugin.grants", i);
-        let steered: Vec<&crate::inventory::Registry> = inventory
-            .registries
+    let registries: Vec<&crate::inventory::Registry> = inventory
+        .registries
+        .iter()
+        .filter(|r| r.name != "*")
+        .collect();
+    let index = image_pattern::ImageIndex::new(
+        registries
             .iter()
-            .filter(|r| {
-                r.name != "*"
-                    && image_pattern::matches(&grant.registry.value, &format!("{}/x", r.name))
-                        .is_ok()
+            .map(|r| {
+                image_pattern::parse(&format!("{}/x", r.name)).unwrap_or_else(|_| unmatchable())
             })
-            .collect();
-        if steered.is_empty() {
+            .collect(),
+    );
+    // Per distinct pattern (aliased grants share one): the registries it steers, and of those
+    // the ones with `fallback: true`.
+    let mut steered: HashMap<&str, (bool, Vec<usize>)> = HashMap::new();
+    for (i, grant) in plugin.grants.iter().enumerate() {
+        let path = index_path("credentialPlugin.grants", i);
+        let (any, fallback) = steered
+            .entry(grant.registry.value.as_str())
+            .or_insert_with(|| match image_pattern::parse(&grant.registry.value) {
+                Ok(pattern) => {
+                    let found = index.matching(&pattern);
+                    let any = !found.is_empty();
+                    (
+                        any,
+                        found
+                            .into_iter()
+                            .filter(|&r| registries[r].fallback)
+                            .collect(),
+                    )
+                }
+                Err(_) => (false, Vec::new()),
+            });
+        if !*any {
             out.push(Problem::hinted(Code::P006, Severity::Warning, key(&path, "registry"), grant.registry.mark,
-                format!("no registry in the inventory matches `{}`: these credentials go straight to the upstream, not to a mirror", grant.registry.value),
+                format!("no registry in the inventory matches `{}`: these credentials go straight to the upstream, not to a mirror", clip_text(&grant.registry.value)),
                 "add the registry with its mirrors, or fix the pattern"));
         }
-        for registry in steered.into_iter().filter(|r| r.fallback) {
+        if !fallback.is_empty() {
+            let names = name_list(
+                fallback.iter().map(|&r| registries[r].name.as_str()),
+                fallback.len(),
+            );
             out.push(Problem::hinted(Code::X007, Severity::Warning, key(&path, "registry"), grant.registry.mark,
-                format!("{} has `fallback: true`: the namespace credentials this grant hands out are also offered to the upstream when a pull falls through the mirrors", registry.name),
+                format!("{names} {} `fallback: true`: the namespace credentials this grant hands out are also offered to the upstream when a pull falls through the mirrors", if fallback.len() == 1 { "has" } else { "have" }),
                 "set `fallback: false` on the registry"));
         }
     }
 }
 
+/// A name no pattern matches (its host has an empty label and a port no pattern can have),
+/// standing in for one that does not parse so that indices stay aligned.
+fn unmatchable() -> image_pattern::UrlParts {
+    image_pattern::UrlParts {
+        host: String::new(),
+        port: Some(String::from("-")),
+        path: String::new(),
+    }
+}
+
+/// `a, b, c and 7 more`: the first few names of a list, clipped.
+fn name_list<'a>(names: impl Iterator<Item = &'a str>, total: usize) -> String {
+    const SHOWN: usize = 3;
+    let shown: Vec<String> = names
+        .take(SHOWN)
+        .map(|n| clip_text(n).into_owned())
+        .collect();
+    match total.saturating_sub(shown.len()) {
+        0 => match shown.as_slice() {
+            [one] => one.clone(),
+            [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+            [] => String::new(),
+        },
+        more => format!("{} and {more} more registries", shown.join(", ")),
+    }
+}
+
 fn patterns(inventory: &Inventory, out: &mut Findings) {
-    let mirror_hosts: Vec<(String, String, image_pattern::UrlParts)> = inventory
-        .registries
-        .iter()
-        .flat_map(|r| {
-            r.mirrors
-                .iter()
-                .map(move |m| (r.name.clone(), m.url.value.clone()))
-        })
-        .filter_map(|(registry, url)| {
-            let rest = url.split_once("://")?.1;
-            let host = rest.split('/').next()?.to_string();
-            let parsed = image_pattern::parse(&format!("{host}/x")).ok()?;
-            Some((registry, host, parsed))
-        })
-        .collect();
-    // Each registry and mirror host parsed once as an image name, not once per pattern.
-    let registry_images: Vec<image_pattern::UrlParts> = inventory
-        .registries
-        .iter()
-        .filter_map(|r| image_pattern::parse(&format!("{}/x", r.name)).ok())
-        .collect();
+    // Each mirror host once (the first registry naming it), parsed once as an image name and
+    // indexed, not compared with every pattern.
+    let mut hosts_seen = HashSet::new();
+    let mut mirror_hosts: Vec<(&str, &str)> = Vec::new();
+    let mut mirror_images = Vec::new();
+    for r in &inventory.registries {
+        for m in &r.mirrors {
+            let Some(rest) = m.url.value.split_once("://").map(|(_, rest)| rest) else {
+                continue;
+            };
+            let host = rest.split('/').next().unwrap_or_default();
+            if !hosts_seen.insert(host) {
+                continue;
+            }
+            if let Ok(parsed) = image_pattern::parse(&format!("{host}/x")) {
+                mirror_hosts.push((r.name.as_str(), host));
+                mirror_images.push(parsed);
+            }
+        }
+    }
+    let mirror_index = image_pattern::ImageIndex::new(mirror_images);
+    let registry_index = image_pattern::ImageIndex::new(
+        inventory
+            .registries
+            .iter()
+            .filter_map(|r| image_pattern::parse(&format!("{}/x", r.name)).ok())
+            .collect(),
+    );
+    // Per distinct pattern text: the first mirror host it names when it names no registry.
+    let mut named_mirror: HashMap<&str, Option<usize>> = HashMap::new();
     for (i, provider) in inventory.credential_providers.iter().enumerate() {
-        let provider_path = index("credentialProviders", i);
+        let provider_path = index_path("credentialProviders", i);
         for (j, pattern) in provider.match_images.iter().enumerate() {
-            let path = index(&key(&provider_path, "matchImages"), j);
+            let path = index_path(&key(&provider_path, "matchImages"), j);
             let text = &pattern.value;
             if text.contains("://") {
                 out.push(Problem::hinted(Code::K103, Severity::Warning, path.clone(), pattern.mark,
@@ -109,16 +173,19 @@ fn patterns(inventory: &Inventory, out: &mut Findings) {
                     format!("`{text}` has uppercase letters; matching is case-sensitive and image hosts are written in lowercase"),
                     "write the pattern in lowercase"));
             }
-            let names_registry = registry_images
-                .iter()
-                .any(|r| image_pattern::matches_parsed(&parts, r).is_ok());
-            for (registry, host, image) in mirror_hosts.iter().filter(|_| !names_registry) {
-                if image_pattern::matches_parsed(&parts, image).is_ok() {
-                    out.push(Problem::hinted(Code::X003, Severity::Warning, path.clone(), pattern.mark,
-                        format!("`{text}` names the mirror host `{host}` (a mirror of {registry}), but the kubelet matches `matchImages` against image names, never mirrors: this provider never runs for {registry} images"),
-                        "match the upstream registry the images are named after, e.g. the registry key"));
-                    break;
+            let named = *named_mirror.entry(text.as_str()).or_insert_with(|| {
+                if registry_index.matching(&parts).is_empty() {
+                    mirror_index.matching(&parts).first().copied()
+                } else {
+                    None
                 }
+            });
+            if let Some(m) = named {
+                let (registry, host) = mirror_hosts[m];
+                let (registry, host) = (clip_text(registry), clip_text(host));
+                out.push(Problem::hinted(Code::X003, Severity::Warning, path.clone(), pattern.mark,
+                    format!("`{}` names the mirror host `{host}` (a mirror of {registry}), but the kubelet matches `matchImages` against image names, never mirrors: this provider never runs for {registry} images", clip_text(text)),
+                    "match the upstream registry the images are named after, e.g. the registry key"));
             }
         }
         // mirrorctl writes no kubelet flags: an inventory that declares the gate on where it
@@ -144,7 +211,7 @@ fn mirrors(inventory: &Inventory, out: &mut Findings) {
         let endpoints = model.endpoints_for(&registry.name);
         let mut provider_mirror = None;
         for (i, mirror) in registry.mirrors.iter().enumerate() {
-            let mirror_path = index(&key(&path, "mirrors"), i);
+            let mirror_path = index_path(&key(&path, "mirrors"), i);
             if let Some(e) = endpoints
                 .iter()
                 .find(|e| e.mirror.is_some_and(|(j, _)| j == i))

@@ -186,7 +186,32 @@ pub fn edit(existing: &[u8], file: &str, containerd: Version, certs_dir: &str) -
                 }
             }
             Node::Inline(inline) => {
-                inline.insert("config_path", certs_dir.into());
+                if let Some(current) = inline.get_mut("config_path") {
+                    let decor = current.decor().clone();
+                    *current = certs_dir.into();
+                    *current.decor_mut() = decor;
+                } else {
+                    // `{ a = 1 }` becomes `{ a = 1, config_path = "…" }`; an empty `{  }`
+                    // becomes `{ config_path = "…" }`, spaced as a hand would write it.
+                    let mut new = toml_edit::Value::from(certs_dir);
+                    new.decor_mut().set_prefix(" ");
+                    new.decor_mut()
+                        .set_suffix(if inline.is_empty() { " " } else { "" });
+                    let mut key = toml_edit::Key::new("config_path");
+                    key.leaf_decor_mut().set_prefix(" ");
+                    key.leaf_decor_mut().set_suffix(" ");
+                    if inline.is_empty() {
+                        inline.set_trailing("");
+                    } else if let Some((_, last)) = inline.iter_mut().last() {
+                        // The closing space moves from the old last value to the new one.
+                        let suffix = last.decor().suffix().cloned();
+                        last.decor_mut().set_suffix("");
+                        if let Some(suffix) = suffix {
+                            new.decor_mut().set_suffix(suffix);
+                        }
+                    }
+                    inline.insert_formatted(&key, new);
+                }
             }
         }
     }
@@ -198,6 +223,8 @@ pub fn edit(existing: &[u8], file: &str, containerd: Version, certs_dir: &str) -
     Edited { contents, findings }
 }
 
+/// The registry table, however the file writes it: a `[header]` table, dotted keys
+/// (`registry.config_path = …`) or an inline table (`registry = { … }`), at any level.
 enum Node<'a> {
     Table(&'a mut Table),
     Inline(&'a mut toml_edit::InlineTable),
@@ -205,34 +232,51 @@ enum Node<'a> {
 
 impl Node<'_> {
     fn get(&self, key: &str) -> Option<&Item> {
+        self.table_like().get(key)
+    }
+
+    fn table_like(&self) -> &dyn toml_edit::TableLike {
         match self {
-            Node::Table(t) => t.get(key),
-            Node::Inline(_) => None,
+            Node::Table(t) => *t,
+            Node::Inline(t) => *t,
         }
     }
 }
 
-/// The registry table, created (as `[a."b".c]` headers) where missing; `None` when a key on
-/// the way holds something other than a table.
+/// The registry table, created where missing (as `[a."b".c]` headers, or in the form of the
+/// table that holds it: dotted keys under dotted keys, inline under inline); `None` when a key
+/// on the way holds something other than a table.
 fn navigate<'a>(doc: &'a mut DocumentMut, path: &[&str; 3]) -> Option<Node<'a>> {
-    let mut table: &mut Table = doc.as_table_mut();
+    let mut node = Node::Table(doc.as_table_mut());
     for (depth, key) in path.iter().enumerate() {
-        if !table.contains_key(key) {
-            let mut new = Table::new();
-            new.set_implicit(depth + 1 < path.len());
-            table.insert(key, Item::Table(new));
-        }
-        let last = depth + 1 == path.len();
-        match table.get_mut(key)? {
-            Item::Table(t) => table = t,
-            Item::Value(toml_edit::Value::InlineTable(inline)) if last => {
-                return Some(Node::Inline(inline));
+        node = match node {
+            Node::Table(table) => {
+                if !table.contains_key(key) {
+                    let mut new = Table::new();
+                    new.set_implicit(depth + 1 < path.len());
+                    new.set_dotted(table.is_dotted());
+                    table.insert(key, Item::Table(new));
+                }
+                match table.get_mut(key)? {
+                    Item::Table(t) => Node::Table(t),
+                    Item::Value(toml_edit::Value::InlineTable(t)) => Node::Inline(t),
+                    _ => return None,
+                }
             }
-            Item::Value(toml_edit::Value::InlineTable(_)) => return None,
-            _ => return None,
-        }
+            Node::Inline(inline) => {
+                if !inline.contains_key(key) {
+                    let mut new = toml_edit::InlineTable::new();
+                    new.set_dotted(depth + 1 < path.len());
+                    inline.insert(*key, toml_edit::Value::InlineTable(new));
+                }
+                match inline.get_mut(key)? {
+                    toml_edit::Value::InlineTable(t) => Node::Inline(t),
+                    _ => return None,
+                }
+            }
+        };
     }
-    Some(Node::Table(table))
+    Some(node)
 }
 
 /// Legacy settings that containerd 1.x refuses next to `config_path`, and deprecated auth.
@@ -243,7 +287,7 @@ fn conflicts(
     containerd: Version,
     findings: &mut Vec<Problem>,
 ) {
-    let Node::Table(table) = registry else { return };
+    let table = registry.table_like();
     let fatal = containerd.major < 2;
     let severity = if fatal {
         Severity::Error

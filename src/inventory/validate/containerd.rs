@@ -4,6 +4,7 @@ use super::Checker;
 use crate::code::Code;
 use crate::duration::parse_go_duration;
 use crate::effective::{self, Capability, EndpointUrl, Scheme};
+use crate::error::clip_text;
 use crate::gates;
 use crate::inventory::model::*;
 use crate::inventory::path::{index, key};
@@ -343,22 +344,38 @@ fn check_name(name: &str, as_directory: bool) -> Result<(), String> {
     if name == "*" {
         return Ok(());
     }
+    let shown = clip_text(name);
     if name.is_empty() {
         return Err("a registry name may not be empty; use \"*\" for containerd's _default".into());
     }
+    // DNS limits first: everything after this point, messages included, handles short text.
+    if let Some(long) = name.split(['.', ':']).find(|label| label.len() > 63) {
+        return Err(format!(
+            "`{}` has a label of {} characters; a host name's labels have at most 63",
+            shown,
+            long.len()
+        ));
+    }
+    if name.len() > 253 + ":65535".len() {
+        return Err(format!(
+            "`{}` is {} characters long; a host name has at most 253",
+            shown,
+            name.len()
+        ));
+    }
     if name.contains("://") {
         return Err(format!(
-            "`{name}` has a scheme; write the registry as in image references (`docker.io`, `reg.local:5000`); the scheme belongs to mirror URLs"
+            "`{shown}` has a scheme; write the registry as in image references (`docker.io`, `reg.local:5000`); the scheme belongs to mirror URLs"
         ));
     }
     if name.contains(['/', '\\']) {
         return Err(format!(
-            "`{name}` contains a path separator; a registry name becomes one directory under certsDir and may not contain `/` or `\\`"
+            "`{shown}` contains a path separator; a registry name becomes one directory under certsDir and may not contain `/` or `\\`"
         ));
     }
     if name == "." || name == ".." || name.contains("..") {
         return Err(format!(
-            "`{name}` contains `..`; it would name a directory outside certsDir"
+            "`{shown}` contains `..`; it would name a directory outside certsDir"
         ));
     }
     if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -372,7 +389,7 @@ fn check_name(name: &str, as_directory: bool) -> Result<(), String> {
             || lower.starts_with("registry-1.docker.io:"))
     {
         return Err(format!(
-            "containerd never reads a `{name}` directory: Docker Hub images are keyed `docker.io`; write `docker.io`"
+            "containerd never reads a `{shown}` directory: Docker Hub images are keyed `docker.io`; write `docker.io`"
         ));
     }
     let (host, port) = if let Some(rest) = name.strip_prefix('[') {
@@ -381,13 +398,18 @@ fn check_name(name: &str, as_directory: bool) -> Result<(), String> {
             .ok_or("an IPv6 address needs a closing `]`")?;
         let addr = &rest[..close];
         if addr.parse::<std::net::Ipv6Addr>().is_err() {
-            return Err(format!("`{addr}` is not an IPv6 address"));
+            return Err(format!("`{}` is not an IPv6 address", clip_text(addr)));
         }
         let after = &rest[close + 1..];
         match after.strip_prefix(':') {
             Some(port) => (None, Some(port)),
             None if after.is_empty() => (None, None),
-            None => return Err(format!("unexpected `{after}` after the IPv6 address")),
+            None => {
+                return Err(format!(
+                    "unexpected `{}` after the IPv6 address",
+                    clip_text(after)
+                ));
+            }
         }
     } else {
         match name.split_once(':') {
@@ -398,7 +420,7 @@ fn check_name(name: &str, as_directory: bool) -> Result<(), String> {
     if let Some(port) = port {
         match port.parse::<u32>() {
             Ok(p) if (1..=65535).contains(&p) && !port.starts_with('0') => {}
-            _ => return Err(format!("`{port}` is not a port (1-65535)")),
+            _ => return Err(format!("`{}` is not a port (1-65535)", clip_text(port))),
         }
     }
     if let Some(host) = host {
@@ -410,8 +432,9 @@ fn check_name(name: &str, as_directory: bool) -> Result<(), String> {
                 && !l.ends_with('-')
         };
         if host.is_empty() || host.len() > 253 || !host.split('.').all(valid_label) {
+            let shown_host = clip_text(host);
             return Err(format!(
-                "`{host}` is not a host name: labels of letters, digits and `-`, separated by dots (IPv6 goes in brackets, `*` stands for every other registry)"
+                "`{shown_host}` is not a host name: labels of letters, digits and `-`, separated by dots (IPv6 goes in brackets, `*` stands for every other registry)"
             ));
         }
     }
@@ -420,14 +443,16 @@ fn check_name(name: &str, as_directory: bool) -> Result<(), String> {
 
 /// A mirror or server URL: explicit http/https scheme, a host, no credentials, query or fragment.
 pub fn check_url(url: &str) -> Result<(), String> {
+    let shown = clip_text(url);
     let Some((scheme, rest)) = url.split_once("://") else {
         return Err(format!(
-            "`{url}` has no scheme; write it explicitly, e.g. `https://{url}`"
+            "`{shown}` has no scheme; write it explicitly, e.g. `https://{shown}`"
         ));
     };
+    let shown_scheme = clip_text(scheme);
     if scheme != "http" && scheme != "https" {
         return Err(format!(
-            "scheme `{scheme}` is not supported; use https (or http for a plain-HTTP mirror)"
+            "scheme `{shown_scheme}` is not supported; use https (or http for a plain-HTTP mirror)"
         ));
     }
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -444,9 +469,9 @@ pub fn check_url(url: &str) -> Result<(), String> {
         return Err("a mirror URL may not carry a query or fragment".into());
     }
     if authority.is_empty() {
-        return Err(format!("`{url}` has no host"));
+        return Err(format!("`{shown}` has no host"));
     }
-    check_name(authority, false).map_err(|why| format!("the host of `{url}` is invalid: {why}"))
+    check_name(authority, false).map_err(|why| format!("the host of `{shown}` is invalid: {why}"))
 }
 
 impl Checker<'_> {

@@ -2,13 +2,22 @@
 
 use super::Checker;
 use crate::code::Code;
+use crate::error::clip_text;
 use crate::image_pattern;
 use crate::inventory::model::*;
 use crate::inventory::path::{index, key};
+use std::collections::{HashMap, HashSet};
 
 impl Checker<'_> {
     /// Rules that span the two halves: containerd's mirrors and the kubelet's providers.
     pub(super) fn cross(&mut self) {
+        let providers: HashMap<&str, (&CredentialProvider, Vec<Pattern<'_>>)> = self
+            .inventory
+            .credential_providers
+            .iter()
+            .rev()
+            .map(|p| (p.name.value.as_str(), (p, distinct_patterns(p))))
+            .collect();
         for registry in &self.inventory.registries {
             let path = key("registries", &registry.name);
             if !registry.fallback && !registry.mirrors.is_empty() {
@@ -36,29 +45,29 @@ impl Checker<'_> {
             if registry.name == "*" {
                 continue;
             }
+            // Mirrors aliasing one list name the same providers: each is judged once here.
+            let mut judged: HashMap<&str, Vec<String>> = HashMap::new();
             for (i, mirror) in registry.mirrors.iter().enumerate() {
                 let Some(Auth::Provider(name)) = mirror.auth.as_deref() else {
                     continue;
                 };
-                let Some(provider) = self
-                    .inventory
-                    .credential_providers
-                    .iter()
-                    .find(|p| p.name.value == name.value)
-                else {
+                let Some((provider, patterns)) = providers.get(name.value.as_str()) else {
                     continue;
                 };
-                let reasons = provider_mismatches(provider, &registry.name);
-                if reasons.len() == provider.match_images.len() && !reasons.is_empty() {
+                let reasons = judged
+                    .entry(name.value.as_str())
+                    .or_insert_with(|| mismatches(patterns, &registry.name))
+                    .clone();
+                if !reasons.is_empty() {
                     self.problem(
                         Code::X002,
                         &key(&key(&index(&key(&path, "mirrors"), i), "auth"), "provider"),
                         Some(name.mark),
                         format!(
                             "the kubelet never runs `{}` for {} images, so this mirror never gets its credentials: the kubelet matches `matchImages` against the IMAGE's name ({}/…), never the mirror's. {}",
-                            provider.name.value,
-                            registry.name,
-                            registry.name,
+                            clip_text(&provider.name.value),
+                            clip_text(&registry.name),
+                            clip_text(&registry.name),
                             reasons.join("; ")
                         ),
                     );
@@ -161,25 +170,66 @@ fn is_dns_label(text: &str) -> bool {
         && !text.ends_with('-')
 }
 
+/// One distinct `matchImages` pattern of a provider, parsed once: aliased copies of a pattern
+/// are judged once.
+struct Pattern<'a> {
+    text: &'a str,
+    parsed: Result<image_pattern::UrlParts, String>,
+}
+
+fn distinct_patterns(provider: &CredentialProvider) -> Vec<Pattern<'_>> {
+    let mut seen = HashSet::new();
+    provider
+        .match_images
+        .iter()
+        .filter(|p| seen.insert(p.value.as_str()))
+        .map(|p| Pattern {
+            text: &p.value,
+            parsed: image_pattern::parse(&p.value),
+        })
+        .collect()
+}
+
 /// Why each of `provider`'s patterns fails to match images of `registry`; empty when one matches.
 pub fn provider_mismatches(provider: &CredentialProvider, registry: &str) -> Vec<String> {
+    mismatches(&distinct_patterns(provider), registry)
+}
+
+/// Reasons past this many are counted, not spelt out: the message is clipped anyway.
+const MAX_REASONS: usize = 5;
+
+fn mismatches(patterns: &[Pattern<'_>], registry: &str) -> Vec<String> {
     let mut reasons = Vec::new();
-    for pattern in &provider.match_images {
-        let path = image_pattern::parse(&pattern.value)
-            .map(|p| p.path)
-            .unwrap_or_default();
-        let image = format!(
-            "{registry}{}",
-            if path.is_empty() {
-                "/x".to_string()
-            } else {
-                path
-            }
-        );
-        match image_pattern::matches(&pattern.value, &image) {
+    let mut images: HashMap<&str, Result<image_pattern::UrlParts, String>> = HashMap::new();
+    for pattern in patterns {
+        let path = pattern.parsed.as_ref().map_or("", |p| p.path.as_str());
+        let image = &*images.entry(path).or_insert_with(|| {
+            image_pattern::parse(&format!(
+                "{registry}{}",
+                if path.is_empty() { "/x" } else { path }
+            ))
+        });
+        let outcome = match (&pattern.parsed, image) {
+            (Ok(glob), Ok(image)) => image_pattern::matches_parsed(glob, image),
+            (Err(why), _) | (_, Err(why)) => Err(image_pattern::Mismatch::Unparsable(why.clone())),
+        };
+        match outcome {
             Ok(()) => return Vec::new(),
-            Err(why) => reasons.push(format!("`{}`: {why}", pattern.value)),
+            Err(why) if reasons.len() < MAX_REASONS => {
+                reasons.push(format!(
+                    "`{}`: {}",
+                    clip_text(pattern.text),
+                    clip_text(&why.to_string())
+                ));
+            }
+            Err(_) => {}
         }
+    }
+    if patterns.len() > reasons.len() && !reasons.is_empty() {
+        reasons.push(format!(
+            "and {} more patterns",
+            patterns.len() - reasons.len()
+        ));
     }
     reasons
 }
