@@ -409,8 +409,7 @@ impl Builder<'_, '_> {
             self.expanded_nodes = self.expanded_nodes.saturating_add(nodes);
             if self.expanded_nodes > MAX_ALIAS_NODES {
                 return Err(alias.refusal(format!(
-                    "its copies would add up to more than {} nodes (mappings, lists and values) repeated through aliases; the limit is {}",
-                    thousands(MAX_ALIAS_NODES as u64),
+                    "with it, the copies aliases make add up to more than {} nodes (mappings, lists and values), the limit",
                     thousands(MAX_ALIAS_NODES as u64)
                 )));
             }
@@ -433,7 +432,7 @@ impl Builder<'_, '_> {
             // Without an alias the text is in the file, which is already within its limit.
             if let Some(alias) = alias {
                 return Err(alias.refusal(format!(
-                    "it repeats {} of text, and the inventory's text would then exceed {} in all; the limit counts every copy an alias makes",
+                    "it repeats {} of text, and with every copy aliases make the inventory's text would exceed {}, the limit",
                     bytes_text(bytes as u64),
                     bytes_text(MAX_EXPANDED_BYTES as u64)
                 )));
@@ -510,10 +509,10 @@ impl Builder<'_, '_> {
                                         Code::Y002,
                                         node.mark.pair(),
                                         format!(
-                                            "duplicate key `{}` on line {}; it is first defined on line {}, and that first one is the one read",
+                                            "duplicate key `{}`: the first one, at {}:{}, is the one read",
                                             crate::error::clip_text(text),
-                                            node.mark.line,
-                                            first.line
+                                            first.line,
+                                            first.col
                                         ),
                                     ));
                                 } else {
@@ -552,7 +551,7 @@ impl AliasAt {
         fatal(
             self.mark.pair(),
             format!(
-                "the alias{name} on line {} is refused: it stands for {anchor} of line {}, and {why}",
+                "the alias{name} on line {} is refused: it stands for {anchor} (line {}), and {why}",
                 self.mark.line, self.anchor.line
             ),
         )
