@@ -15,6 +15,7 @@ pub(crate) mod duration;
 mod effective;
 pub mod error;
 pub mod fsx;
+pub mod fuzz_targets;
 pub(crate) mod gates;
 pub(crate) mod grants;
 pub(crate) mod image_pattern;

@@ -10,6 +10,7 @@ mod credential_plugin;
 mod docs;
 mod exactness;
 mod fuzz;
+mod fuzz_replay;
 mod import;
 mod invalid;
 mod lint;

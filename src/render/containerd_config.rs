@@ -156,6 +156,13 @@ pub fn edit(existing: &[u8], file: &str, containerd: Version, certs_dir: &str) -
         };
     };
     conflicts(&registry, file, &dotted, containerd, &mut findings);
+    if findings.iter().any(|f| f.severity == Severity::Error) {
+        // Refused: the bytes stay as they are (found by the fuzz target's invariant).
+        return Edited {
+            contents: existing.to_vec(),
+            findings,
+        };
+    }
     if let Some(current) = registry.get("config_path").and_then(Item::as_str)
         && current.contains(':')
     {
