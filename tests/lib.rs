@@ -1,6 +1,7 @@
 //! The one integration-test binary: fixtures in, snapshots out, and the real binary called the
 //! way Ansible, Puppet and people call it.
 
+mod adversarial;
 mod ca_pem;
 mod certificates;
 mod cli;

@@ -26,8 +26,16 @@ pub(crate) fn run_lint(args: LintArgs, out: &mut Stdout) -> Result<bool, Error> 
     let mut failed = Vec::new();
     let mut reports = Vec::new();
     for source in &sources {
-        let (name, bytes) = inventory::read_source(source)?;
-        let report = lint::lint(&name, &bytes, args.root.as_deref());
+        let report = match inventory::read_source(source) {
+            Ok((name, bytes)) => lint::lint(&name, &bytes, args.root.as_deref()),
+            // Too large to read: a finding like any other.
+            Err(Error::Inventory { file, problems }) => lint::Report {
+                file,
+                findings: problems,
+            },
+            Err(other) => return Err(other),
+        };
+        let name = report.file.clone();
         if report.failed(args.strict) {
             failed.push(name.clone());
         }
