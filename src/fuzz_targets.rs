@@ -151,8 +151,11 @@ pub fn duration(data: &[u8]) {
     }
 }
 
+/// A fuzz target: takes any bytes, returns normally or panics on a bug.
+pub type Target = fn(&[u8]);
+
 /// Every target by name, for the fuzzer's binaries and the replay test.
-pub const TARGETS: [(&str, fn(&[u8])); 5] = [
+pub const TARGETS: [(&str, Target); 5] = [
     ("inventory", inventory),
     ("containerd_config", containerd_config),
     ("image_pattern", image_pattern),

@@ -315,8 +315,11 @@ pub(crate) fn matches_parsed(glob: &UrlParts, target: &UrlParts) -> Result<(), M
 pub(crate) struct ImageIndex {
     names: Vec<UrlParts>,
     /// Per (port, label count): per label position, (label, name index) sorted by label.
-    groups: std::collections::HashMap<(Option<String>, usize), Vec<Vec<(String, usize)>>>,
+    groups: std::collections::HashMap<Shape, Vec<Vec<(String, usize)>>>,
 }
+
+/// What a pattern and a name must share to be compared at all: port and number of labels.
+type Shape = (Option<String>, usize);
 
 impl ImageIndex {
     pub(crate) fn new(names: Vec<UrlParts>) -> Self {

@@ -28,7 +28,7 @@ pub const MAX_ALIAS_NODES: usize = 1_000_000;
 
 /// A byte count as people read it: `17 MiB`, `70,000,000 bytes`.
 pub fn bytes_text(n: u64) -> String {
-    if n >= 1 << 20 && n % (1 << 20) == 0 {
+    if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
         return format!("{} MiB", n >> 20);
     }
     format!("{} bytes", thousands(n))
