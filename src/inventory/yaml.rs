@@ -24,7 +24,7 @@ pub const MAX_NODES: usize = 4_000_000;
 pub const MAX_EXPANDED_BYTES: usize = 16 << 20;
 /// Most nodes alias expansions may add to a document: each copy is decoded and checked like
 /// written text, so a few lines of nested aliases must not stand for millions of mirrors.
-pub const MAX_ALIAS_NODES: usize = 1_000_000;
+pub const MAX_ALIAS_NODES: usize = 250_000;
 
 /// A byte count as people read it: `17 MiB`, `70,000,000 bytes`.
 pub fn bytes_text(n: u64) -> String {

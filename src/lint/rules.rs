@@ -209,12 +209,20 @@ fn mirrors(inventory: &Inventory, out: &mut Findings) {
         let path = key("registries", &registry.name);
         let model = RegistryModel::new(registry, inventory.target);
         let endpoints = model.endpoints_for(&registry.name);
+        // Each mirror's endpoint, found once rather than by a search per mirror.
+        let mut endpoint_of = vec![None; registry.mirrors.len()];
+        for e in &endpoints {
+            if let Some((j, _)) = e.mirror
+                && let Some(slot) = endpoint_of.get_mut(j)
+                && slot.is_none()
+            {
+                *slot = Some(e);
+            }
+        }
         let mut provider_mirror = None;
         for (i, mirror) in registry.mirrors.iter().enumerate() {
             let mirror_path = index_path(&key(&path, "mirrors"), i);
-            if let Some(e) = endpoints
-                .iter()
-                .find(|e| e.mirror.is_some_and(|(j, _)| j == i))
+            if let Some(e) = endpoint_of[i]
                 && e.url.scheme == Scheme::Http
             {
                 let containerd = inventory.target.containerd;
