@@ -41,6 +41,10 @@ pub(crate) enum Command {
     Import(ImportArgs),
     /// Run as the kubelet's credential provider (exec plugin protocol v1, request on stdin).
     CredentialProvider(CredentialProviderArgs),
+    /// Contact the endpoints as containerd would, from this node, now: each step timed, and
+    /// for each IMAGE the endpoint containerd would get it from; exit 1 unless every image
+    /// comes through a mirror (without IMAGE: unless every mirror answers).
+    Probe(ProbeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -201,5 +205,53 @@ impl ApplyArgs {
             adopt: false,
             lock_timeout: 0.0,
         }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ProbeOutput {
+    Text,
+    Json,
+    /// The node-exporter textfile format (metrics `mirrorctl_probe_*`).
+    Prometheus,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ProbeArgs {
+    /// Images to pull-test (`nginx`, `ghcr.io/org/app:1.2`); without any, every mirror and
+    /// server of every registry gets the base request.
+    #[arg(value_name = "IMAGE")]
+    pub(crate) images: Vec<String>,
+    #[command(flatten)]
+    pub(crate) inventory: InventoryArg,
+    /// Read the CA, client certificate and secret files under DIR (their node paths prefixed).
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub(crate) root: PathBuf,
+    /// Send the credentials `credentialPlugin` grants to a pod of this namespace, as the
+    /// kubelet would, to every endpoint that challenges.
+    #[arg(long, value_name = "NS")]
+    pub(crate) namespace: Option<String>,
+    /// With --namespace: the pod's service account (default: `default`).
+    #[arg(long, value_name = "SA", requires = "namespace")]
+    pub(crate) service_account: Option<String>,
+    /// Seconds each step may take: name resolution, connect (unless the mirror's
+    /// `dialTimeout` says otherwise), TLS handshake, each request.
+    #[arg(long, value_name = "S", default_value_t = 5.0, value_parser = parse_timeout)]
+    pub(crate) timeout: f64,
+    /// Report format on stdout (or in --textfile).
+    #[arg(long, value_enum, default_value_t = ProbeOutput::Text)]
+    pub(crate) output: ProbeOutput,
+    /// With --output prometheus: write the metrics to PATH atomically (node-exporter's
+    /// textfile collector never reads half a file) instead of standard output.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) textfile: Option<PathBuf>,
+}
+
+fn parse_timeout(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s.is_finite() && s > 0.0 && s <= 3600.0 => Ok(s),
+        _ => Err(format!(
+            "`{text}` is not a number of seconds between 0 and 3600"
+        )),
     }
 }

@@ -4,6 +4,7 @@
 mod args;
 mod commands;
 mod pipeline;
+mod probe_command;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -14,6 +15,7 @@ pub use args::Cli;
 use args::{ApplyArgs, Command};
 use commands::{run_credential_provider, run_import, run_lint, run_render, run_resolve};
 use pipeline::run_plan;
+use probe_command::run_probe;
 
 use crate::error::Error;
 
@@ -97,6 +99,7 @@ pub(crate) fn run(cli: Cli) -> Outcome {
         Command::Resolve(args) => run_resolve(args, &mut stdout),
         Command::Import(args) => run_import(args, &mut stdout),
         Command::CredentialProvider(args) => run_credential_provider(args, &mut stdout),
+        Command::Probe(args) => run_probe(args, &mut stdout),
     };
     // A reader that stopped early (`mirrorctl diff | head -1`) changes nothing about what the
     // run found or did: the status stays the outcome, so `set -o pipefail` still sees drift.
