@@ -414,14 +414,18 @@ fn probe_endpoint(
         scheme: None,
         steps: Vec::new(),
         creds,
+        answered: false,
     };
     let base_target = format!("{}/{}", target.api_path, ns_query(&target.ns, '?'));
     let base = session.request_with_auth("base", "GET", &base_target, None, None);
     let mut ok = false;
-    match (&base, image) {
-        (Err(_), _) => {}
-        (Ok(resp), None) => ok = (200..300).contains(&resp.status),
-        (Ok(_), Some(image)) => {
+    match image {
+        None => ok = base.is_ok_and(|resp| (200..300).contains(&resp.status)),
+        // containerd asks for the manifest straight away; the base request is the probe's
+        // own, so whatever it got (a 401 its scope-less token request cannot answer, say)
+        // does not stop the manifest request once the endpoint answers HTTP at all.
+        Some(_) if !session.answered => {}
+        Some(image) => {
             let repository = image
                 .name
                 .strip_prefix(&format!("{}/", image.registry))
@@ -454,7 +458,7 @@ fn probe_endpoint(
             }
         }
     }
-    report.answered = session.steps.iter().any(|s| s.detail.starts_with("HTTP "));
+    report.answered = session.answered;
     report.ok = ok;
     report.error = if ok {
         None
@@ -580,13 +584,15 @@ fn prepare<'a>(
 }
 
 /// The requests of one endpoint's probe.
-struct Session<'a, 'b> {
+struct Session<'a> {
     ctx: &'a Context<'a>,
     target: &'a Target,
     /// The scheme that worked (after HTTPS-first fell back, HTTP stays).
     scheme: Option<Scheme>,
     steps: Vec<Step>,
     creds: Option<&'a Credentials>,
+    /// The endpoint answered in HTTP at least once.
+    answered: bool,
 }
 
 fn step(name: &'static str, started: Instant, result: &Result<String, String>) -> Step {
@@ -600,7 +606,7 @@ fn step(name: &'static str, started: Instant, result: &Result<String, String>) -
     }
 }
 
-impl Session<'_, '_> {
+impl Session<'_> {
     /// Connects to `host:port` with `scheme`, recording dns/connect/tls steps on the first
     /// connection of the endpoint only (later ones are timed within their request).
     fn connect(
@@ -751,7 +757,7 @@ impl Session<'_, '_> {
             }
         }
         headers.extend(extra.iter().cloned());
-        send(
+        let resp = send(
             &mut conn,
             method,
             &target.authority,
@@ -760,7 +766,9 @@ impl Session<'_, '_> {
             b"",
             body,
             self.ctx.timeout,
-        )
+        )?;
+        self.answered = true;
+        Ok(resp)
     }
 
     /// A request, then the auth flow on a 401: a Bearer token from the realm, or the basic

@@ -114,6 +114,8 @@ CONTAINERD_VERSION=$(containerd_version containerd)
 CONTAINERD_MAJOR=${CONTAINERD_VERSION%%.*}
 # shellcheck source=scenarios.sh
 source "$HERE/scenarios.sh"
+# shellcheck source=scenarios_probe.sh
+source "$HERE/scenarios_probe.sh"
 
 SUITE_START=$EPOCHREALTIME
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mirrorctl-e2e.XXXXXX")
