@@ -14,6 +14,7 @@ mod import;
 mod invalid;
 mod lint;
 mod outputs;
+mod probe;
 mod render;
 mod reports;
 mod resolve;

@@ -593,7 +593,7 @@ mod tests {
             ("chunk size", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n".to_vec(), "hexadecimal"),
             ("chunk overflow", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n".to_vec(), "hexadecimal"),
             ("chunks too long", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n8\r\n12345678\r\n".to_vec(), "longer than the 10"),
-            ("chunk overrun", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nabc\r\n".to_vec(), "end of a chunk"),
+            ("chunk overrun", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nabc\r\n".to_vec(), "longer than its size"),
             ("to the end, too long", b"HTTP/1.1 200 OK\r\n\r\n0123456789abcdef".to_vec(), "longer than the 10"),
         ];
         let mut wrong = Vec::new();
