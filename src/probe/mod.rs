@@ -369,11 +369,11 @@ struct Target {
 
 /// The parts of `host[:port]`; brackets stay off an IPv6 literal.
 fn split_authority(authority: &str) -> (String, Option<u16>) {
-    if let Some(rest) = authority.strip_prefix('[') {
-        if let Some((inner, after)) = rest.split_once(']') {
-            let port = after.strip_prefix(':').and_then(|p| p.parse().ok());
-            return (inner.to_string(), port);
-        }
+    if let Some(rest) = authority.strip_prefix('[')
+        && let Some((inner, after)) = rest.split_once(']')
+    {
+        let port = after.strip_prefix(':').and_then(|p| p.parse().ok());
+        return (inner.to_string(), port);
     }
     match authority.rsplit_once(':') {
         Some((h, p)) if !h.contains(':') => (h.to_string(), p.parse().ok()),
@@ -447,14 +447,14 @@ fn probe_endpoint(
                 Some(MANIFEST_ACCEPT),
                 Some(repository),
             );
-            if let Ok(resp) = manifest {
-                if (200..300).contains(&resp.status) {
-                    report.digest = match resp.header("Docker-Content-Digest") {
-                        Some(d) => Some(d.to_string()),
-                        None => session.digest_by_get(&path, repository),
-                    };
-                    ok = true;
-                }
+            if let Ok(resp) = manifest
+                && (200..300).contains(&resp.status)
+            {
+                report.digest = match resp.header("Docker-Content-Digest") {
+                    Some(d) => Some(d.to_string()),
+                    None => session.digest_by_get(&path),
+                };
+                ok = true;
             }
         }
     }
@@ -470,10 +470,10 @@ fn probe_endpoint(
             .find(|s| !s.ok)
             .map(|s| format!("{}: {}", s.name, s.detail))
     };
-    if let Some(setup) = &target.tls {
-        if let Ok(o) = setup.observed.lock() {
-            report.server_cert = o.server_cert.clone();
-        }
+    if let Some(setup) = &target.tls
+        && let Ok(o) = setup.observed.lock()
+    {
+        report.server_cert = o.server_cert.clone();
     }
     report.steps = session.steps;
     report.seconds = started.elapsed().as_secs_f64();
@@ -859,7 +859,7 @@ impl Session<'_> {
         if resp.status == 401 {
             let schemes: Vec<String> = token::challenges(&resp.all("WWW-Authenticate"))
                 .iter()
-                .map(|c| challenge_text(c))
+                .map(challenge_text)
                 .collect();
             if !schemes.is_empty() {
                 detail.push_str(&format!("; challenge: {}", schemes.join(", ")));
@@ -996,8 +996,7 @@ impl Session<'_> {
     }
 
     /// The digest of a manifest whose HEAD named none: containerd GETs it and digests it.
-    fn digest_by_get(&mut self, path: &str, repository: &str) -> Option<String> {
-        let _ = repository;
+    fn digest_by_get(&mut self, path: &str) -> Option<String> {
         let extra = vec![("Accept".to_string(), MANIFEST_ACCEPT.to_string())];
         let resp = self
             .exchange("GET", path, &extra, http::Body::UpTo(MAX_BODY), false)
@@ -1107,10 +1106,10 @@ fn tls_detail(setup: &tls::Setup, error: Option<&str>) -> String {
         (true, true) => "client certificate requested and sent".into(),
         (true, false) => "client certificate requested, none configured".into(),
     });
-    if let Some(e) = error {
-        if !matches!(&o.verification, Some(tls::Verification::Failed(_))) {
-            parts.insert(0, e.to_string());
-        }
+    if let Some(e) = error
+        && !matches!(&o.verification, Some(tls::Verification::Failed(_)))
+    {
+        parts.insert(0, e.to_string());
     }
     parts.join("; ")
 }

@@ -25,9 +25,7 @@ pub(crate) fn challenges(values: &[&str]) -> Vec<Challenge> {
             if rest.is_empty() {
                 break;
             }
-            let token_end = rest
-                .find(|c: char| c == ' ' || c == '\t' || c == ',' || c == '=')
-                .unwrap_or(rest.len());
+            let token_end = rest.find([' ', '\t', ',', '=']).unwrap_or(rest.len());
             let token = &rest[..token_end];
             let after = rest[token_end..].trim_start_matches([' ', '\t']);
             if let Some(value_text) = after.strip_prefix('=') {
