@@ -432,6 +432,44 @@ EOF
   note "blackholed endpoints: each gives up after --timeout 1 (total ${secs}s), the third mirror serves"
 }
 
+scenario_48() {
+  local root=$DIR/root inv tls
+  inv=$(inventory https-first <<EOF
+$(header)
+  docker.io:
+    mirrors:
+      - url: $M:6443
+        skipVerify: true
+    fallback: false
+  quay.io:
+    mirrors:
+      - url: $M:6005
+        skipVerify: true
+    fallback: false
+EOF
+  )
+  apply "$inv" "$root"
+  tls=$(endpoint_field docker.io/library/e2e:1 127.0.0.1:6443 httpsFirst)
+  if [[ $tls == true ]]; then
+    expect_pull_via s48tls docker.io/library/e2e:1 "$root" 6443 '/v2/library/e2e/manifests/1?ns=docker.io'
+    expect_probe_agrees s48tls docker.io/library/e2e:1 "$root" 127.0.0.1:6443
+    expect_step 127.0.0.1:6443 tls 'skip_verify: not checked; it would not verify'
+    reset_logs
+    expect_pull_via s48plain quay.io/e2e/tiny:1 "$root" 6005 '/v2/e2e/tiny/manifests/1?ns=quay.io'
+    expect_probe_agrees s48plain quay.io/e2e/tiny:1 "$root" 127.0.0.1:6005
+    expect_step 127.0.0.1:6005 fallback 'answered in plain HTTP.*plain HTTP, as containerd falls back'
+    note "HTTPS first ($CONTAINERD_VERSION): the TLS port serves behind http://; the plain port after the fallback, for probe as for containerd"
+  else
+    expect_pull_fails s48tls docker.io/library/e2e:1 "$root"
+    expect_probe_agrees s48tls docker.io/library/e2e:1 "$root" none
+    expect_step 127.0.0.1:6443 manifest 'HTTP 400'
+    reset_logs
+    expect_pull_via s48plain quay.io/e2e/tiny:1 "$root" 6005 '/v2/e2e/tiny/manifests/1?ns=quay.io'
+    expect_probe_agrees s48plain quay.io/e2e/tiny:1 "$root" 127.0.0.1:6005
+    note "plain HTTP ($CONTAINERD_VERSION): the TLS port answers 400 to probe and containerd alike; the plain port serves"
+  fi
+}
+
 # Read by run.sh after scenarios.sh: number|name|function.
 SCENARIOS+=(
   "40|probe: TLS with ca, plain http, TLS without the CA|scenario_40"
@@ -442,4 +480,5 @@ SCENARIOS+=(
   "45|probe: a dead port and a mirror lacking the image are passed over|scenario_45"
   "46|probe: a Bearer token registry and its realm|scenario_46"
   "47|probe: blackholed endpoints end within --timeout|scenario_47"
+  "48|probe: http:// mirrors with skipVerify, HTTPS first where containerd does it|scenario_48"
 )
