@@ -219,3 +219,70 @@ fn usage_and_setup_errors() {
         .stdout_has("cannot read")
         .stdout_has("missing-ca.pem");
 }
+
+#[test]
+fn namespace_credentials_fetch_a_bearer_token_by_oauth_post() {
+    const PASSWORD: &str = "grant-pass-5d1c";
+    let forms = Arc::new(Mutex::new(Vec::new()));
+    let record = forms.clone();
+    let (port, seen) = serve(move |head, s| {
+        let port = s.local_addr().map(|a| a.port()).unwrap_or(0);
+        let answer = if head.starts_with("POST /token ") {
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("Content-Length: "))
+                .and_then(|n| n.trim().parse().ok())
+                .unwrap_or(0);
+            let mut body = vec![0u8; length];
+            let _ = s.read_exact(&mut body);
+            record
+                .lock()
+                .expect("lock")
+                .push(String::from_utf8_lossy(&body).into_owned());
+            "HTTP/1.1 200 OK\r\nContent-Length: 25\r\n\r\n{\"access_token\":\"tok-9\"}\n"
+                .to_string()
+        } else if head.contains("Authorization: Bearer tok-9\r\n") {
+            "HTTP/1.1 200 OK\r\nDocker-Content-Digest: sha256:1111111111111111111111111111111111111111111111111111111111111111\r\n\r\n".to_string()
+        } else {
+            format!(
+                "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"http://127.0.0.1:{port}/token\",service=\"svc\"\r\nContent-Length: 0\r\n\r\n"
+            )
+        };
+        let _ = s.write_all(answer.as_bytes());
+    });
+    let node = Node::new();
+    node.write("/u", "team-a-bot\n");
+    node.write("/p", &format!("{PASSWORD}\n"));
+    node.inventory(&format!(
+        "{}credentialPlugin:\n  audience: a\n  grants: [{{registry: docker.io, namespace: team-a, usernameFile: /u, passwordFile: /p}}]\n",
+        inventory(port, "")
+    ));
+    let run = node.run(
+        "probe",
+        &[
+            "docker.io/library/x:1",
+            "--namespace",
+            "team-a",
+            "--output",
+            "json",
+        ],
+    );
+    run.status(0).nowhere(PASSWORD).nowhere("tok-9");
+    let json = run.json();
+    let steps = json["images"][0]["endpoints"][0]["steps"].to_string();
+    assert!(
+        steps.contains("OAuth POST with the credentials of --namespace"),
+        "{steps}"
+    );
+    let forms = forms.lock().expect("lock").clone();
+    assert!(
+        forms.iter().any(|f| f == &format!("access_type=offline&client_id=containerd-client&grant_type=password&password={PASSWORD}&scope=repository%3Alibrary%2Fx%3Apull&service=svc&username=team-a-bot")),
+        "{forms:?}"
+    );
+    // Another namespace gets no grant: an anonymous GET, which this realm does not serve.
+    let run = node.run("probe", &["docker.io/library/x:1", "--namespace", "team-b"]);
+    run.status(1)
+        .stdout_has("the realm answered HTTP 401")
+        .nowhere(PASSWORD);
+    assert!(seen.lock().expect("lock").iter().any(|r| r.starts_with("GET /token?scope=repository%3Alibrary%2Fx%3Apull&service=svc ")));
+}
