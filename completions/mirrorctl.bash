@@ -423,7 +423,7 @@ _mirrorctl() {
             return 0
             ;;
         mirrorctl__subcmd__probe)
-            opts="-i -h -V --inventory --root --namespace --service-account --timeout --output --textfile --help --version"
+            opts="-i -h -V --inventory --root --namespace --service-account --annotation --timeout --output --textfile --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -446,6 +446,10 @@ _mirrorctl() {
                     return 0
                     ;;
                 --service-account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --annotation)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -91,6 +91,7 @@ complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand probe" -s i -l inven
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand probe" -l root -d 'Read the CA, client certificate and secret files under DIR (their node paths prefixed)' -r -F
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand probe" -l namespace -d 'Send the credentials `credentialPlugin` grants to a pod of this namespace, as the kubelet would, to every endpoint that challenges' -r
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand probe" -l service-account -d 'With --namespace: the pod\'s service account (default: `default`)' -r
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand probe" -l annotation -d 'With --namespace: an annotation of the service account, as the kubelet sends it to the plugin (repeatable); without any, grants that depend on annotations are not used' -r
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand probe" -l timeout -d 'Seconds each step may take: name resolution, connect (unless the mirror\'s `dialTimeout` says otherwise), TLS handshake, each request' -r
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand probe" -l output -d 'Report format on stdout (or in --textfile)' -r -f -a "text\t''
 json\t''

@@ -286,3 +286,45 @@ fn namespace_credentials_fetch_a_bearer_token_by_oauth_post() {
         .nowhere(PASSWORD);
     assert!(seen.lock().expect("lock").iter().any(|r| r.starts_with("GET /token?scope=repository%3Alibrary%2Fx%3Apull&service=svc ")));
 }
+
+#[test]
+fn redirects_are_followed_as_gos_client_does() {
+    let (target, target_seen) = serve(|_, s| {
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\nDocker-Content-Digest: sha256:2222222222222222222222222222222222222222222222222222222222222222\r\nContent-Length: 0\r\n\r\n");
+    });
+    let (port, _) = serve(move |head, s| {
+        let answer = if head.starts_with("HEAD ") {
+            format!(
+                "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:{target}/blobs/m?X-Signature=presigned-secret\r\nContent-Length: 0\r\n\r\n"
+            )
+        } else {
+            "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".to_string()
+        };
+        let _ = s.write_all(answer.as_bytes());
+    });
+    let node = Node::new();
+    node.write("/etc/creds/token", "redirect-token-1\n");
+    node.inventory(&inventory(
+        port,
+        "        auth: {bearerFrom: {tokenFile: /etc/creds/token}}\n",
+    ));
+    let run = node.run("probe", &["docker.io/library/x:1"]);
+    run.status(0)
+        .stdout_has(&format!(
+            "HTTP 307 to http://127.0.0.1:{target}/blobs/m: HTTP 200"
+        ))
+        .stdout_has("manifest digest sha256:2222")
+        .nowhere("presigned-secret")
+        .nowhere("redirect-token-1");
+    let seen = target_seen.lock().expect("lock").clone();
+    assert!(
+        seen.iter()
+            .all(|r| r.starts_with("HEAD /blobs/m?X-Signature=presigned-secret HTTP/1.1\r\n")),
+        "{seen:?}"
+    );
+    // Another host: the mirror's Authorization stays behind.
+    assert!(
+        seen.iter().all(|r| !r.contains("Authorization")),
+        "{seen:?}"
+    );
+}

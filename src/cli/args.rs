@@ -234,6 +234,10 @@ pub(crate) struct ProbeArgs {
     /// With --namespace: the pod's service account (default: `default`).
     #[arg(long, value_name = "SA", requires = "namespace")]
     pub(crate) service_account: Option<String>,
+    /// With --namespace: an annotation of the service account, as the kubelet sends it to the
+    /// plugin (repeatable); without any, grants that depend on annotations are not used.
+    #[arg(long, value_name = "KEY=VALUE", requires = "namespace", value_parser = parse_annotation)]
+    pub(crate) annotation: Vec<(String, String)>,
     /// Seconds each step may take: name resolution, connect (unless the mirror's
     /// `dialTimeout` says otherwise), TLS handshake, each request.
     #[arg(long, value_name = "S", default_value_t = 5.0, value_parser = parse_timeout)]

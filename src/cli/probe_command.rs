@@ -18,6 +18,14 @@ pub(crate) fn run_probe(args: ProbeArgs, out: &mut Stdout) -> Result<bool, Error
     let inventory = load(&args.inventory)?;
     let root = std::path::absolute(&args.root)
         .map_err(|e| Error::io("resolve the root", &args.root, e))?;
+    let mut annotations = std::collections::BTreeMap::new();
+    for (key, value) in &args.annotation {
+        if annotations.insert(key.clone(), value.clone()).is_some() {
+            return Err(Error::Partial(format!(
+                "--annotation `{key}` is given twice; a service account has one value per key"
+            )));
+        }
+    }
     let options = probe::Options {
         images: args.images.clone(),
         root,
@@ -29,6 +37,7 @@ pub(crate) fn run_probe(args: ProbeArgs, out: &mut Stdout) -> Result<bool, Error
                 .clone()
                 .unwrap_or_else(|| "default".into()),
         }),
+        annotations: (!args.annotation.is_empty()).then_some(annotations),
     };
     let report = probe::run(&inventory, &options)?;
     match args.output {

@@ -37,6 +37,8 @@ pub(crate) struct Options {
     /// Per step: name resolution, connect (unless `dialTimeout`), TLS, each request.
     pub(crate) timeout: Duration,
     pub(crate) who: Option<Identity>,
+    /// The service account's annotations, when given (`--annotation`).
+    pub(crate) annotations: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// One timed step of an endpoint's probe.
@@ -224,7 +226,7 @@ pub(crate) fn run(inventory: &Inventory, options: &Options) -> Result<Report, Er
     };
     for image in &images {
         let credentials = match &options.who {
-            Some(who) => credentials_for(&ctx, who, image)?,
+            Some(who) => credentials_for(&ctx, who, options.annotations.as_ref(), image)?,
             None => None,
         };
         report
@@ -263,13 +265,14 @@ pub(crate) fn run(inventory: &Inventory, options: &Options) -> Result<Report, Er
 fn credentials_for(
     ctx: &Context<'_>,
     who: &Identity,
+    annotations: Option<&std::collections::BTreeMap<String, String>>,
     image: &ImageName,
 ) -> Result<Option<Credentials>, Error> {
     let Some(plugin) = &ctx.inventory.credential_plugin else {
         return Ok(None);
     };
     let mapping = crate::credential_plugin::mapping(plugin, ctx.inventory.target.kubelet);
-    let evaluations = grants::evaluate(&mapping.grants, who, None, &image.name);
+    let evaluations = grants::evaluate(&mapping.grants, who, annotations, &image.name);
     let Some(e) = evaluations.iter().find(|e| e.verdict == Verdict::Answers) else {
         return Ok(None);
     };
@@ -587,8 +590,8 @@ fn prepare<'a>(
 struct Session<'a> {
     ctx: &'a Context<'a>,
     target: &'a Target,
-    /// The scheme that worked (after HTTPS-first fell back, HTTP stays).
-    scheme: Option<Scheme>,
+    /// The scheme and port that worked (after HTTPS-first fell back, HTTP stays).
+    scheme: Option<(Scheme, u16)>,
     steps: Vec<Step>,
     creds: Option<&'a Credentials>,
     /// The endpoint answered in HTTP at least once.
@@ -695,20 +698,14 @@ impl Session<'_> {
         record: bool,
     ) -> Result<http::Response, String> {
         let target = self.target;
-        let scheme = match self.scheme {
+        let (scheme, port) = match self.scheme {
             Some(s) => s,
-            None if target.https_first => Scheme::Https,
-            None => target.scheme,
+            None if target.https_first => (Scheme::Https, target.port),
+            None => (target.scheme, target.port),
         };
-        let mut conn = match self.connect(
-            &target.host,
-            target.port,
-            scheme,
-            target.tls.as_ref(),
-            record,
-        ) {
+        let mut conn = match self.connect(&target.host, port, scheme, target.tls.as_ref(), record) {
             Ok(conn) => {
-                self.scheme = Some(scheme);
+                self.scheme = Some((scheme, port));
                 conn
             }
             Err(ConnectError::Tls { why, fallback })
@@ -722,7 +719,7 @@ impl Session<'_> {
                     seconds: 0.0,
                     detail: format!("HTTPS failed ({why}); plain HTTP, as containerd falls back"),
                 });
-                self.scheme = Some(Scheme::Http);
+                self.scheme = Some((Scheme::Http, target.port));
                 self.connect(&target.host, target.port, Scheme::Http, None, record)
                     .map_err(|e| e.text())?
             }
@@ -737,7 +734,7 @@ impl Session<'_> {
                         "HTTPS failed ({why}); plain HTTP on port 80, as containerd falls back"
                     ),
                 });
-                self.scheme = Some(Scheme::Http);
+                self.scheme = Some((Scheme::Http, 80));
                 self.connect(&target.host, 80, Scheme::Http, None, record)
                     .map_err(|e| e.text())?
             }
@@ -762,13 +759,85 @@ impl Session<'_> {
             method,
             &target.authority,
             path,
-            headers,
+            headers.clone(),
             b"",
             body,
             self.ctx.timeout,
         )?;
         self.answered = true;
-        Ok(resp)
+        self.follow_redirects(method, scheme, resp, headers, body)
+    }
+
+    /// Go's client follows redirects (301, 302, 303, 307, 308; at most 10), keeping the
+    /// method for GET and HEAD and dropping `Authorization` when the host changes; so does
+    /// the probe. A redirect's step shows the URL without its query (presigned URLs carry
+    /// credentials there).
+    fn follow_redirects(
+        &mut self,
+        method: &str,
+        scheme: Scheme,
+        mut resp: http::Response,
+        mut headers: Vec<(String, String)>,
+        body: http::Body,
+    ) -> Result<http::Response, String> {
+        let mut current = Location {
+            scheme,
+            authority: self.target.authority.clone(),
+            path: String::new(),
+        };
+        for _ in 0..10 {
+            if !matches!(resp.status, 301 | 302 | 303 | 307 | 308) {
+                return Ok(resp);
+            }
+            let Some(text) = resp.header("Location") else {
+                return Ok(resp);
+            };
+            let next = current.join(text)?;
+            if !next.authority.eq_ignore_ascii_case(&current.authority) {
+                headers.retain(|(n, _)| !n.eq_ignore_ascii_case("Authorization"));
+            }
+            let t = Instant::now();
+            let (host, port) = split_authority(&next.authority);
+            let default_port = if next.scheme == Scheme::Https {
+                443
+            } else {
+                80
+            };
+            let own;
+            let tls = match (next.scheme, &self.target.tls) {
+                (Scheme::Http, _) => None,
+                (Scheme::Https, Some(setup)) => Some(setup),
+                (Scheme::Https, None) => {
+                    own = tls::setup(&tls::Settings::default(), self.ctx.root, &self.ctx.system)?;
+                    Some(&own)
+                }
+            };
+            let mut conn = self
+                .connect(&host, port.unwrap_or(default_port), next.scheme, tls, false)
+                .map_err(|e| format!("redirected to {}: {}", next.shown(), e.text()))?;
+            let status = resp.status;
+            resp = send(
+                &mut conn,
+                method,
+                &next.authority,
+                &next.path,
+                headers.clone(),
+                b"",
+                body,
+                self.ctx.timeout,
+            )?;
+            self.steps.push(step(
+                "redirect",
+                t,
+                &Ok(format!(
+                    "HTTP {status} to {}: HTTP {}",
+                    next.shown(),
+                    resp.status
+                )),
+            ));
+            current = next;
+        }
+        Err("stopped after 10 redirects".into())
     }
 
     /// A request, then the auth flow on a 401: a Bearer token from the realm, or the basic
@@ -1008,6 +1077,55 @@ impl Session<'_> {
                 .collect();
             format!("sha256:{digest}")
         })
+    }
+}
+
+/// Where a request went: what a `Location` is resolved against.
+struct Location {
+    scheme: Scheme,
+    authority: String,
+    /// Path and query.
+    path: String,
+}
+
+impl Location {
+    /// An absolute `http(s)://…` Location, or a path on the same host.
+    fn join(&self, location: &str) -> Result<Location, String> {
+        if let Some(path) = location.strip_prefix('/').filter(|p| !p.starts_with('/')) {
+            return Ok(Location {
+                scheme: self.scheme,
+                authority: self.authority.clone(),
+                path: format!("/{path}"),
+            });
+        }
+        let (scheme, rest) = match location.split_once("://") {
+            Some(("https", rest)) => (Scheme::Https, rest),
+            Some(("http", rest)) => (Scheme::Http, rest),
+            _ => {
+                return Err(
+                    "a redirect to a Location that is neither http(s):// nor a path".into(),
+                );
+            }
+        };
+        let (authority, path) = match rest.find(['/', '?']) {
+            Some(i) if rest[i..].starts_with('/') => (&rest[..i], rest[i..].to_string()),
+            Some(i) => (&rest[..i], format!("/{}", &rest[i..])),
+            None => (rest, "/".to_string()),
+        };
+        if authority.is_empty() || authority.contains('@') {
+            return Err("a redirect to a Location without a plain host".into());
+        }
+        Ok(Location {
+            scheme,
+            authority: authority.to_string(),
+            path,
+        })
+    }
+
+    /// The URL without its query.
+    fn shown(&self) -> String {
+        let path = self.path.split('?').next().unwrap_or("");
+        format!("{}://{}{path}", self.scheme.name(), self.authority)
     }
 }
 
