@@ -328,3 +328,36 @@ fn redirects_are_followed_as_gos_client_does() {
         "{seen:?}"
     );
 }
+
+#[test]
+fn the_upstream_serving_is_said_prominently_and_fails_the_probe() {
+    let (port, seen) = serve(|_, s| {
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\nDocker-Content-Digest: sha256:3333333333333333333333333333333333333333333333333333333333333333\r\nContent-Length: 0\r\n\r\n");
+    });
+    let node = Node::new();
+    // containerd 1.6.20 speaks plain HTTP to a loopback registry's own endpoint.
+    node.inventory(&format!(
+        "version: 1\ntarget: {{containerd: \"1.6.20\", kubelet: \"1.34\"}}\nregistries:\n  127.0.0.1:{port}:\n    mirrors:\n      - url: http://127.0.0.1:1\n"
+    ));
+    let image = format!("127.0.0.1:{port}/library/x:1");
+    let run = node.run("probe", &[&image]);
+    run.status(1)
+        .stdout_has("THE UPSTREAM REGISTRY ITSELF")
+        .stderr_has(&format!("(from the upstream http://127.0.0.1:{port}/v2)"));
+    let json = node.run("probe", &[&image, "--output", "json"]).json();
+    assert_eq!(json["images"][0]["upstreamReached"], true);
+    assert_eq!(json["images"][0]["viaMirror"], false);
+    assert_eq!(json["images"][0]["servedByRole"], "upstream");
+    // The registry's own endpoint gets no `?ns=`.
+    let requests = seen.lock().expect("lock").clone();
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.starts_with("HEAD /v2/library/x/manifests/1 HTTP/1.1\r\n")),
+        "{requests:?}"
+    );
+    let prom = node.run("probe", &[&image, "--output", "prometheus"]);
+    prom.status(1).stdout_has(&format!(
+        "mirrorctl_probe_image_upstream_reached{{image=\"{image}\"}} 1\n"
+    ));
+}
