@@ -98,6 +98,25 @@ expect_no_secret() {
   done
 }
 
+# expect_expiry_metrics REF ROOT KIND=PEM...: `probe REF --output prometheus` has, for each KIND
+# (server, ca, client), a certificate_expiry_seconds sample within 5 minutes of what openssl reads
+# as PEM's notAfter, minus now.
+expect_expiry_metrics() {
+  local ref=$1 root=$2 pair kind pem want got
+  shift 2
+  "$MIRRORCTL" probe "$ref" -i "$LAST_INVENTORY" --root "$root" --output prometheus >"$DIR/probe.expiry.prom" 2>/dev/null || true
+  for pair; do
+    kind=${pair%%=*} pem=${pair#*=}
+    want=$(($(date -d "$(openssl x509 -enddate -noout -in "$pem" | cut -d= -f2)" +%s) - $(date +%s)))
+    got=$(awk -v k="kind=\"$kind\"" '/^mirrorctl_probe_certificate_expiry_seconds\{/ && index($0, k) { print $NF; exit }' "$DIR/probe.expiry.prom")
+    [[ -n $got ]] || fail "no certificate_expiry_seconds sample of kind $kind: $(grep expiry "$DIR/probe.expiry.prom" | head -c 800)"
+    got=${got%.*}
+    ((got - want < 300 && want - got < 300)) ||
+      fail "certificate_expiry_seconds of kind $kind is $got; openssl says $want for $pem"
+  done
+  note "probe's certificate expiry metrics match openssl's notAfter (${*%%=*})"
+}
+
 scenario_40() {
   local root=$DIR/root inv pki=$WORK/pki
   node_pki "$root"
@@ -205,6 +224,7 @@ EOF
   expect_probe_agrees s42cert ghcr.io/e2e/tiny:1 "$root" 127.0.0.1:6444
   expect_step 127.0.0.1:6444 tls 'client certificate requested and sent'
   grep -q '"kind": "client"' "$PROBE_JSON" || fail "probe's JSON lists no configured client certificate"
+  expect_expiry_metrics ghcr.io/e2e/tiny:1 "$root" server="$pki/server.crt" ca="$pki/ca.pem" client="$pki/client.crt"
   reset_logs
   expect_pull_fails s42nocert gcr.io/e2e/tiny:1 "$root"
   expect_probe_agrees s42nocert gcr.io/e2e/tiny:1 "$root" none
