@@ -43,6 +43,9 @@ _mirrorctl() {
             mirrorctl,resolve)
                 cmd="mirrorctl__subcmd__resolve"
                 ;;
+            mirrorctl,schema)
+                cmd="mirrorctl__subcmd__schema"
+                ;;
             mirrorctl__subcmd__help,apply)
                 cmd="mirrorctl__subcmd__help__subcmd__apply"
                 ;;
@@ -70,6 +73,9 @@ _mirrorctl() {
             mirrorctl__subcmd__help,resolve)
                 cmd="mirrorctl__subcmd__help__subcmd__resolve"
                 ;;
+            mirrorctl__subcmd__help,schema)
+                cmd="mirrorctl__subcmd__help__subcmd__schema"
+                ;;
             *)
                 ;;
         esac
@@ -77,7 +83,7 @@ _mirrorctl() {
 
     case "${cmd}" in
         mirrorctl)
-            opts="-h -V --help --version apply check diff render lint resolve import credential-provider help"
+            opts="-h -V --help --version apply check diff render lint resolve import schema credential-provider help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -203,7 +209,7 @@ _mirrorctl() {
             return 0
             ;;
         mirrorctl__subcmd__help)
-            opts="apply check diff render lint resolve import credential-provider help"
+            opts="apply check diff render lint resolve import schema credential-provider help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -342,6 +348,20 @@ _mirrorctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mirrorctl__subcmd__help__subcmd__schema)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mirrorctl__subcmd__import)
             opts="-o -h -V --output --secrets-dir --disable-default-registry-endpoint --target-containerd --help --version k3s talos kubespray containerd-config certs-d"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -459,6 +479,20 @@ _mirrorctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mirrorctl__subcmd__schema)
+            opts="-h -V --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

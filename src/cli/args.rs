@@ -39,6 +39,8 @@ pub(crate) enum Command {
     /// Convert the mirrors a node already has (k3s, Talos, Kubespray, legacy config.toml,
     /// certs.d) into an inventory; warnings on stderr for what cannot be expressed.
     Import(ImportArgs),
+    /// Print the JSON Schema (draft 2020-12) of the inventory, for editors and CI validators.
+    Schema,
     /// Run as the kubelet's credential provider (exec plugin protocol v1, request on stdin).
     CredentialProvider(CredentialProviderArgs),
 }

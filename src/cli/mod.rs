@@ -96,6 +96,9 @@ pub(crate) fn run(cli: Cli) -> Outcome {
         Command::Lint(args) => run_lint(args, &mut stdout),
         Command::Resolve(args) => run_resolve(args, &mut stdout),
         Command::Import(args) => run_import(args, &mut stdout),
+        Command::Schema => stdout
+            .print(&crate::inventory::schema::text())
+            .map(|()| false),
         Command::CredentialProvider(args) => run_credential_provider(args, &mut stdout),
     };
     // A reader that stopped early (`mirrorctl diff | head -1`) changes nothing about what the
