@@ -19,4 +19,5 @@ mod reports;
 mod resolve;
 mod rotation;
 mod safety;
+mod schema;
 mod support;
