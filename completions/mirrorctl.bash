@@ -131,7 +131,7 @@ _mirrorctl() {
             return 0
             ;;
         mirrorctl__subcmd__check)
-            opts="-i -h -V --inventory --root --output --help --version"
+            opts="-i -h -V --inventory --root --output --check --diff --adopt --lock-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -151,6 +151,10 @@ _mirrorctl() {
                     ;;
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -179,7 +183,7 @@ _mirrorctl() {
             return 0
             ;;
         mirrorctl__subcmd__diff)
-            opts="-i -h -V --inventory --root --output --help --version"
+            opts="-i -h -V --inventory --root --output --check --diff --adopt --lock-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -199,6 +203,10 @@ _mirrorctl() {
                     ;;
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

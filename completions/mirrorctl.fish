@@ -50,19 +50,27 @@ complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand check" -s i -l inven
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand check" -l root -d 'Prefix every node path with DIR (image builds, tests, dry runs as non-root)' -r -F
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand check" -l output -d 'Report format on stdout' -r -f -a "text\t''
 json\t''"
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand check" -l lock-timeout -d 'Seconds to wait for another run\'s lock before failing' -r
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand check" -l check -d 'Change nothing; report what would change (exit 2 when something would)'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand check" -l diff -d 'Show a unified diff of every change (with --output json: `before`/`after` per file)'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand check" -l adopt -d 'Take over files at desired paths that mirrorctl did not write'
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand check" -s h -l help -d 'Print help'
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand check" -s V -l version -d 'Print version'
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand diff" -s i -l inventory -d 'Inventory file; `-` reads standard input' -r
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand diff" -l root -d 'Prefix every node path with DIR (image builds, tests, dry runs as non-root)' -r -F
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand diff" -l output -d 'Report format on stdout' -r -f -a "text\t''
 json\t''"
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand diff" -l lock-timeout -d 'Seconds to wait for another run\'s lock before failing' -r
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand diff" -l check -d 'Change nothing; report what would change (exit 2 when something would)'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand diff" -l diff -d 'Show a unified diff of every change (with --output json: `before`/`after` per file)'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand diff" -l adopt -d 'Take over files at desired paths that mirrorctl did not write'
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand diff" -s h -l help -d 'Print help'
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand diff" -s V -l version -d 'Print version'
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand render" -s i -l inventory -d 'Inventory file; `-` reads standard input' -r
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand render" -l out -d 'Write the files under DIR as if it were the node\'s root (secrets included, 0600); `-` (the default) prints them with secrets redacted' -r
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand render" -s h -l help -d 'Print help'
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand render" -s V -l version -d 'Print version'
-complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand lint" -s i -l inventory -d 'Inventory file; `-` reads standard input' -r
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand lint" -s i -l inventory -d 'Inventory file to lint (repeatable; `-` reads standard input). With neither -i nor FILE: $MIRRORCTL_INVENTORY, else /etc/mirrorctl/inventory.yaml' -r
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand lint" -l format -d 'Report format: human text, JSON, or GitHub workflow annotations' -r -f -a "text\t''
 json\t''
 github\t''"
