@@ -622,6 +622,37 @@ mod tests {
         assert_eq!(FEATURE_GATES_OBJECT.names(), gates);
     }
 
+    /// Every field, at every depth, says what it is for.
+    #[test]
+    fn every_field_has_a_description() {
+        fn objects(kind: &Kind, out: &mut Vec<&'static Object>) {
+            match kind {
+                Kind::Object(o) => {
+                    out.push(o);
+                    for f in o.fields {
+                        objects(&f.kind, out);
+                    }
+                }
+                Kind::List(k) | Kind::Map { value: k, .. } => objects(k, out),
+                Kind::OneOf(forms) => forms.iter().for_each(|k| objects(k, out)),
+                _ => {}
+            }
+        }
+        let mut all = Vec::new();
+        objects(&Kind::Object(&ROOT), &mut all);
+        assert!(all.len() > 15, "{} objects", all.len());
+        for object in all {
+            for field in object.fields {
+                assert!(
+                    field.description.len() > 10 && field.description.ends_with('.'),
+                    "{}: {:?}",
+                    field.name,
+                    field.description
+                );
+            }
+        }
+    }
+
     #[test]
     fn defaults_are_the_models() {
         use crate::inventory::model::{ContainerdSettings, Modes, Paths, Target};
