@@ -46,6 +46,9 @@ _mirrorctl() {
             mirrorctl,resolve)
                 cmd="mirrorctl__subcmd__resolve"
                 ;;
+            mirrorctl,schema)
+                cmd="mirrorctl__subcmd__schema"
+                ;;
             mirrorctl__subcmd__help,apply)
                 cmd="mirrorctl__subcmd__help__subcmd__apply"
                 ;;
@@ -76,6 +79,9 @@ _mirrorctl() {
             mirrorctl__subcmd__help,resolve)
                 cmd="mirrorctl__subcmd__help__subcmd__resolve"
                 ;;
+            mirrorctl__subcmd__help,schema)
+                cmd="mirrorctl__subcmd__help__subcmd__schema"
+                ;;
             *)
                 ;;
         esac
@@ -83,7 +89,7 @@ _mirrorctl() {
 
     case "${cmd}" in
         mirrorctl)
-            opts="-h -V --help --version apply check diff render lint resolve import credential-provider probe help"
+            opts="-h -V --help --version apply check diff render lint resolve import schema credential-provider probe help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -131,7 +137,7 @@ _mirrorctl() {
             return 0
             ;;
         mirrorctl__subcmd__check)
-            opts="-i -h -V --inventory --root --output --help --version"
+            opts="-i -h -V --inventory --root --output --check --diff --adopt --lock-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -151,6 +157,10 @@ _mirrorctl() {
                     ;;
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -179,7 +189,7 @@ _mirrorctl() {
             return 0
             ;;
         mirrorctl__subcmd__diff)
-            opts="-i -h -V --inventory --root --output --help --version"
+            opts="-i -h -V --inventory --root --output --check --diff --adopt --lock-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -201,6 +211,10 @@ _mirrorctl() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -209,7 +223,7 @@ _mirrorctl() {
             return 0
             ;;
         mirrorctl__subcmd__help)
-            opts="apply check diff render lint resolve import credential-provider probe help"
+            opts="apply check diff render lint resolve import schema credential-provider probe help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -349,6 +363,20 @@ _mirrorctl() {
             return 0
             ;;
         mirrorctl__subcmd__help__subcmd__resolve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mirrorctl__subcmd__help__subcmd__schema)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -529,6 +557,20 @@ _mirrorctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mirrorctl__subcmd__schema)
+            opts="-h -V --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

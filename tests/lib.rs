@@ -4,6 +4,7 @@
 mod ca_pem;
 mod certificates;
 mod cli;
+mod cli_details;
 mod containerd_config;
 mod crash;
 mod credential_plugin;
@@ -20,4 +21,5 @@ mod reports;
 mod resolve;
 mod rotation;
 mod safety;
+mod schema;
 mod support;

@@ -27,9 +27,9 @@ pub(crate) enum Command {
     /// Write every file the inventory implies; exit 2 when something changed.
     Apply(ApplyArgs),
     /// Read-only: report what apply would change (= apply --check); exit 2 when something would.
-    Check(PlanArgs),
+    Check(ApplyArgs),
     /// Read-only: unified diff of what apply would change (= apply --check --diff).
-    Diff(PlanArgs),
+    Diff(ApplyArgs),
     /// Print (or write under --out) the desired files only, without comparing with the node.
     Render(RenderArgs),
     /// Check an inventory offline (and, with --root, the node's CA files and provider binaries).
@@ -39,6 +39,8 @@ pub(crate) enum Command {
     /// Convert the mirrors a node already has (k3s, Talos, Kubespray, legacy config.toml,
     /// certs.d) into an inventory; warnings on stderr for what cannot be expressed.
     Import(ImportArgs),
+    /// Print the JSON Schema (draft 2020-12) of the inventory, for editors and CI validators.
+    Schema,
     /// Run as the kubelet's credential provider (exec plugin protocol v1, request on stdin).
     CredentialProvider(CredentialProviderArgs),
     /// Contact the endpoints as containerd would, from this node, now: each step timed, and
@@ -92,11 +94,13 @@ pub(crate) enum LintFormat {
 
 #[derive(Debug, Args)]
 pub(crate) struct LintArgs {
-    /// Inventory files to lint (as a pre-commit hook passes them); default: the -i inventory.
+    /// Inventory files to lint (as a pre-commit hook passes them), after those -i names.
     #[arg(value_name = "FILE")]
     pub(crate) files: Vec<String>,
-    #[command(flatten)]
-    pub(crate) inventory: InventoryArg,
+    /// Inventory file to lint (repeatable; `-` reads standard input). With neither -i nor FILE:
+    /// $MIRRORCTL_INVENTORY, else /etc/mirrorctl/inventory.yaml.
+    #[arg(short = 'i', long = "inventory", value_name = "INVENTORY")]
+    pub(crate) inventories: Vec<String>,
     /// Report format: human text, JSON, or GitHub workflow annotations.
     #[arg(long, value_enum, default_value_t = LintFormat::Text)]
     pub(crate) format: LintFormat,
@@ -195,17 +199,27 @@ pub(crate) struct RenderArgs {
     pub(crate) out: String,
 }
 
-impl ApplyArgs {
-    /// `check` and `diff`: apply's arguments with writes disabled.
-    pub(crate) fn read_only(plan: PlanArgs) -> Self {
-        ApplyArgs {
-            plan,
-            check: true,
-            diff: false,
-            adopt: false,
-            lock_timeout: 0.0,
-        }
+/// The command line as parsed: [`Cli`] with each subcommand's usage line fixed to its plain
+/// form, so that an error never shows an option the user gave (`--output <OUTPUT>`) as if it
+/// were required.
+pub(crate) fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let mut cli = Cli::command();
+    cli.build();
+    let usages: Vec<(String, String)> = cli
+        .get_subcommands_mut()
+        .filter(|sub| sub.get_name() != "help")
+        .map(|sub| {
+            let usage = sub.render_usage().to_string();
+            let usage = usage.trim_start_matches("Usage: ").to_string();
+            (sub.get_name().to_string(), usage)
+        })
+        .collect();
+    let mut cli = Cli::command();
+    for (name, usage) in usages {
+        cli = cli.mut_subcommand(name, |sub| sub.override_usage(usage));
     }
+    cli
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
