@@ -140,6 +140,8 @@ impl Reader<'_> {
                         configs.push(self.host_config(host, line, entry)?);
                     }
                 }
+                // `containerd config default` writes these empty: nothing to say then.
+                "config_path" | "auths" | "headers" if empty(item) => {}
                 "config_path" => {
                     let path = item.as_str().unwrap_or_default();
                     self.warn(
@@ -571,6 +573,20 @@ pub(super) fn line_of(text: &str, offset: usize) -> usize {
         .filter(|&&b| b == b'\n')
         .count()
         + 1
+}
+
+/// An empty string, table or array, as `containerd config default` writes unset settings.
+fn empty(item: &Item) -> bool {
+    match item {
+        Item::None => true,
+        Item::Value(value) => {
+            value.as_str().is_some_and(str::is_empty)
+                || value.as_array().is_some_and(|a| a.is_empty())
+                || value.as_inline_table().is_some_and(|t| t.is_empty())
+        }
+        Item::Table(table) => table.is_empty(),
+        Item::ArrayOfTables(tables) => tables.is_empty(),
+    }
 }
 
 #[cfg(test)]
