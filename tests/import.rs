@@ -283,31 +283,62 @@ fn render_then_import_certs_d_resolves_the_same() {
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
 
-/// Imports `source` with `-o`; the run must fail with status 1, name `names`, and write nothing.
+/// Imports `source` with `-o`; the run must fail with status 1, name `names`, and write
+/// nothing: not the `-o` file (absent, or, when it already exists, byte for byte as before),
+/// no temporary file beside it, nothing in the secrets directory.
 #[track_caller]
 fn refused(format: &str, source: &Path, names: &str) -> String {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let out = dir.path().join("inventory.yaml");
-    let secrets = dir.path().join("secrets");
-    std::fs::create_dir(&secrets).expect("secrets dir");
-    let r = run(
-        &[
-            "import",
-            format,
-            &source.to_string_lossy(),
-            "-o",
-            &out.to_string_lossy(),
-            "--secrets-dir",
-            &secrets.to_string_lossy(),
-        ],
+    let mut first = None;
+    for existing in [
         None,
-    );
-    r.status(1).stderr_has(names).stderr_has("error: ");
-    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
-    assert!(!out.exists(), "{} written", out.display());
-    let left: Vec<_> = std::fs::read_dir(&secrets).expect("secrets").collect();
-    assert!(left.is_empty(), "secrets written: {left:?}");
-    r.stderr.clone()
+        Some(b"# the inventory already here\nversion: 1\n".as_slice()),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("inventory.yaml");
+        if let Some(bytes) = existing {
+            std::fs::write(&out, bytes).expect("existing -o file");
+        }
+        let secrets = dir.path().join("secrets");
+        std::fs::create_dir(&secrets).expect("secrets dir");
+        let r = run(
+            &[
+                "import",
+                format,
+                &source.to_string_lossy(),
+                "-o",
+                &out.to_string_lossy(),
+                "--secrets-dir",
+                &secrets.to_string_lossy(),
+            ],
+            None,
+        );
+        r.status(1).stderr_has(names).stderr_has("error: ");
+        assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+        match existing {
+            None => assert!(!out.exists(), "{} written", out.display()),
+            Some(bytes) => assert_eq!(
+                std::fs::read(&out).expect("-o file"),
+                bytes,
+                "{} changed",
+                out.display()
+            ),
+        }
+        let mut beside: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        beside.sort();
+        let want: &[&str] = if existing.is_some() {
+            &["inventory.yaml", "secrets"]
+        } else {
+            &["secrets"]
+        };
+        assert_eq!(beside, want, "left beside the -o file");
+        let left: Vec<_> = std::fs::read_dir(&secrets).expect("secrets").collect();
+        assert!(left.is_empty(), "secrets written: {left:?}");
+        first.get_or_insert(r.stderr.clone());
+    }
+    first.unwrap_or_default()
 }
 
 fn k3s_source(dir: &Path, text: &[u8]) -> PathBuf {
@@ -397,6 +428,15 @@ fn hostile_certs_d_trees_are_refused_and_nothing_is_written() {
     let name = std::ffi::OsStr::from_bytes(b"reg\xff.example");
     std::fs::create_dir(non_utf8.join(name)).expect("dir");
     messages.push(refused("certs-d", &non_utf8, "not UTF-8"));
+
+    let huge = tree("huge");
+    std::fs::create_dir(huge.join("quay.io")).expect("dir");
+    let mut text = b"[host.\"https://q.example\"]\n".to_vec();
+    while text.len() < 5 << 20 {
+        text.extend_from_slice(b"# padding padding padding padding padding padding padding\n");
+    }
+    std::fs::write(huge.join("quay.io/hosts.toml"), &text).expect("hosts.toml");
+    messages.push(refused("certs-d", &huge, "more than"));
 
     let file = dir.path().join("a-file");
     std::fs::write(&file, "x").expect("file");
@@ -608,4 +648,56 @@ fn file_format_fixtures_resolve_as_their_sources_do() {
         }
     }
     assert!(checked >= 5, "only {checked} fixtures");
+}
+
+/// The single-file formats' hostile sources: truncated, wrong types, not the format, not
+/// UTF-8, huge, a symlink, a directory. Each a clear error naming the file (and the field
+/// and line where there is one), nothing written.
+#[test]
+fn hostile_file_sources_are_refused_and_nothing_is_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cases: [(&str, &str, &[u8], &str); 15] = [
+        ("containerd-config", "truncated", b"version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".registry.mirrors.\"docker.io\"]\n  endpoint = [\"https://m.example\"\n[plugins.\"io.containerd.grpc.v1.cri\".registry.configs.\"m.example\".auth]\n  password = \"s3cr", "not TOML"),
+        ("containerd-config", "endpoint-a-number", b"version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".registry.mirrors.\"docker.io\"]\n  endpoint = 5\n", ":3: registry.mirrors.\"docker.io\".endpoint is not a list"),
+        ("containerd-config", "skip-verify-a-string", b"version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".registry.configs.\"m\".tls]\n  insecure_skip_verify = \"yes\"\n", "insecure_skip_verify is not a boolean"),
+        ("containerd-config", "version-a-string", b"version = \"two\"\n", "`version` is not an integer"),
+        ("containerd-config", "yaml", b"mirrors:\n  docker.io:\n    endpoint: [a]\n", "not TOML"),
+        ("kubespray", "truncated", b"containerd_registries_mirrors:\n  - prefix: docker.io\n    mirrors:\n      - host: [https://m.example\n", ":5: YAML syntax error"),
+        ("kubespray", "mirrors-a-mapping", b"containerd_registries_mirrors: {prefix: x}\n", ":1: containerd_registries_mirrors is a mapping, not a list"),
+        ("kubespray", "skip-verify-a-string", b"containerd_registries_mirrors:\n  - prefix: q\n    mirrors:\n      - host: h\n        capabilities: [pull]\n        skip_verify: maybe\n", ":6: containerd_registries_mirrors[0].mirrors[0].skip_verify is a string, not a boolean"),
+        ("kubespray", "auth-without-password", b"containerd_registries_mirrors:\n  - prefix: q\n    mirrors:\n      - host: h\n        capabilities: [pull]\n        auth: {username: u}\n", "needs username and password"),
+        ("talos", "truncated", b"machine:\n  registries:\n    mirrors:\n      docker.io:\n        endpoints: [http://m\n", ":6: YAML syntax error"),
+        ("talos", "endpoints-a-string", b"machine:\n  registries:\n    mirrors:\n      docker.io:\n        endpoints: http://m\n", ":5: machine.registries.mirrors.\"docker.io\".endpoints is a string, not a list"),
+        ("talos", "machine-a-list", b"machine: [a]\n", ":1: machine is a list, not a mapping"),
+        ("talos", "document-url-a-list", b"apiVersion: v1alpha1\nkind: RegistryMirrorConfig\nname: q\nendpoints: [{url: [x]}]\n", ":4: RegistryMirrorConfig[name=q].endpoints[0].url is a list, not a string"),
+        ("talos", "document-without-name", b"apiVersion: v1alpha1\nkind: RegistryTLSConfig\nca: x\n", "a RegistryTLSConfig document has no name"),
+        ("talos", "ca-not-base64", b"machine:\n  registries:\n    config:\n      m:\n        tls:\n          ca: \"not base64!\"\n        auth: {username: u, password: s3cr3t}\n", ":6: machine.registries.config.\"m\".tls.ca is not base64"),
+    ];
+    let mut messages = Vec::new();
+    for (format, what, text, names) in cases {
+        let source = dir.path().join(format!("{format}-{what}"));
+        std::fs::write(&source, text).expect("source");
+        let stderr = refused(format, &source, names);
+        assert!(stderr.contains(&*source.to_string_lossy()), "{stderr}");
+        assert!(!stderr.contains("s3cr"), "{stderr}");
+        messages.push(stderr);
+    }
+    let huge = dir.path().join("huge");
+    let mut text = b"containerd_registries_mirrors:\n".to_vec();
+    while text.len() < 5 << 20 {
+        text.extend_from_slice(b"  # padding padding padding padding padding padding padding\n");
+    }
+    std::fs::write(&huge, &text).expect("huge");
+    let link = dir.path().join("link");
+    std::os::unix::fs::symlink(&huge, &link).expect("symlink");
+    for format in ["containerd-config", "kubespray", "talos"] {
+        messages.push(refused(format, &huge, "more than"));
+        messages.push(refused(format, &link, "symlink"));
+        messages.push(refused(format, dir.path(), "not a regular file"));
+        let latin1 = dir.path().join(format!("{format}-latin1"));
+        std::fs::write(&latin1, b"# caf\xe9\nversion = 2\n").expect("latin1");
+        messages.push(refused(format, &latin1, "not UTF-8"));
+    }
+    let here = dir.path().to_string_lossy().into_owned();
+    insta::assert_snapshot!(messages.concat().replace(&here, "[DIR]"));
 }
