@@ -212,10 +212,116 @@ fn registries_of(inventory: &Path) -> (Vec<String>, String, String) {
     )
 }
 
+/// Every node path an inventory reads a secret from (`basicFrom`, `bearerFrom`, `{file: …}`).
+fn secret_paths(inventory: &mirrorctl::inventory::Inventory) -> Vec<String> {
+    use mirrorctl::inventory::{Auth, HeaderValue};
+    let mut paths = Vec::new();
+    for mirror in inventory.registries.iter().flat_map(|r| &r.mirrors) {
+        match mirror.auth.as_deref() {
+            Some(Auth::BasicFrom {
+                username_file,
+                password_file,
+            }) => paths.extend([username_file.value.clone(), password_file.value.clone()]),
+            Some(Auth::BearerFrom { token_file }) => paths.push(token_file.value.clone()),
+            _ => {}
+        }
+        for header in &mirror.headers {
+            for value in &header.values {
+                if let HeaderValue::File(file) = value {
+                    paths.push(file.value.clone());
+                }
+            }
+        }
+    }
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
+/// `inventory` rendered with its secrets read below `root`: the files under `certs_dir`,
+/// written into `tree`; per hosts.toml, its header lines (sorted), credentials included.
+fn render_tree(
+    inventory: &mirrorctl::inventory::Inventory,
+    root: &Path,
+    tree: &Path,
+) -> std::collections::BTreeMap<String, Vec<String>> {
+    let secrets = mirrorctl::secrets::Secrets::load(inventory, root).expect("secrets readable");
+    let desired = mirrorctl::render::render(inventory, &secrets);
+    let certs_dir = inventory.paths.certs_dir.to_string();
+    let mut headers = std::collections::BTreeMap::new();
+    for (path, file) in &desired.files {
+        let Some(rest) = path.strip_prefix(certs_dir.trim_end_matches('/')) else {
+            continue;
+        };
+        let target = tree.join(rest.trim_start_matches('/'));
+        std::fs::create_dir_all(target.parent().expect("parent")).expect("dirs");
+        std::fs::write(&target, &file.contents).expect("write");
+        if rest.ends_with("/hosts.toml") {
+            let text = String::from_utf8_lossy(&file.contents);
+            let mut lines: Vec<String> = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| {
+                    !l.starts_with('#') && (l.starts_with("Authorization") || l.starts_with("X-"))
+                })
+                .map(str::to_string)
+                .collect();
+            lines.sort();
+            headers.insert(rest.to_string(), lines);
+        }
+    }
+    headers
+}
+
+/// [`endpoint_fields`] with the values of every header that holds a redacted secret shown as
+/// `<secret>`: the imported inventory reads the same secret from its own secrets directory,
+/// and keeps every value of a header secret where the hosts.toml says one was read from a
+/// file (it does not say which); the bytes sent are compared by the render that follows.
+fn endpoint_fields_masked(inventory: &Path, image: &str) -> Vec<String> {
+    let inventory = inventory.to_string_lossy().into_owned();
+    let r = run(
+        &["resolve", image, "-i", &inventory, "--output", "json"],
+        None,
+    );
+    r.status(0);
+    let mut json = r.json();
+    let Some(list) = json["endpoints"].as_array_mut() else {
+        return Vec::new();
+    };
+    // A hosts.toml names the headers read from files for all its hosts at once: a name
+    // secret at one endpoint is kept secret at every endpoint of the registry.
+    let secret_names: Vec<String> = list
+        .iter()
+        .flat_map(|e| e["headers"].as_array().cloned().unwrap_or_default())
+        .filter(|h| h["value"].as_str().is_some_and(|v| v.contains("<redacted")))
+        .filter_map(|h| h["name"].as_str().map(str::to_lowercase))
+        .collect();
+    list.iter_mut()
+        .map(|e| {
+            if let Some(headers) = e["headers"].as_array_mut() {
+                for header in headers {
+                    let name = header["name"].as_str().unwrap_or_default().to_lowercase();
+                    if secret_names.contains(&name) {
+                        header["value"] = "<secret>".into();
+                    }
+                }
+            }
+            BEHAVIOUR
+                .iter()
+                .map(|f| format!("{f}={}", e[f]))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+/// For every render fixture: its certs.d tree (rendered, with made-up secrets where it reads
+/// some) imported with `import certs-d` resolves the same for every registry, and rendered
+/// again carries the same header lines — the same credentials — in every hosts.toml.
 #[test]
 fn render_then_import_certs_d_resolves_the_same() {
     let mut mismatches = Vec::new();
-    let mut checked = 0;
+    let (mut checked, mut with_secrets) = (0, 0);
     let mut renders: Vec<PathBuf> = std::fs::read_dir(fixtures().join("render"))
         .expect("render fixtures")
         .filter_map(|e| e.ok().map(|e| e.path().join("inventory.yaml")))
@@ -224,33 +330,27 @@ fn render_then_import_certs_d_resolves_the_same() {
     renders.sort();
     for original in renders {
         let node = tempfile::tempdir().expect("tempdir");
-        let root = node.path().join("root");
-        let (registries, certs_dir, target) = registries_of(&original);
+        let (registries, _, target) = registries_of(&original);
         if registries.is_empty() {
             continue;
         }
-        let r = run(
-            &[
-                "render",
-                "-i",
-                &original.to_string_lossy(),
-                "--out",
-                &root.to_string_lossy(),
-            ],
-            None,
-        );
-        // `render --out` reads the secrets the inventory names from the host itself.
-        if r.status != 0 && r.stderr.contains("failed to read the secret") {
-            eprintln!(
-                "round trip skipped for {}: its secrets are not on this host",
-                original.display()
-            );
-            r.status(1);
-            continue;
+        let text = std::fs::read_to_string(&original).expect("inventory");
+        let inventory =
+            mirrorctl::inventory::load_str("inventory.yaml", &text).expect("valid inventory");
+        // The secrets the fixture reads, made up below a root of its own.
+        let root = node.path().join("root");
+        let paths = secret_paths(&inventory);
+        for (i, path) in paths.iter().enumerate() {
+            let file = root.join(path.trim_start_matches('/'));
+            std::fs::create_dir_all(file.parent().expect("parent")).expect("dirs");
+            std::fs::write(&file, format!("made-up-secret-{i}\n")).expect("secret");
         }
-        r.status(0);
-        let certs_d = root.join(certs_dir.trim_start_matches('/'));
+        with_secrets += usize::from(!paths.is_empty());
+        let certs_d = node.path().join("certs.d");
+        let rendered = render_tree(&inventory, &root, &certs_d);
         let imported = node.path().join("imported.yaml");
+        let secrets_dir = node.path().join("secrets");
+        std::fs::create_dir(&secrets_dir).expect("secrets dir");
         let r = run(
             &[
                 "import",
@@ -259,17 +359,19 @@ fn render_then_import_certs_d_resolves_the_same() {
                 "-o",
                 &imported.to_string_lossy(),
                 "--secrets-dir",
-                &node.path().to_string_lossy(),
+                &secrets_dir.to_string_lossy(),
                 "--target-containerd",
                 &target,
             ],
             None,
         );
-        r.status(0);
+        r.status(0).nowhere("made-up-secret");
+        let imported_text = std::fs::read_to_string(&imported).expect("imported");
+        assert!(!imported_text.contains("made-up-secret"), "{imported_text}");
         for registry in registries {
             let image = image_of(&registry);
-            let want = endpoint_fields(&original, &image, &BEHAVIOUR);
-            let got = endpoint_fields(&imported, &image, &BEHAVIOUR);
+            let want = endpoint_fields_masked(&original, &image);
+            let got = endpoint_fields_masked(&imported, &image);
             if want != got {
                 mismatches.push(format!(
                     "{}: {image}:\n  original {want:#?}\n  imported {got:#?}",
@@ -278,8 +380,21 @@ fn render_then_import_certs_d_resolves_the_same() {
             }
             checked += 1;
         }
+        // Rendered again, with the secrets the import wrote: the same credentials go out.
+        let again = mirrorctl::inventory::load_str("imported.yaml", &imported_text)
+            .expect("imported inventory loads");
+        let again = render_tree(&again, Path::new("/"), &node.path().join("again"));
+        if again != rendered {
+            mismatches.push(format!(
+                "{}: header lines differ after the round trip:\n  original {rendered:#?}\n  again {again:#?}",
+                original.display()
+            ));
+        }
     }
-    assert!(checked > 0);
+    assert!(
+        checked > 0 && with_secrets >= 2,
+        "{checked} registries, {with_secrets} with secrets"
+    );
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
 
@@ -531,15 +646,15 @@ fn a_source_not_of_the_named_format_exits_1_and_usage_errors_exit_64() {
     run(&["import", "k4s", &source.to_string_lossy()], None).status(64);
 }
 
-/// The round trip over generated inventories: each valid one rendered (in memory), its
-/// hosts.toml tree imported, and every registry whose credentials and header values are all
-/// inline resolved the same. Fixed seed (`MIRRORCTL_IMPORT_SEED` replays another).
+/// The round trip over generated inventories: each valid one rendered (in memory, with
+/// made-up secrets where it reads some), its hosts.toml tree imported, and every registry
+/// resolved the same, and rendered again with the same header lines (credentials included).
+/// Fixed seed (`MIRRORCTL_IMPORT_SEED` replays another).
 #[test]
 fn generated_inventories_survive_render_and_import() {
-    use mirrorctl::inventory::HeaderValue;
     let mut rng = crate::fuzz::Rng::new(crate::fuzz::seed("MIRRORCTL_IMPORT_SEED"));
     let mut mismatches = Vec::new();
-    let mut compared = 0;
+    let (mut compared, mut with_secrets) = (0, 0);
     for case in 0..400 {
         let bytes = crate::fuzz::generated(&mut rng, &[]);
         let Ok(text) = String::from_utf8(bytes) else {
@@ -551,22 +666,19 @@ fn generated_inventories_survive_render_and_import() {
         let dir = tempfile::tempdir().expect("tempdir");
         let original = dir.path().join("original.yaml");
         std::fs::write(&original, &text).expect("write");
-        let desired = mirrorctl::render::render(
-            &inventory,
-            &mirrorctl::secrets::Secrets::placeholders(&inventory),
-        );
-        let certs_dir = inventory.paths.certs_dir.to_string();
+        let root = dir.path().join("root");
+        let paths = secret_paths(&inventory);
+        for (i, path) in paths.iter().enumerate() {
+            let file = root.join(path.trim_start_matches('/'));
+            std::fs::create_dir_all(file.parent().expect("parent")).expect("dirs");
+            std::fs::write(&file, format!("made-up-secret-{i}\n")).expect("secret");
+        }
         let tree = dir.path().join("certs.d");
         std::fs::create_dir(&tree).expect("tree");
-        for (path, file) in &desired.files {
-            let Some(rest) = path.strip_prefix(certs_dir.trim_end_matches('/')) else {
-                continue;
-            };
-            let target = tree.join(rest.trim_start_matches('/'));
-            std::fs::create_dir_all(target.parent().expect("parent")).expect("dirs");
-            std::fs::write(&target, &file.contents).expect("write");
-        }
+        let rendered = render_tree(&inventory, &root, &tree);
         let imported = dir.path().join("imported.yaml");
+        let secrets_dir = dir.path().join("secrets");
+        std::fs::create_dir(&secrets_dir).expect("secrets dir");
         let target = inventory.target.containerd.to_string();
         let r = run(
             &[
@@ -575,6 +687,8 @@ fn generated_inventories_survive_render_and_import() {
                 &tree.to_string_lossy(),
                 "-o",
                 &imported.to_string_lossy(),
+                "--secrets-dir",
+                &secrets_dir.to_string_lossy(),
                 "--target-containerd",
                 &target,
             ],
@@ -585,24 +699,20 @@ fn generated_inventories_survive_render_and_import() {
             r.status(r.status);
             continue;
         }
+        r.nowhere("made-up-secret");
+        with_secrets += usize::from(!paths.is_empty());
         for registry in &inventory.registries {
-            let secretless = registry.mirrors.iter().all(|m| {
-                m.auth.is_none()
-                    && m.headers
-                        .iter()
-                        .all(|h| h.values.iter().all(|v| matches!(v, HeaderValue::Inline(_))))
-            });
             // A name with no dot or colon (other than `localhost`) is not a registry in an
             // image reference: `x/org/app` is docker.io's.
             let addressable = registry.name == "*"
                 || registry.name == "localhost"
                 || registry.name.contains(['.', ':']);
-            if !secretless || !addressable {
+            if !addressable {
                 continue;
             }
             let image = image_of(&registry.name);
-            let want = endpoint_fields(&original, &image, &BEHAVIOUR);
-            let got = endpoint_fields(&imported, &image, &BEHAVIOUR);
+            let want = endpoint_fields_masked(&original, &image);
+            let got = endpoint_fields_masked(&imported, &image);
             compared += 1;
             if want != got {
                 mismatches.push(format!(
@@ -610,9 +720,23 @@ fn generated_inventories_survive_render_and_import() {
                 ));
             }
         }
+        let imported_text = std::fs::read_to_string(&imported).expect("imported");
+        let again = mirrorctl::inventory::load_str("imported.yaml", &imported_text)
+            .expect("imported inventory loads");
+        let again = render_tree(&again, Path::new("/"), &dir.path().join("again"));
+        if again != rendered {
+            mismatches.push(format!(
+                "case {case}: header lines differ:\n  original {rendered:#?}\n  again {again:#?}\n{text}"
+            ));
+        }
     }
-    eprintln!("round trip: {compared} registries compared");
-    assert!(compared > 0, "no registry compared");
+    eprintln!(
+        "round trip: {compared} registries compared, {with_secrets} inventories with secrets"
+    );
+    assert!(
+        compared > 0 && with_secrets > 0,
+        "{compared} compared, {with_secrets} with secrets"
+    );
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
 
@@ -700,4 +824,66 @@ fn hostile_file_sources_are_refused_and_nothing_is_written() {
     }
     let here = dir.path().to_string_lossy().into_owned();
     insta::assert_snapshot!(messages.concat().replace(&here, "[DIR]"));
+}
+
+/// A credential in a non-`Authorization` header of a hosts.toml (by its name, by its value, or
+/// because mirrorctl's own comment says it was read from a file) goes into a secret file and
+/// is read back with `{file: …}`; the inventory and every output name only the file.
+#[test]
+fn credential_headers_of_a_certs_d_tree_become_secret_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("certs.d");
+    std::fs::create_dir_all(root.join("docker.io")).expect("tree");
+    std::fs::write(
+        root.join("docker.io/hosts.toml"),
+        format!(
+            "{}X-Tenant\n[host.\"https://m.example\"]\n  [host.\"https://m.example\".header]\n    X-JFrog-Art-Api = \"art-key-123\"\n    X-Custom = \"Bearer tok-456\"\n    X-Tenant = [\"  spaced  \", \"tenant-789\"]\n    X-Team = [\"platform\"]\n",
+            mirrorctl::redact::FILE_HEADERS
+        ),
+    )
+    .expect("hosts.toml");
+    let secrets = dir.path().join("secrets");
+    std::fs::create_dir(&secrets).expect("secrets");
+    let out = dir.path().join("inventory.yaml");
+    let r = run(
+        &[
+            "import",
+            "certs-d",
+            &root.to_string_lossy(),
+            "-o",
+            &out.to_string_lossy(),
+            "--secrets-dir",
+            &secrets.to_string_lossy(),
+        ],
+        None,
+    );
+    r.status(0)
+        .nowhere("art-key-123")
+        .nowhere("tok-456")
+        .nowhere("tenant-789");
+    let inventory = std::fs::read_to_string(&out).expect("inventory");
+    for secret in ["art-key-123", "tok-456", "tenant-789"] {
+        assert!(!inventory.contains(secret), "{inventory}");
+    }
+    let file = |name: &str| format!("{{file: \"{}/{name}\"}}", secrets.display());
+    for line in [
+        format!(
+            "\"X-JFrog-Art-Api\": {}",
+            file("docker.io-0-header-x-jfrog-art-api")
+        ),
+        format!("\"X-Custom\": {}", file("docker.io-0-header-x-custom")),
+        // A space-bounded value no secret file can hold stays as written.
+        format!(
+            "\"X-Tenant\": [\"  spaced  \", {}]",
+            file("docker.io-0-header-x-tenant-2")
+        ),
+        "\"X-Team\": [\"platform\"]".to_string(),
+    ] {
+        assert!(inventory.contains(&line), "no `{line}` in\n{inventory}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(secrets.join("docker.io-0-header-x-tenant-2")).expect("secret"),
+        "tenant-789"
+    );
+    run(&["lint", "-i", &out.to_string_lossy()], None).status(0);
 }
