@@ -173,6 +173,10 @@ pub(crate) fn read(source: &Path, default_endpoint_disabled: bool) -> Result<Imp
                 config.apply(&mut mirror, key, &mut imported.secrets);
                 registry.mirrors.push(mirror);
                 registry.fallback = false;
+            } else if up.starts_with("http://") {
+                // k3s writes this plain-HTTP default endpoint as the `server`; the inventory's
+                // own fallback would try HTTPS first on containerd 1.7+.
+                registry.server = Some(up.clone());
             }
         }
         imported.registries.push(registry);
@@ -334,11 +338,10 @@ impl Config {
     }
 }
 
+/// The registry's default endpoint as k3s writes it (`defaultHostConfig`): the registry's
+/// name normalized like any endpoint, so a loopback registry on a port is `http://`.
 fn default_endpoint(registry: &str) -> String {
-    match registry {
-        "docker.io" => "https://registry-1.docker.io".into(),
-        host => format!("https://{host}"),
-    }
+    Endpoint::of(registry).url
 }
 
 /// An endpoint as k3s's `normalizeEndpointAddress` (pkg/agent/containerd/config.go) writes it
