@@ -12,6 +12,9 @@ pub(crate) const REFERRERS: Version = Version::new(2, 2, 0);
 /// (`[host."http://[::1]:5000"]`) and honours only hosts introduced by their own table header.
 pub(crate) const GO_TOML_V2: Version = Version::new(2, 0, 0);
 
+/// containerd sends a host's `header`s on its token requests too (the Bearer realm).
+pub(crate) const TOKEN_REQUEST_HEADERS: Version = Version::new(2, 1, 0);
+
 /// containerd honours `dial_timeout` (2.0.7 in the 2.0 line, 2.1.0 onwards); older releases
 /// ignore it as an unknown key.
 pub(crate) fn dial_timeout(containerd: Version) -> bool {

@@ -563,6 +563,11 @@ pub(crate) fn normalize_image(reference: &str) -> Result<ImageName, String> {
     {
         return Err(format!("the image reference contains {c:?}"));
     }
+    if let Some((scheme, rest)) = reference.split_once("://") {
+        return Err(format!(
+            "image references have no scheme (`{scheme}://`): write `{rest}`"
+        ));
+    }
     let (rest, digest) = match reference.split_once('@') {
         Some((r, d)) => {
             let valid = d.split_once(':').is_some_and(|(alg, hex)| {

@@ -24,6 +24,7 @@ pub mod inventory;
 pub mod lint;
 pub(crate) mod lock;
 pub mod plan;
+pub(crate) mod probe;
 pub mod redact;
 pub mod render;
 pub(crate) mod report;

@@ -61,7 +61,7 @@ fn shown(change: &Change, bytes: &[u8]) -> String {
 }
 
 /// One line per change, then a summary line.
-pub(crate) fn text(plan: &Plan, check: bool) -> String {
+pub(crate) fn text(plan: &Plan, check: bool, adopt: bool) -> String {
     let mut out = String::new();
     let mut unchanged = 0;
     for change in &plan.changes {
@@ -75,8 +75,10 @@ pub(crate) fn text(plan: &Plan, check: bool) -> String {
             change.action.name().to_string()
         };
         let mut notes = Vec::new();
-        if let Some(after) = &change.after {
-            notes.push(format!("{:04o}", after.mode));
+        // The mode the file will have; a deleted file has none.
+        match &change.after {
+            Some(after) => notes.push(format!("{:04o}", after.mode)),
+            None => notes.push("-".into()),
         }
         if change.drift {
             notes.push(if change.action == Action::Create {
@@ -85,14 +87,13 @@ pub(crate) fn text(plan: &Plan, check: bool) -> String {
                 "drift: changed by hand".to_string()
             });
         }
-        if change.foreign {
-            notes.push("not written by mirrorctl: needs --adopt".into());
+        match (change.foreign, adopt, check) {
+            (false, _, _) => {}
+            (true, false, _) => notes.push("not written by mirrorctl: needs --adopt".into()),
+            (true, true, true) => notes.push("not written by mirrorctl: would adopt".into()),
+            (true, true, false) => notes.push("adopted".into()),
         }
-        if notes.is_empty() {
-            let _ = writeln!(out, "{verb:<16} {}", change.path);
-        } else {
-            let _ = writeln!(out, "{verb:<16} {} ({})", change.path, notes.join(", "));
-        }
+        let _ = writeln!(out, "{verb:<16} {} ({})", change.path, notes.join(", "));
     }
     let changed = plan.changes.len() - unchanged;
     let restart: Vec<&str> = restarts(plan).iter().map(|s| s.name()).collect();

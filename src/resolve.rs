@@ -76,51 +76,17 @@ pub fn resolve_as(
 ) -> Result<Resolution, String> {
     let image = image_pattern::normalize_image(reference)?;
     let by_digest = image.digest.is_some();
-    // mirrorctl writes one directory per entry, named from the registry (`host_port_` with a
-    // port), so the entry decides; without one, containerd falls back to `_default`.
-    let dir = registry_dir_name(&image.registry);
-    let entry = |name: &str| inventory.registries.iter().find(|r| r.name == name);
-    let (registry, directory, why): (Option<&Registry>, String, String) =
-        match (entry(&image.registry), entry("*")) {
-            (Some(r), _) if dir != image.registry => (
-                Some(r),
-                dir.clone(),
-                format!("`{dir}` is the first candidate for a registry with a port"),
-            ),
-            (Some(r), _) => (
-                Some(r),
-                dir,
-                format!("the inventory has an entry for {}", image.registry),
-            ),
-            (None, Some(r)) => (
-                Some(r),
-                "_default".into(),
-                format!(
-                    "no entry for {}, so containerd falls back to `_default` (\"*\")",
-                    image.registry
-                ),
-            ),
-            (None, None) => (
-                None,
-                dir,
-                format!(
-                    "no entry for {} and no \"*\": containerd pulls straight from the registry",
-                    image.registry
-                ),
-            ),
-        };
-
+    let Walk {
+        registry,
+        directory,
+        why,
+        endpoints,
+    } = walk(inventory, &image);
     let certs_dir = inventory.paths.certs_dir.child(&directory);
-    let endpoints = match registry {
-        None => vec![effective::upstream(
-            &image.registry,
-            inventory.target.containerd,
-        )],
-        Some(r) => RegistryModel::new(r, inventory.target).endpoints_for(&image.registry),
-    }
-    .iter()
-    .map(|e| endpoint(e, &certs_dir, by_digest))
-    .collect();
+    let endpoints = endpoints
+        .iter()
+        .map(|e| endpoint(e, &certs_dir, by_digest))
+        .collect();
 
     let providers = inventory
         .credential_providers
@@ -167,6 +133,66 @@ pub fn resolve_as(
         endpoints,
         providers,
     })
+}
+
+/// The registry entry containerd's directory lookup lands on for `image`, and the endpoints
+/// of the effective model in the order containerd tries them: what `resolve` prints and
+/// `probe` contacts.
+pub(crate) struct Walk<'a> {
+    pub(crate) registry: Option<&'a Registry>,
+    pub(crate) directory: String,
+    pub(crate) why: String,
+    pub(crate) endpoints: Vec<effective::Endpoint<'a>>,
+}
+
+pub(crate) fn walk<'a>(inventory: &'a Inventory, image: &ImageName) -> Walk<'a> {
+    // mirrorctl writes one directory per entry, named from the registry (`host_port_` with a
+    // port), so the entry decides; without one, containerd falls back to `_default`.
+    let dir = registry_dir_name(&image.registry);
+    let entry = |name: &str| inventory.registries.iter().find(|r| r.name == name);
+    let (registry, directory, why): (Option<&Registry>, String, String) =
+        match (entry(&image.registry), entry("*")) {
+            (Some(r), _) if dir != image.registry => (
+                Some(r),
+                dir.clone(),
+                format!("`{dir}` is the first candidate for a registry with a port"),
+            ),
+            (Some(r), _) => (
+                Some(r),
+                dir,
+                format!("the inventory has an entry for {}", image.registry),
+            ),
+            (None, Some(r)) => (
+                Some(r),
+                "_default".into(),
+                format!(
+                    "no entry for {}, so containerd falls back to `_default` (\"*\")",
+                    image.registry
+                ),
+            ),
+            (None, None) => (
+                None,
+                dir,
+                format!(
+                    "no entry for {} and no \"*\": containerd pulls straight from the registry",
+                    image.registry
+                ),
+            ),
+        };
+
+    let endpoints = match registry {
+        None => vec![effective::upstream(
+            &image.registry,
+            inventory.target.containerd,
+        )],
+        Some(r) => RegistryModel::new(r, inventory.target).endpoints_for(&image.registry),
+    };
+    Walk {
+        registry,
+        directory,
+        why,
+        endpoints,
+    }
 }
 
 /// `dir` is the node path of the registry's directory, where CA files given as PEM content

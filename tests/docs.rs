@@ -93,8 +93,67 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
 }
 
+/// The hand-written section-5 page of the inventory format; not generated, linted like the rest.
+const INVENTORY_PAGE: &str = "mirrorctl-inventory.5";
+
+/// Node paths a subcommand reads or writes, by default (the inventory's `paths` move most of
+/// them), each below `--root`: the FILES section of its page and, all of them, of mirrorctl(1).
+const FILES: &[(&str, &str, &[&str])] = &[
+    (
+        "/etc/mirrorctl/inventory.yaml",
+        "The inventory read when neither \\fB\\-i\\fR nor \\fBMIRRORCTL_INVENTORY\\fR names one; see \\fBmirrorctl\\-inventory\\fR(5).",
+        &["apply", "check", "diff", "render", "lint", "resolve"],
+    ),
+    (
+        "/etc/containerd/certs.d/HOST/hosts.toml",
+        "One file per registry, for containerd's \\fBconfig_path\\fR (\\fBpaths.certsDir\\fR; \\fB_default\\fR for \\fB*\\fR); live, no restart. CA files given as \\fBca: {pem: ...}\\fR are written beside it.",
+        &["apply", "check", "diff", "render", "resolve"],
+    ),
+    (
+        "/etc/kubernetes/credential-providers.yaml",
+        "The kubelet's CredentialProviderConfig (\\fBpaths.credentialProviderConfig\\fR), named by the kubelet's \\fB\\-\\-image\\-credential\\-provider\\-config\\fR flag; read once at kubelet start.",
+        &["apply", "check", "diff", "render"],
+    ),
+    (
+        "/usr/libexec/kubernetes/kubelet-plugins/credential-provider/exec/bin",
+        "The kubelet's \\fB\\-\\-image\\-credential\\-provider\\-bin\\-dir\\fR (\\fBpaths.credentialProviderBinDir\\fR): each provider's executable; \\fBlint \\-\\-root\\fR checks they are there.",
+        &["apply", "check", "diff", "render", "lint"],
+    ),
+    (
+        "/etc/containerd/config.toml",
+        "containerd's configuration, edited (one \\fBconfig_path\\fR line) only with \\fBcontainerd.manageConfig: true\\fR; a change needs a containerd restart.",
+        &["apply", "check", "diff", "render"],
+    ),
+    (
+        "/var/lib/mirrorctl/state.json",
+        "The ownership record (\\fBpaths.stateDir\\fR): path, sha256 and mode of every file mirrorctl wrote; only recorded files are ever pruned.",
+        &["apply", "check", "diff"],
+    ),
+    (
+        "/var/lib/mirrorctl/lock",
+        "Held with \\fBflock\\fR(2) by a writing run (\\fBcheck\\fR and \\fBdiff\\fR take none); a second one waits \\fB\\-\\-lock\\-timeout\\fR seconds.",
+        &["apply"],
+    ),
+    (
+        "/var/lib/mirrorctl/credential-plugin.json",
+        "The credential plugin's grants (0600), written by \\fBapply\\fR from \\fBcredentialPlugin\\fR, read by \\fBcredential\\-provider\\fR on every request.",
+        &["apply", "check", "diff", "credential-provider"],
+    ),
+];
+
+/// Environment variables that are no option's `env`: (name, text, subcommands).
+const ENVIRONMENT: &[(&str, &str, &[&str])] = &[(
+    "NO_COLOR",
+    "When set, \\fBlint\\fR never colours its text output (it colours only a terminal).",
+    &["lint"],
+)];
+
 fn man_pages() -> Vec<(String, Vec<u8>)> {
     let command = Cli::command();
+    let subcommands: Vec<&clap::Command> = command
+        .get_subcommands()
+        .filter(|s| s.get_name() != "help")
+        .collect();
     let mut pages = Vec::new();
     let man = clap_mangen::Man::new(command.clone())
         .date(DATE)
@@ -102,40 +161,201 @@ fn man_pages() -> Vec<(String, Vec<u8>)> {
     let mut page = Vec::new();
     man.render_title(&mut page).expect("render");
     man.render_name_section(&mut page).expect("render");
-    man.render_synopsis_section(&mut page).expect("render");
+    let lines: Vec<String> = subcommands
+        .iter()
+        .map(|sub| synopsis_line(&format!("mirrorctl {}", sub.get_name()), sub))
+        .collect();
+    page.extend_from_slice(synopsis_section(&lines).as_bytes());
     man.render_description_section(&mut page).expect("render");
     man.render_options_section(&mut page).expect("render");
     man.render_subcommands_section(&mut page).expect("render");
     page.extend_from_slice(EXIT_STATUS.as_bytes());
+    page.extend_from_slice(environment_section(&subcommands).as_bytes());
+    page.extend_from_slice(files_section(None).as_bytes());
     page.extend_from_slice(EXAMPLES.as_bytes());
     let mut see_also = String::from(".SH \"SEE ALSO\"\n");
-    let subcommands: Vec<String> = command
-        .get_subcommands()
-        .filter(|s| s.get_name() != "help")
+    let mut names: Vec<String> = subcommands
+        .iter()
         .map(|s| format!("\\fBmirrorctl\\-{}\\fR(1)", s.get_name()))
         .collect();
-    see_also.push_str(&subcommands.join(",\n"));
+    names.push("\\fBmirrorctl\\-inventory\\fR(5)".to_string());
+    see_also.push_str(&names.join(",\n"));
     see_also.push('\n');
     page.extend_from_slice(see_also.as_bytes());
     man.render_version_section(&mut page).expect("render");
     pages.push(("mirrorctl.1".to_string(), tidy(page)));
-    for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
+    for sub in subcommands {
         let name = format!("mirrorctl-{}", sub.get_name());
         let static_name: &'static str = Box::leak(name.clone().into_boxed_str());
-        let sub = sub
-            .clone()
-            .name(static_name)
-            .bin_name(format!("mirrorctl {}", sub.get_name()));
-        let man = clap_mangen::Man::new(sub)
+        let bin_name = format!("mirrorctl {}", sub.get_name());
+        let renamed = sub.clone().name(static_name).bin_name(&bin_name);
+        let man = clap_mangen::Man::new(renamed)
             .date(DATE)
             .manual("mirrorctl manual");
         let mut page = Vec::new();
-        man.render(&mut page).expect("render");
+        man.render_title(&mut page).expect("render");
+        man.render_name_section(&mut page).expect("render");
+        page.extend_from_slice(synopsis_section(&[synopsis_line(&bin_name, sub)]).as_bytes());
+        man.render_description_section(&mut page).expect("render");
+        // What `Man::render` renders of a subcommand: its options, its own subcommands and
+        // after-help when it has them; no version (only the top command has one).
+        if sub.get_arguments().any(|arg| !arg.is_hide_set()) {
+            man.render_options_section(&mut page).expect("render");
+        }
+        if sub.has_subcommands() {
+            man.render_subcommands_section(&mut page).expect("render");
+        }
+        if sub.get_after_help().is_some() || sub.get_after_long_help().is_some() {
+            man.render_extra_section(&mut page).expect("render");
+        }
         page.extend_from_slice(EXIT_STATUS.as_bytes());
-        page.extend_from_slice(b".SH \"SEE ALSO\"\n\\fBmirrorctl\\fR(1)\n");
+        page.extend_from_slice(environment_section(&[sub]).as_bytes());
+        page.extend_from_slice(files_section(Some(sub.get_name())).as_bytes());
+        page.extend_from_slice(
+            b".SH \"SEE ALSO\"\n\\fBmirrorctl\\fR(1),\n\\fBmirrorctl\\-inventory\\fR(5)\n",
+        );
         pages.push((format!("{name}.1"), tidy(page)));
     }
     pages
+}
+
+/// Text for a roff line: backslashes and hyphens escaped, so `--root` is not a minus sign.
+fn roff(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('-', "\\-")
+}
+
+fn synopsis_section(lines: &[String]) -> String {
+    format!(".SH SYNOPSIS\n{}\n", lines.join("\n.br\n"))
+}
+
+/// One command's usage with every option's argument: `[-i|--inventory INVENTORY]`, the
+/// values of an enumerated option (`[--output text|json]`), `...` when it repeats, no brackets
+/// around what is required. Help and version are left to OPTIONS.
+fn synopsis_line(bin_name: &str, command: &clap::Command) -> String {
+    let mut parts = vec![format!("\\fB{}\\fR", roff(bin_name))];
+    let options = command.get_arguments().filter(|arg| {
+        !arg.is_positional()
+            && !arg.is_hide_set()
+            && !matches!(arg.get_id().as_str(), "help" | "version")
+    });
+    for arg in options {
+        let mut names = Vec::new();
+        if let Some(short) = arg.get_short() {
+            names.push(format!("\\fB\\-{}\\fR", roff(&short.to_string())));
+        }
+        if let Some(long) = arg.get_long() {
+            names.push(format!("\\fB\\-\\-{}\\fR", roff(long)));
+        }
+        let mut text = names.join("|");
+        if arg.get_action().takes_values() {
+            text.push(' ');
+            text.push_str(&value_text(arg));
+        }
+        parts.push(wrap(arg, text));
+    }
+    for arg in command.get_positionals().filter(|arg| !arg.is_hide_set()) {
+        let name = arg
+            .get_value_names()
+            .and_then(|names| names.first())
+            .map_or_else(|| arg.get_id().as_str().to_uppercase(), ToString::to_string);
+        parts.push(wrap(arg, format!("\\fI{}\\fR", roff(&name))));
+    }
+    parts.join(" ")
+}
+
+/// What an option takes: its values when it has a fixed set, else its value name.
+fn value_text(arg: &clap::Arg) -> String {
+    let values: Vec<String> = arg
+        .get_possible_values()
+        .iter()
+        .filter(|value| !value.is_hide_set())
+        .map(|value| format!("\\fI{}\\fR", roff(value.get_name())))
+        .collect();
+    if !values.is_empty() {
+        return values.join("|");
+    }
+    let name = arg
+        .get_value_names()
+        .map(|names| {
+            names
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_else(|| arg.get_id().as_str().to_uppercase());
+    format!("\\fI{}\\fR", roff(&name))
+}
+
+/// Brackets around what may be left out, `...` after what repeats.
+fn wrap(arg: &clap::Arg, text: String) -> String {
+    let repeats = matches!(arg.get_action(), clap::ArgAction::Append)
+        || arg
+            .get_num_args()
+            .is_some_and(|range| range.max_values() > 1);
+    let text = if arg.is_required_set() {
+        text
+    } else {
+        format!("[{text}]")
+    };
+    if repeats { format!("{text}...") } else { text }
+}
+
+/// The variables the commands read: every option's `env` (with the option it stands for), then
+/// those of [`ENVIRONMENT`] for these commands. None: no section.
+fn environment_section(commands: &[&clap::Command]) -> String {
+    let mut entries: Vec<(String, String)> = Vec::new();
+    for command in commands {
+        for arg in command.get_arguments() {
+            let (Some(env), Some(long)) = (arg.get_env(), arg.get_long()) else {
+                continue;
+            };
+            let env = env.to_string_lossy().into_owned();
+            if entries.iter().any(|(name, _)| *name == env) {
+                continue;
+            }
+            let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+            entries.push((
+                env,
+                format!(
+                    "Stands for \\fB\\-\\-{}\\fR when the option is not given: {}",
+                    roff(long),
+                    roff(help.trim_end_matches('.'))
+                ),
+            ));
+        }
+    }
+    for (name, text, users) in ENVIRONMENT {
+        if commands.iter().any(|c| users.contains(&c.get_name())) {
+            entries.push((name.to_string(), text.to_string()));
+        }
+    }
+    if entries.is_empty() {
+        return String::new();
+    }
+    let mut section = String::from(".SH ENVIRONMENT\n");
+    for (name, text) in entries {
+        section.push_str(&format!(".TP\n\\fB{}\\fR\n{text}.\n", roff(&name)));
+    }
+    section
+}
+
+/// FILES of one subcommand's page, or of mirrorctl(1) (`None`: all of them). None: no section.
+fn files_section(subcommand: Option<&str>) -> String {
+    let files: Vec<_> = FILES
+        .iter()
+        .filter(|(_, _, users)| subcommand.is_none_or(|name| users.contains(&name)))
+        .collect();
+    if files.is_empty() {
+        return String::new();
+    }
+    let mut section = String::from(
+        ".SH FILES\nDefaults, each below \\fB\\-\\-root\\fR; the inventory's \\fBpaths\\fR move them.\n",
+    );
+    for (path, text, _) in files {
+        section.push_str(&format!(".TP\n\\fI{}\\fR\n{text}\n", roff(path)));
+    }
+    section
 }
 
 /// clap_mangen separates "Possible values" with `.br`, an empty line and `.br`, which mandoc
@@ -190,25 +410,121 @@ fn completions_are_current() {
     check_or_bless("completions", completions());
 }
 
+/// Every page, the hand-written section-5 page included, passes `mandoc -Tlint -Wwarning`. The
+/// generated ones are linted as generated (equal to man/, see above), so that a bless run that
+/// rewrites man/ meanwhile cannot race this test.
 #[test]
 fn man_pages_pass_mandoc_lint() {
     if !require("mandoc", have("mandoc")) {
         return;
     }
-    for (name, _) in man_pages() {
-        let path = root().join("man").join(&name);
-        let out = std::process::Command::new("mandoc")
+    let inventory_page =
+        std::fs::read(root().join("man").join(INVENTORY_PAGE)).expect("the inventory page");
+    let mut pages = man_pages();
+    pages.push((INVENTORY_PAGE.to_string(), inventory_page));
+    for (name, bytes) in pages {
+        let mut child = std::process::Command::new("mandoc")
             .args(["-Tlint", "-Wwarning"])
-            .arg(&path)
-            .output()
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
             .expect("mandoc");
+        std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), &bytes)
+            .expect("write to mandoc");
+        let out = child.wait_with_output().expect("mandoc");
         assert!(
             out.status.success(),
-            "mandoc -Tlint {name}:\n{}{}",
+            "mandoc -Tlint -Wwarning {name}:\n{}{}",
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+/// man/ holds the generated pages and the inventory page, nothing else: a page of a removed
+/// subcommand would stay behind otherwise.
+#[test]
+fn man_directory_holds_only_current_pages() {
+    let mut expected: Vec<String> = man_pages().into_iter().map(|(name, _)| name).collect();
+    expected.push(INVENTORY_PAGE.to_string());
+    expected.sort();
+    let mut present: Vec<String> = std::fs::read_dir(root().join("man"))
+        .expect("man/")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    present.sort();
+    assert_eq!(present, expected);
+}
+
+/// Each SYNOPSIS line shows what every option takes, and brackets what is optional.
+#[test]
+fn synopsis_shows_each_options_argument() {
+    let pages: std::collections::BTreeMap<String, String> = man_pages()
+        .into_iter()
+        .map(|(name, bytes)| (name, String::from_utf8(bytes).expect("UTF-8")))
+        .collect();
+    let synopsis = |page: &str| -> String {
+        let text = &pages[page];
+        let start = text.find(".SH SYNOPSIS\n").expect("SYNOPSIS");
+        let rest = &text[start + 13..];
+        rest[..rest.find(".SH ").expect("next section")].to_string()
+    };
+    let mut problems = Vec::new();
+    let apply = synopsis("mirrorctl-apply.1");
+    for want in [
+        "[\\fB\\-i\\fR|\\fB\\-\\-inventory\\fR \\fIINVENTORY\\fR]",
+        "[\\fB\\-\\-root\\fR \\fIDIR\\fR]",
+        "[\\fB\\-\\-output\\fR \\fItext\\fR|\\fIjson\\fR]",
+        "[\\fB\\-\\-lock\\-timeout\\fR \\fISECONDS\\fR]",
+        "[\\fB\\-\\-check\\fR]",
+    ] {
+        if !apply.contains(want) {
+            problems.push(format!("apply's SYNOPSIS lacks {want}: {apply}"));
+        }
+    }
+    let resolve = synopsis("mirrorctl-resolve.1");
+    for want in [
+        "\\fIIMAGE\\fR",
+        "[\\fB\\-\\-annotation\\fR \\fIKEY=VALUE\\fR]...",
+    ] {
+        if !resolve.contains(want) {
+            problems.push(format!("resolve's SYNOPSIS lacks {want}: {resolve}"));
+        }
+    }
+    if resolve.contains("[\\fIIMAGE\\fR]") {
+        problems.push(format!("resolve's required IMAGE is bracketed: {resolve}"));
+    }
+    let main = synopsis("mirrorctl.1");
+    for sub in Cli::command()
+        .get_subcommands()
+        .filter(|s| s.get_name() != "help")
+    {
+        let line = format!("\\fBmirrorctl {}\\fR", roff(sub.get_name()));
+        if !main.contains(&line) {
+            problems.push(format!("mirrorctl(1)'s SYNOPSIS lacks {line}"));
+        }
+    }
+    for (name, text) in &pages {
+        for section in [".SH ENVIRONMENT\n", ".SH FILES\n"] {
+            let wanted = name == "mirrorctl.1" || name == "mirrorctl-apply.1";
+            if wanted && !text.contains(section) {
+                problems.push(format!("{name} lacks {}", section.trim()));
+            }
+        }
+    }
+    if !pages["mirrorctl-apply.1"]
+        .contains("\\fBMIRRORCTL_INVENTORY\\fR\nStands for \\fB\\-\\-inventory\\fR")
+    {
+        problems.push("apply's ENVIRONMENT does not explain MIRRORCTL_INVENTORY".to_string());
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 /// docs/lint.md documents exactly the codes of the `Code` enum, each once.

@@ -27,9 +27,9 @@ pub(crate) enum Command {
     /// Write every file the inventory implies; exit 2 when something changed.
     Apply(ApplyArgs),
     /// Read-only: report what apply would change (= apply --check); exit 2 when something would.
-    Check(PlanArgs),
+    Check(ApplyArgs),
     /// Read-only: unified diff of what apply would change (= apply --check --diff).
-    Diff(PlanArgs),
+    Diff(ApplyArgs),
     /// Print (or write under --out) the desired files only, without comparing with the node.
     Render(RenderArgs),
     /// Check an inventory offline (and, with --root, the node's CA files and provider binaries).
@@ -39,8 +39,14 @@ pub(crate) enum Command {
     /// Convert the mirrors a node already has (k3s, Talos, Kubespray, legacy config.toml,
     /// certs.d) into an inventory; warnings on stderr for what cannot be expressed.
     Import(ImportArgs),
+    /// Print the JSON Schema (draft 2020-12) of the inventory, for editors and CI validators.
+    Schema,
     /// Run as the kubelet's credential provider (exec plugin protocol v1, request on stdin).
     CredentialProvider(CredentialProviderArgs),
+    /// Contact the endpoints as containerd would, from this node, now: each step timed, and
+    /// for each IMAGE the endpoint containerd would get it from; exit 1 unless every image
+    /// comes through a mirror (without IMAGE: unless every mirror answers).
+    Probe(ProbeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -88,11 +94,13 @@ pub(crate) enum LintFormat {
 
 #[derive(Debug, Args)]
 pub(crate) struct LintArgs {
-    /// Inventory files to lint (as a pre-commit hook passes them); default: the -i inventory.
+    /// Inventory files to lint (as a pre-commit hook passes them), after those -i names.
     #[arg(value_name = "FILE")]
     pub(crate) files: Vec<String>,
-    #[command(flatten)]
-    pub(crate) inventory: InventoryArg,
+    /// Inventory file to lint (repeatable; `-` reads standard input). With neither -i nor FILE:
+    /// $MIRRORCTL_INVENTORY, else /etc/mirrorctl/inventory.yaml.
+    #[arg(short = 'i', long = "inventory", value_name = "INVENTORY")]
+    pub(crate) inventories: Vec<String>,
     /// Report format: human text, JSON, or GitHub workflow annotations.
     #[arg(long, value_enum, default_value_t = LintFormat::Text)]
     pub(crate) format: LintFormat,
@@ -191,15 +199,77 @@ pub(crate) struct RenderArgs {
     pub(crate) out: String,
 }
 
-impl ApplyArgs {
-    /// `check` and `diff`: apply's arguments with writes disabled.
-    pub(crate) fn read_only(plan: PlanArgs) -> Self {
-        ApplyArgs {
-            plan,
-            check: true,
-            diff: false,
-            adopt: false,
-            lock_timeout: 0.0,
-        }
+/// The command line as parsed: [`Cli`] with each subcommand's usage line fixed to its plain
+/// form, so that an error never shows an option the user gave (`--output <OUTPUT>`) as if it
+/// were required.
+pub(crate) fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let mut cli = Cli::command();
+    cli.build();
+    let usages: Vec<(String, String)> = cli
+        .get_subcommands_mut()
+        .filter(|sub| sub.get_name() != "help")
+        .map(|sub| {
+            let usage = sub.render_usage().to_string();
+            let usage = usage.trim_start_matches("Usage: ").to_string();
+            (sub.get_name().to_string(), usage)
+        })
+        .collect();
+    let mut cli = Cli::command();
+    for (name, usage) in usages {
+        cli = cli.mut_subcommand(name, |sub| sub.override_usage(usage));
+    }
+    cli
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ProbeOutput {
+    Text,
+    Json,
+    /// The node-exporter textfile format (metrics `mirrorctl_probe_*`).
+    Prometheus,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ProbeArgs {
+    /// Images to pull-test (`nginx`, `ghcr.io/org/app:1.2`); without any, every mirror and
+    /// server of every registry gets the base request.
+    #[arg(value_name = "IMAGE")]
+    pub(crate) images: Vec<String>,
+    #[command(flatten)]
+    pub(crate) inventory: InventoryArg,
+    /// Read the CA, client certificate and secret files under DIR (their node paths prefixed).
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub(crate) root: PathBuf,
+    /// Send the credentials `credentialPlugin` grants to a pod of this namespace, as the
+    /// kubelet would, to every endpoint that challenges.
+    #[arg(long, value_name = "NS")]
+    pub(crate) namespace: Option<String>,
+    /// With --namespace: the pod's service account (default: `default`).
+    #[arg(long, value_name = "SA", requires = "namespace")]
+    pub(crate) service_account: Option<String>,
+    /// With --namespace: an annotation of the service account, as the kubelet sends it to the
+    /// plugin (repeatable); without any, grants that depend on annotations are not used.
+    #[arg(long, value_name = "KEY=VALUE", requires = "namespace", value_parser = parse_annotation)]
+    pub(crate) annotation: Vec<(String, String)>,
+    /// Seconds each step may take: name resolution, connect (unless the mirror's
+    /// `dialTimeout` says otherwise), TLS handshake, each request.
+    #[arg(long, value_name = "S", default_value_t = 5.0, value_parser = parse_timeout)]
+    pub(crate) timeout: f64,
+    /// Report format on stdout (or in --textfile).
+    #[arg(long, value_enum, default_value_t = ProbeOutput::Text)]
+    pub(crate) output: ProbeOutput,
+    /// With --output prometheus: write the metrics to PATH atomically (node-exporter's
+    /// textfile collector never reads half a file) instead of standard output.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) textfile: Option<PathBuf>,
+}
+
+fn parse_timeout(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s.is_finite() && s > 0.0 && s <= 3600.0 => Ok(s),
+        _ => Err(format!(
+            "`{text}` is not a number of seconds between 0 and 3600"
+        )),
     }
 }

@@ -18,11 +18,18 @@ use crate::{apply, lint, plan, redact, report, resolve};
 
 /// Lint's exit status is its own: `Ok(true)` here means "findings fail the run".
 pub(crate) fn run_lint(args: LintArgs, out: &mut Stdout) -> Result<bool, Error> {
-    let sources = if args.files.is_empty() {
-        vec![args.inventory.inventory.clone()]
-    } else {
-        args.files.clone()
-    };
+    let mut sources: Vec<String> = args
+        .inventories
+        .iter()
+        .chain(&args.files)
+        .cloned()
+        .collect();
+    if sources.is_empty() {
+        sources.push(
+            std::env::var("MIRRORCTL_INVENTORY")
+                .unwrap_or_else(|_| inventory::DEFAULT_PATH.to_string()),
+        );
+    }
     let mut failed = Vec::new();
     let mut reports = Vec::new();
     for source in &sources {

@@ -4,16 +4,18 @@
 mod args;
 mod commands;
 mod pipeline;
+mod probe_command;
 
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::FromArgMatches;
 
 pub use args::Cli;
-use args::{ApplyArgs, Command};
+use args::Command;
 use commands::{run_credential_provider, run_import, run_lint, run_render, run_resolve};
 use pipeline::run_plan;
+use probe_command::run_probe;
 
 use crate::error::Error;
 
@@ -36,7 +38,10 @@ pub(crate) fn exit_status(outcome: &Outcome) -> u8 {
 }
 
 pub fn main() -> ExitCode {
-    let outcome = match Cli::try_parse() {
+    let parsed = args::command()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    let outcome = match parsed {
         Ok(cli) => run(cli),
         Err(e) => {
             let _ = e.print();
@@ -90,13 +95,20 @@ pub(crate) fn run(cli: Cli) -> Outcome {
             let show_diff = args.diff;
             run_plan(args, check, show_diff, &mut stdout)
         }
-        Command::Check(plan) => run_plan(ApplyArgs::read_only(plan), true, false, &mut stdout),
-        Command::Diff(plan) => run_plan(ApplyArgs::read_only(plan), true, true, &mut stdout),
+        Command::Check(args) => {
+            let show_diff = args.diff;
+            run_plan(args, true, show_diff, &mut stdout)
+        }
+        Command::Diff(args) => run_plan(args, true, true, &mut stdout),
         Command::Render(args) => run_render(args, &mut stdout),
         Command::Lint(args) => run_lint(args, &mut stdout),
         Command::Resolve(args) => run_resolve(args, &mut stdout),
         Command::Import(args) => run_import(args, &mut stdout),
+        Command::Schema => stdout
+            .print(&crate::inventory::schema::text())
+            .map(|()| false),
         Command::CredentialProvider(args) => run_credential_provider(args, &mut stdout),
+        Command::Probe(args) => run_probe(args, &mut stdout),
     };
     // A reader that stopped early (`mirrorctl diff | head -1`) changes nothing about what the
     // run found or did: the status stays the outcome, so `set -o pipefail` still sees drift.

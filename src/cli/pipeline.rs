@@ -91,7 +91,7 @@ fn plan_and_apply(
                     .inspect_err(|error| note_restarts_due(plan, error))?;
             }
             if !(show_diff && check) {
-                out.print(&report::text(plan, check))?;
+                out.print(&report::text(plan, check, args.adopt))?;
             }
         }
     }

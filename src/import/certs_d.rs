@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use toml_edit::{DocumentMut, Item, Value};
 
 use super::{
-    CaSource, ImportWarning, Imported, ImportedAuth, ImportedMirror, ImportedRegistry, Secret,
-    read_text,
+    CaSource, HeaderSource, ImportWarning, Imported, ImportedAuth, ImportedHeader, ImportedMirror,
+    ImportedRegistry, Secret, read_text,
 };
 use crate::error::Error;
 
@@ -239,6 +239,14 @@ fn all_capabilities() -> Vec<String> {
 /// Why containerd would ignore the whole file: it then pulls from the upstream.
 struct Rejected(String);
 
+/// What every table of one hosts.toml is read with.
+struct Context<'a> {
+    /// Headers the file's opening comment says mirrorctl read from files.
+    file_headers: &'a [String],
+    /// The 1-based line of the first line holding a text.
+    line_of: &'a dyn Fn(&str) -> Option<usize>,
+}
+
 fn hosts_toml(
     registry: &str,
     origin: &str,
@@ -263,7 +271,19 @@ fn hosts_toml(
         not_imported: Vec::new(),
     };
     let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).map(|i| i + 1);
-    if let Err(Rejected(why)) = parse_document(&doc, registry, dir, &mut out, secrets, &line_of) {
+    // mirrorctl names the headers whose values it read from files in the file's opening
+    // comment: those are credentials whatever their names.
+    let file_headers: Vec<String> = text
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .filter_map(|l| l.strip_prefix(crate::redact::FILE_HEADERS))
+        .flat_map(|names| names.split(", ").map(str::to_string))
+        .collect();
+    let context = Context {
+        file_headers: &file_headers,
+        line_of: &line_of,
+    };
+    if let Err(Rejected(why)) = parse_document(&doc, registry, dir, &mut out, secrets, &context) {
         out.mirrors.clear();
         out.server = None;
         out.fallback = true;
@@ -283,8 +303,9 @@ fn parse_document(
     dir: &Path,
     out: &mut ImportedRegistry,
     secrets: &mut Vec<Secret>,
-    line_of: &dyn Fn(&str) -> Option<usize>,
+    context: &Context<'_>,
 ) -> Result<(), Rejected> {
+    let line_of = context.line_of;
     let table = doc.as_table();
     for (key, _) in table.iter() {
         if !ROOT_KEYS.contains(&key) {
@@ -319,7 +340,7 @@ fn parse_document(
                 }
             }
             let index = out.mirrors.len();
-            let mut mirror = settings(item, registry, index, dir, secrets, out, line_of)?;
+            let mut mirror = settings(item, registry, index, dir, secrets, out, context)?;
             mirror.url = inventory_url(url, &mut mirror.override_path);
             out.mirrors.push(mirror);
         }
@@ -332,7 +353,7 @@ fn parse_document(
         None => None,
     };
     let index = out.mirrors.len();
-    let root = settings(doc.as_item(), registry, index, dir, secrets, out, line_of)?;
+    let root = settings(doc.as_item(), registry, index, dir, secrets, out, context)?;
     let upstream = default_endpoint(registry);
     // `override_path` as the inventory infers it from the server's path is no mirror setting.
     let inferred = server.is_some_and(|url| {
@@ -374,8 +395,9 @@ fn settings(
     dir: &Path,
     secrets: &mut Vec<Secret>,
     out: &mut ImportedRegistry,
-    line_of: &dyn Fn(&str) -> Option<usize>,
+    context: &Context<'_>,
 ) -> Result<ImportedMirror, Rejected> {
+    let (line_of, file_headers) = (context.line_of, context.file_headers);
     let mut mirror = ImportedMirror::default();
     let Some(t) = item.as_table_like() else {
         return Err(Rejected("a host is not a table".into()));
@@ -440,6 +462,7 @@ fn settings(
             .as_table_like()
             .ok_or_else(|| Rejected("`header` is not a table".into()))?;
         for (name, value) in headers.iter() {
+            let list = value.as_str().is_none();
             let values = strings_or_one(value).ok_or_else(|| {
                 Rejected(format!(
                     "header `{name}` is not a string or list of strings"
@@ -455,8 +478,47 @@ fn settings(
                     out,
                     line_of(name),
                 );
+            } else if crate::redact::is_secret_header(name)
+                || values.iter().any(|v| crate::redact::is_credential_value(v))
+                || file_headers.iter().any(|h| h.eq_ignore_ascii_case(name))
+            {
+                // A credential (by its name or value, or because mirrorctl read it from a
+                // file): into secret files, never into the inventory's text.
+                let stem = format!(
+                    "{}-{index}-header-{}",
+                    file_stem(registry),
+                    file_stem(&name.to_lowercase())
+                );
+                let mut refs = Vec::new();
+                for (i, value) in values.iter().enumerate() {
+                    // No secret file holds an empty or space-bounded value (mirrorctl refuses
+                    // one): such a value was written inline.
+                    if value.is_empty() || value.trim() != value {
+                        refs.push(HeaderSource::Inline(value.clone()));
+                        continue;
+                    }
+                    let file_name = match values.len() {
+                        1 => stem.clone(),
+                        _ => format!("{stem}-{}", i + 1),
+                    };
+                    secrets.push(Secret {
+                        file_name: file_name.clone(),
+                        belongs_to: format!("{registry} mirrors[{index}] header {name}"),
+                        value: value.clone(),
+                    });
+                    refs.push(HeaderSource::Secret(file_name));
+                }
+                mirror.headers.push(ImportedHeader {
+                    name: name.to_string(),
+                    values: refs,
+                    list,
+                });
             } else {
-                mirror.headers.push((name.to_string(), values));
+                mirror.headers.push(ImportedHeader {
+                    name: name.to_string(),
+                    values: values.into_iter().map(HeaderSource::Inline).collect(),
+                    list,
+                });
             }
         }
     }

@@ -140,6 +140,8 @@ impl Reader<'_> {
                         configs.push(self.host_config(host, line, entry)?);
                     }
                 }
+                // `containerd config default` writes these empty: nothing to say then.
+                "config_path" | "auths" | "headers" if empty(item) => {}
                 "config_path" => {
                     let path = item.as_str().unwrap_or_default();
                     self.warn(
@@ -450,13 +452,9 @@ impl Reader<'_> {
             registry.mirrors.push(mirror(&url, configs));
             registry.fallback = false;
         } else if default_scheme(own) == "http" {
-            registry.not_imported.push(ImportWarning {
-                line: None,
-                message: format!(
-                    "containerd falls back to http://{own} (a loopback host); check that the \
-                     inventory's fallback for {name} says the same"
-                ),
-            });
+            // A loopback registry's own endpoint is plain HTTP here (`defaultScheme`), where
+            // the inventory's fallback would try HTTPS first on 1.7+: said as its server.
+            registry.server = Some(format!("http://{own}"));
         }
         registry
     }
@@ -573,6 +571,20 @@ pub(super) fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
+/// An empty string, table or array, as `containerd config default` writes unset settings.
+fn empty(item: &Item) -> bool {
+    match item {
+        Item::None => true,
+        Item::Value(value) => {
+            value.as_str().is_some_and(str::is_empty)
+                || value.as_array().is_some_and(|a| a.is_empty())
+                || value.as_inline_table().is_some_and(|t| t.is_empty())
+        }
+        Item::Table(table) => table.is_empty(),
+        Item::ArrayOfTables(tables) => tables.is_empty(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::error::MAX_BYTES;
@@ -654,9 +666,8 @@ mirror.example fallback=false server=None (config.toml:4 registry.configs."mirro
     fn version_3_loopback_empty_list_and_ignored_tables() {
         check(
             include_str!("../../fixtures/import/containerd-config/version-3.toml"),
-            r#"localhost:5000 fallback=true server=None (config.toml:5 registry.mirrors."localhost:5000")
+            r#"localhost:5000 fallback=true server=Some("http://localhost:5000") (config.toml:5 registry.mirrors."localhost:5000")
   http://localhost:5001
-  ! None containerd falls back to http://localhost:5000 (a loopback host); check that the inventory's fallback for localhost:5000 says the same
 quay.io fallback=true server=None (config.toml:7 registry.mirrors."quay.io")
   ! Some(9) registry.mirrors."quay.io".rewrite is not a key containerd reads
 ! Some(12) [plugins."io.containerd.grpc.v1.cri".registry] is ignored: a version 3 file is read from plugins."io.containerd.cri.v1.images".registry

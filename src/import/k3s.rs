@@ -118,11 +118,20 @@ pub(crate) fn read(source: &Path, default_endpoint_disabled: bool) -> Result<Imp
             }
         }
         let upstream = (name != "*").then(|| default_endpoint(name));
+        // k3s normalizes each endpoint as its `normalizeEndpointAddress` does and skips one
+        // it has already seen.
+        let mut seen = BTreeSet::new();
+        let mut endpoints: Vec<Endpoint> = endpoints
+            .iter()
+            .map(|e| Endpoint::of(e))
+            .filter(|e| seen.insert(e.url.clone()))
+            .collect();
         // The default endpoint listed last is what k3s adds anyway; with the default endpoint
         // disabled, listing it is how a registry keeps its fallback.
         registry.fallback = !default_endpoint_disabled;
         if let (Some(last), Some(up)) = (endpoints.last(), &upstream)
-            && same_endpoint(last, up)
+            && !last.override_path
+            && last.url == *up
         {
             endpoints.pop();
             registry.fallback = true;
@@ -133,15 +142,19 @@ pub(crate) fn read(source: &Path, default_endpoint_disabled: bool) -> Result<Imp
                 "no endpoint and the default endpoint disabled: k3s pulls of this registry have nowhere to go",
             ));
         }
-        for url in endpoints {
-            let url = with_scheme(&url);
-            let host = host_of(&url);
+        for endpoint in endpoints {
+            let host = host_of(&endpoint.url);
             let mut mirror = ImportedMirror {
-                url,
+                url: endpoint.url,
+                override_path: endpoint.override_path.then_some(true),
                 ..ImportedMirror::default()
             };
-            if let Some((_, config)) = configs.iter().find(|(h, _)| *h == host) {
-                used.insert(host.clone());
+            if let Some((key, config)) = endpoint
+                .config_keys
+                .iter()
+                .find_map(|k| configs.iter().find(|(h, _)| h == k))
+            {
+                used.insert(key.clone());
                 config.apply(&mut mirror, &host, &mut imported.secrets);
             }
             registry.mirrors.push(mirror);
@@ -150,16 +163,20 @@ pub(crate) fn read(source: &Path, default_endpoint_disabled: bool) -> Result<Imp
         // carries them — the inventory says that as a last mirror and no fallback.
         if let Some(up) = upstream.as_ref().filter(|_| registry.fallback) {
             let host = host_of(up);
-            if let Some((_, config)) = configs.iter().find(|(h, _)| *h == host || *h == name) {
+            if let Some((key, config)) = configs.iter().find(|(h, _)| *h == host || *h == name) {
                 used.insert(config_key(&configs, &host, name));
                 let mut mirror = ImportedMirror {
                     url: up.clone(),
                     capabilities: Some(vec!["pull".into(), "resolve".into(), "push".into()]),
                     ..ImportedMirror::default()
                 };
-                config.apply(&mut mirror, &host, &mut imported.secrets);
+                config.apply(&mut mirror, key, &mut imported.secrets);
                 registry.mirrors.push(mirror);
                 registry.fallback = false;
+            } else if up.starts_with("http://") {
+                // k3s writes this plain-HTTP default endpoint as the `server`; the inventory's
+                // own fallback would try HTTPS first on containerd 1.7+.
+                registry.server = Some(up.clone());
             }
         }
         imported.registries.push(registry);
@@ -321,29 +338,83 @@ impl Config {
     }
 }
 
+/// The registry's default endpoint as k3s writes it (`defaultHostConfig`): the registry's
+/// name normalized like any endpoint, so a loopback registry on a port is `http://`.
 fn default_endpoint(registry: &str) -> String {
-    match registry {
-        "docker.io" => "https://registry-1.docker.io".into(),
-        host => format!("https://{host}"),
+    Endpoint::of(registry).url
+}
+
+/// An endpoint as k3s's `normalizeEndpointAddress` (pkg/agent/containerd/config.go) writes it
+/// into hosts.toml.
+struct Endpoint {
+    /// Scheme and host, and the path when it is not the API root (`""`, `/` or `/v2`).
+    url: String,
+    /// A path other than the API root: k3s sets `override_path`, containerd uses it verbatim.
+    override_path: bool,
+    /// The `configs` keys k3s looks up for it (`configForHost`), in order.
+    config_keys: Vec<String>,
+}
+
+impl Endpoint {
+    fn of(endpoint: &str) -> Endpoint {
+        let (scheme, rest) = match endpoint.split_once("://") {
+            Some((scheme, rest)) => (Some(scheme), rest),
+            None => (None, endpoint.trim_start_matches("//")),
+        };
+        let (host, path) = match rest.find(['/', '?', '#']) {
+            Some(at) => rest.split_at(at),
+            None => (rest, ""),
+        };
+        let path = path.split(['?', '#']).next().unwrap_or_default();
+        // Loopback hosts on a port other than 443 default to plain HTTP.
+        let scheme = scheme.unwrap_or_else(|| match port_of(host) {
+            Some(port) if port != "443" && is_localhost(host) => "http",
+            _ => "https",
+        });
+        // containerd's `DefaultHost`: `docker.io` is contacted as `registry-1.docker.io`,
+        // whose config k3s looks up first, then `docker.io`'s.
+        let (host, config_keys) = if host == "docker.io" || host == "registry-1.docker.io" {
+            (
+                "registry-1.docker.io",
+                vec!["registry-1.docker.io".to_string(), "docker.io".to_string()],
+            )
+        } else {
+            (host, vec![host.to_string()])
+        };
+        let override_path = !matches!(path, "" | "/" | "/v2");
+        let url = if override_path {
+            format!("{scheme}://{host}{path}")
+        } else {
+            format!("{scheme}://{host}")
+        };
+        Endpoint {
+            url,
+            override_path,
+            config_keys,
+        }
     }
 }
 
-fn same_endpoint(a: &str, b: &str) -> bool {
-    let norm = |u: &str| {
-        let u = with_scheme(u);
-        let u = u.trim_end_matches('/');
-        let u = u.strip_suffix("/v2").unwrap_or(u).to_string();
-        u.replace("://index.docker.io", "://registry-1.docker.io")
+/// The port of `host:port` or `[v6]:port`.
+fn port_of(host: &str) -> Option<&str> {
+    let (_, port) = host.rsplit_once(':')?;
+    (!port.contains(']') && (!host.starts_with('[') || host.contains("]:"))).then_some(port)
+}
+
+/// containerd's `docker.IsLocalhost`: `localhost` or a loopback IP, with or without a port.
+fn is_localhost(host: &str) -> bool {
+    let bare = match port_of(host) {
+        Some(port) => &host[..host.len() - port.len() - 1],
+        None => host,
     };
-    norm(a) == norm(b)
-}
-
-fn with_scheme(url: &str) -> String {
-    if url.starts_with("http://") || url.starts_with("https://") {
-        url.to_string()
-    } else {
-        format!("https://{url}")
-    }
+    let bare = bare
+        .strip_prefix('[')
+        .and_then(|b| b.strip_suffix(']'))
+        .unwrap_or(bare);
+    bare == "localhost"
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `host[:port]` of an endpoint URL, as `configs` keys are written.

@@ -136,6 +136,7 @@ fn registry(
         server: None,
         not_imported: Vec::new(),
     };
+    let mut explicit_server = None;
     for (key, value) in entry.entries()? {
         let key = key_text(key).unwrap_or_default();
         let value = entry.child(value, &format!(".{key}"));
@@ -143,14 +144,13 @@ fn registry(
             "prefix" => {}
             "server" => {
                 let server = value.text()?;
-                let own = format!("https://{name}");
                 if templated(server) {
                     registry.not_imported.push(ImportWarning {
                         line: Some(value.line()),
                         message: format!("{}: a template expression, not imported", value.path),
                     });
-                } else if server.trim_end_matches('/') != own {
-                    registry.server = Some(server.to_owned());
+                } else {
+                    explicit_server = Some(server.to_owned());
                 }
             }
             "mirrors" => {
@@ -170,6 +170,16 @@ fn registry(
                 ),
             }),
         }
+    }
+    // The template writes `server = "https://<prefix>"` when the entry has none: for
+    // `docker.io` that is `https://docker.io` itself, not containerd's default endpoint.
+    let server = explicit_server.unwrap_or_else(|| format!("https://{name}"));
+    let default_endpoint = match name.as_str() {
+        "docker.io" => "https://registry-1.docker.io".to_owned(),
+        other => format!("https://{other}"),
+    };
+    if server.trim_end_matches('/') != default_endpoint {
+        registry.server = Some(server);
     }
     Ok(Some(registry))
 }
@@ -345,7 +355,6 @@ fn registry_auth(
             auth.path
         ),
     };
-    let mut used = false;
     for registry in &mut imported.registries {
         for mirror in &mut registry.mirrors {
             let mirror_host = mirror
@@ -355,7 +364,6 @@ fn registry_auth(
             if mirror_host.split('/').next() == Some(host) && mirror.auth.is_none() {
                 mirror.auth = Some(basic());
                 registry.not_imported.push(note.clone());
-                used = true;
             }
         }
         let own = registry
@@ -374,10 +382,13 @@ fn registry_auth(
             registry.fallback = false;
             registry.server = None;
             registry.not_imported.push(note.clone());
-            used = true;
         }
     }
-    if !used {
+    // Images of the host itself are pulled from it with these credentials too, unless an
+    // entry of its own says otherwise.
+    let own_registry = imported.registries.iter().any(|r| r.name == host)
+        || matches!(host, "registry-1.docker.io" | "index.docker.io");
+    if !own_registry {
         imported.registries.push(ImportedRegistry {
             name: host.to_owned(),
             origin: format!(
@@ -413,7 +424,7 @@ mod tests {
     fn mirrors_server_and_auth_follow_the_template() {
         check(
             include_str!("../../fixtures/import/kubespray/mirrors-and-auth.yaml"),
-            r#"docker.io fallback=true server=None (containerd.yml:4 containerd_registries_mirrors[prefix=docker.io])
+            r#"docker.io fallback=true server=Some("https://docker.io") (containerd.yml:4 containerd_registries_mirrors[prefix=docker.io])
   https://mirror.gcr.io capabilities=["pull", "resolve"] skip_verify=false basic=mirror.gcr.io-username,mirror.gcr.io-password
   https://registry-1.docker.io capabilities=["pull", "resolve"] skip_verify=false
   ! Some(40) containerd_registry_auth[2]: containerd uses config.toml credentials only when the kubelet sends none
@@ -425,6 +436,9 @@ registry.k8s.io fallback=true server=Some("https://k8s.internal.example") (conta
 10.0.0.2:5000 fallback=false server=None (containerd.yml:34 containerd_registry_auth[registry=10.0.0.2:5000])
   https://10.0.0.2:5000 basic=10.0.0.2_5000-username,10.0.0.2_5000-password
   ! Some(34) containerd_registry_auth[0]: containerd uses config.toml credentials only when the kubelet sends none
+mirror.gcr.io fallback=false server=None (containerd.yml:40 containerd_registry_auth[registry=mirror.gcr.io])
+  https://mirror.gcr.io basic=mirror.gcr.io-username,mirror.gcr.io-password
+  ! Some(40) containerd_registry_auth[2]: containerd uses config.toml credentials only when the kubelet sends none
 secret fd00__11_5000-username ([fd00::10]:5000 mirror https://[fd00::11]:5000 auth.username)
 secret fd00__11_5000-password ([fd00::10]:5000 mirror https://[fd00::11]:5000 auth.password)
 secret 10.0.0.2_5000-username (10.0.0.2:5000 auth.username)
@@ -441,7 +455,7 @@ secret mirror.gcr.io-password (mirror.gcr.io auth.password)
     fn unset_mirrors_import_kubesprays_default() {
         check(
             "containerd_version: 1.7.22\n",
-            r#"docker.io fallback=true server=None (Kubespray's default containerd_registries_mirrors)
+            r#"docker.io fallback=true server=Some("https://docker.io") (Kubespray's default containerd_registries_mirrors)
   https://registry-1.docker.io capabilities=["pull", "resolve"] skip_verify=false
 ! None containerd_registries_mirrors is not set: Kubespray's default (docker.io through https://registry-1.docker.io) is imported
 "#,

@@ -150,10 +150,27 @@ pub(crate) struct ImportedMirror {
     pub(crate) skip_verify: Option<bool>,
     pub(crate) override_path: Option<bool>,
     /// Header name and its values (several for a list).
-    pub(crate) headers: Vec<(String, Vec<String>)>,
+    pub(crate) headers: Vec<ImportedHeader>,
     pub(crate) auth: Option<ImportedAuth>,
     /// `dialTimeout`, a Go duration (`5s`).
     pub(crate) dial_timeout: Option<String>,
+}
+
+/// One header of a mirror.
+#[derive(Debug)]
+pub(crate) struct ImportedHeader {
+    pub(crate) name: String,
+    pub(crate) values: Vec<HeaderSource>,
+    /// Written as a list in the source (a list of one stays a list).
+    pub(crate) list: bool,
+}
+
+/// One value of a header: as written, or a credential moved into a secret file.
+#[derive(Debug)]
+pub(crate) enum HeaderSource {
+    Inline(String),
+    /// A [`Secret`]'s `file_name`: the inventory reads it with `{file: …}`.
+    Secret(String),
 }
 
 #[derive(Debug)]

@@ -19,6 +19,7 @@ pub(crate) fn read(name: &str, bytes: &[u8]) -> Result<Imported, ImportError> {
     let text = source_text(name, bytes)?;
     let mut imported = Imported::default();
     let mut machine_config = None;
+    let mut documents_read = Vec::new();
     for (first_line, document) in documents(text) {
         if document.trim().is_empty()
             || document
@@ -49,23 +50,29 @@ pub(crate) fn read(name: &str, bytes: &[u8]) -> Result<Imported, ImportError> {
             }
             machine_config = Some((root, first_line));
         } else if let Some(kind) = kind.filter(|k| k.starts_with("Registry")) {
-            imported.warnings.push(ImportWarning {
-                line: Some(first_line + 1),
-                message: format!("a {kind} document is not imported (only machine.registries is)"),
-            });
+            documents_read.push((kind, root, first_line));
         }
     }
-    let Some((root, offset)) = machine_config else {
+    if machine_config.is_none() && documents_read.is_empty() {
         return Err(ImportError::new(
             name,
             None,
-            "no document with `machine`: not a Talos machine config",
+            "no document with `machine` and no Registry*Config document: not a Talos machine config",
         ));
+    }
+    let empty = crate::inventory::yaml::Node {
+        value: crate::inventory::yaml::Value::Mapping(Vec::new()),
+        mark: crate::inventory::yaml::Mark { line: 0, col: 0 },
+        size: 1,
+    };
+    let (machine_root, machine_offset) = match &machine_config {
+        Some((root, offset)) => (root, *offset),
+        None => (&empty, 0),
     };
     let root = Field {
-        node: &root,
+        node: machine_root,
         path: String::new(),
-        offset,
+        offset: machine_offset,
         source: name,
     };
     if let Some(version) = root.get("version")? {
@@ -77,14 +84,12 @@ pub(crate) fn read(name: &str, bytes: &[u8]) -> Result<Imported, ImportError> {
             });
         }
     }
-    let Some(registries) = root
+    let registries = root
         .get("machine")?
         .map(|m| m.get("registries"))
         .transpose()?
         .flatten()
-    else {
-        return Ok(imported);
-    };
+        .unwrap_or_else(|| root.child(&empty, ""));
     let mut registries = registries;
     registries.path = "machine.registries".into();
     let mut secrets = SecretFiles::default();
@@ -95,6 +100,62 @@ pub(crate) fn read(name: &str, bytes: &[u8]) -> Result<Imported, ImportError> {
             let line = config.child(key, "").line();
             let value = config.child(value, &format!(".{host:?}"));
             configs.push(host_config(&host, line, &value, &mut secrets)?);
+        }
+    }
+    // Talos 1.12+ documents replace the machine config's entry of the same name: TLS and auth
+    // separately (its config container merges them so), mirrors whole.
+    let mut mirror_documents = Vec::new();
+    for (kind, doc_root, first_line) in &documents_read {
+        let doc = Field {
+            node: doc_root,
+            path: kind.clone(),
+            offset: *first_line,
+            source: name,
+        };
+        let doc_name = match doc.get("name")? {
+            Some(n) => n.text()?.to_owned(),
+            None => {
+                return Err(ImportError::new(
+                    name,
+                    Some(doc.line()),
+                    format!("a {kind} document has no name"),
+                ));
+            }
+        };
+        let mut doc = doc;
+        doc.path = format!("{kind}[name={doc_name}]");
+        match kind.as_str() {
+            "RegistryMirrorConfig" => mirror_documents.push((doc_name, doc)),
+            "RegistryTLSConfig" | "RegistryAuthConfig" => {
+                let at = match configs.iter().position(|c: &HostConfig| c.host == doc_name) {
+                    Some(at) => at,
+                    None => {
+                        configs.push(HostConfig {
+                            host: doc_name.clone(),
+                            line: doc.line(),
+                            ..HostConfig::default()
+                        });
+                        configs.len() - 1
+                    }
+                };
+                let config = &mut configs[at];
+                config.line = doc.line();
+                config.document = Some(format!("{kind} {doc_name:?}"));
+                if kind == "RegistryTLSConfig" {
+                    config.has_tls = true;
+                    config.ca = None;
+                    config.client = None;
+                    config.skip_verify = false;
+                    tls_document(config, &doc, &mut secrets)?;
+                } else {
+                    config.basic = None;
+                    auth(config, &doc, &mut secrets, DOCUMENT_KEYS)?;
+                }
+            }
+            other => imported.warnings.push(ImportWarning {
+                line: Some(doc.line()),
+                message: format!("a {other} document is not imported"),
+            }),
         }
     }
     let mut mirrored = Vec::new();
@@ -108,11 +169,24 @@ pub(crate) fn read(name: &str, bytes: &[u8]) -> Result<Imported, ImportError> {
                     let line = value.child(name_node, "").line();
                     let entry = value.child(entry, &format!(".{registry_name:?}"));
                     mirrored.push(registry_name.to_owned());
+                    if let Some((_, doc)) =
+                        mirror_documents.iter().find(|(n, _)| n == registry_name)
+                    {
+                        imported.registries.push(mirror_registry(
+                            registry_name,
+                            doc.line(),
+                            doc,
+                            &configs,
+                            true,
+                        )?);
+                        continue;
+                    }
                     imported.registries.push(mirror_registry(
                         registry_name,
                         line,
                         &entry,
                         &configs,
+                        false,
                     )?);
                 }
             }
@@ -121,6 +195,18 @@ pub(crate) fn read(name: &str, bytes: &[u8]) -> Result<Imported, ImportError> {
                 line: Some(value.line()),
                 message: format!("machine.registries.{other} is not imported"),
             }),
+        }
+    }
+    for (registry_name, doc) in &mirror_documents {
+        if !mirrored.contains(registry_name) {
+            mirrored.push(registry_name.clone());
+            imported.registries.push(mirror_registry(
+                registry_name,
+                doc.line(),
+                doc,
+                &configs,
+                true,
+            )?);
         }
     }
     let mut own_directory = Vec::new();
@@ -135,25 +221,25 @@ pub(crate) fn read(name: &str, bytes: &[u8]) -> Result<Imported, ImportError> {
                 "machine.registries.config.\"*\": Talos refuses TLS configuration for the wildcard host",
             ));
         }
-        let own = if config.host == "docker.io" {
-            "registry-1.docker.io"
-        } else {
-            config.host.as_str()
-        };
         let mut mirror = ImportedMirror {
-            url: format!("https://{own}"),
+            url: format!("https://{}", own_host(&config.host)),
             ..ImportedMirror::default()
         };
         config.apply(&mut mirror);
         own_directory.push(config.host.clone());
+        // Talos writes the registry's own endpoint as the `server` of its directory (TLS) or
+        // leaves the default endpoint alone (auth only): either way the one endpoint tried.
         imported.registries.push(ImportedRegistry {
             name: config.host.clone(),
-            origin: format!(
-                "{name}:{} machine.registries.config.{:?}",
-                config.line, config.host
-            ),
+            origin: match &config.document {
+                Some(document) => format!("{name}:{} {document}", config.line),
+                None => format!(
+                    "{name}:{} machine.registries.config.{:?}",
+                    config.line, config.host
+                ),
+            },
             mirrors: vec![mirror],
-            fallback: true,
+            fallback: false,
             server: None,
             not_imported: config.not_imported.clone(),
         });
@@ -177,6 +263,18 @@ pub(crate) fn read(name: &str, bytes: &[u8]) -> Result<Imported, ImportError> {
     }
     imported.secrets = secrets.into_vec();
     Ok(imported)
+}
+
+/// The keys every Talos document has besides its own.
+const DOCUMENT_KEYS: &[&str] = &["apiVersion", "kind", "name"];
+
+/// The host containerd contacts for a registry of that name when nothing else is said.
+fn own_host(registry: &str) -> &str {
+    if registry == "docker.io" {
+        "registry-1.docker.io"
+    } else {
+        registry
+    }
 }
 
 /// The documents of a YAML stream with the line each starts on (0-based offset).
@@ -207,6 +305,8 @@ struct HostConfig {
     skip_verify: bool,
     basic: Option<(String, String)>,
     not_imported: Vec<ImportWarning>,
+    /// The last document that set it (`RegistryTLSConfig "host"`), when one did.
+    document: Option<String>,
 }
 
 impl HostConfig {
@@ -256,7 +356,7 @@ fn host_config(
                 config.has_tls = !value.node.is_null();
                 tls(&mut config, &value, secrets)?;
             }
-            "auth" => auth(&mut config, &value, secrets)?,
+            "auth" => auth(&mut config, &value, secrets, &[])?,
             other => config.not_imported.push(ImportWarning {
                 line: Some(value.line()),
                 message: format!("{}.{other} is not imported", entry.path),
@@ -319,10 +419,57 @@ fn tls(
     Ok(())
 }
 
+/// A `RegistryTLSConfig` document: like `config.<host>.tls`, but its `ca` and
+/// `clientIdentity.{cert,key}` are PEM text, not base64.
+fn tls_document(
+    config: &mut HostConfig,
+    doc: &Field<'_>,
+    secrets: &mut SecretFiles,
+) -> Result<(), ImportError> {
+    for (key, value) in doc.entries()? {
+        let key = key_text(key).unwrap_or_default();
+        let value = doc.child(value, &format!(".{key}"));
+        match key {
+            "insecureSkipVerify" => config.skip_verify = value.boolean()?,
+            "ca" => config.ca = Some(value.text()?.to_owned()),
+            "clientIdentity" => {
+                let (Some(cert), Some(key)) = (value.get("cert")?, value.get("key")?) else {
+                    return Err(ImportError::new(
+                        doc.source,
+                        Some(value.line()),
+                        format!("{} needs cert and key", value.path),
+                    ));
+                };
+                let host = config.host.clone();
+                let cert_file = secrets.add(
+                    &host,
+                    "client.crt",
+                    format!("{host} RegistryTLSConfig clientIdentity.cert"),
+                    cert.text()?.to_owned(),
+                );
+                let key_file = secrets.add(
+                    &host,
+                    "client.key",
+                    format!("{host} RegistryTLSConfig clientIdentity.key"),
+                    key.text()?.to_owned(),
+                );
+                config.client = Some((cert_file, key_file));
+            }
+            k if DOCUMENT_KEYS.contains(&k) => {}
+            other => config.not_imported.push(ImportWarning {
+                line: Some(value.line()),
+                message: format!("{}.{other} is not imported", doc.path),
+            }),
+        }
+    }
+    Ok(())
+}
+
 fn auth(
     config: &mut HostConfig,
     auth: &Field<'_>,
     secrets: &mut SecretFiles,
+    skip: &[&str],
 ) -> Result<(), ImportError> {
     let text = |key: &str| -> Result<Option<(String, usize)>, ImportError> {
         Ok(match auth.get(key)? {
@@ -338,7 +485,9 @@ fn auth(
     );
     for (key, value) in auth.entries()? {
         let key = key_text(key).unwrap_or_default();
-        if !matches!(key, "username" | "password" | "auth" | "identityToken") {
+        if !matches!(key, "username" | "password" | "auth" | "identityToken")
+            && !skip.contains(&key)
+        {
             config.not_imported.push(ImportWarning {
                 line: Some(auth.child(value, "").line()),
                 message: format!("{}.{key} is not imported", auth.path),
@@ -382,26 +531,34 @@ fn auth(
     Ok(())
 }
 
+/// One registry's mirror: a `machine.registries.mirrors` entry (`overridePath` for every
+/// endpoint) or, with `document`, a `RegistryMirrorConfig` (`overridePath` per endpoint).
 fn mirror_registry(
     name: &str,
     line: usize,
     entry: &Field<'_>,
     configs: &[HostConfig],
+    document: bool,
 ) -> Result<ImportedRegistry, ImportError> {
-    let mut registry = ImportedRegistry {
-        name: name.to_owned(),
-        origin: format!(
+    let origin = if document {
+        format!("{}:{line} RegistryMirrorConfig {name:?}", entry.source)
+    } else {
+        format!(
             "{}:{line} machine.registries.mirrors.{name:?}",
             entry.source
-        ),
+        )
+    };
+    let mut registry = ImportedRegistry {
+        name: name.to_owned(),
+        origin,
         mirrors: Vec::new(),
         fallback: true,
         server: None,
         not_imported: Vec::new(),
     };
     let override_path = match entry.get("overridePath")? {
-        Some(field) => field.boolean()?,
-        None => false,
+        Some(field) if !document => field.boolean()?,
+        _ => false,
     };
     if let Some(skip) = entry.get("skipFallback")? {
         registry.fallback = !skip.boolean()?;
@@ -410,14 +567,31 @@ fn mirror_registry(
         let key = key_text(key).unwrap_or_default();
         let value = entry.child(value, &format!(".{key}"));
         match key {
-            "overridePath" | "skipFallback" => {}
+            "overridePath" if !document => {}
+            "skipFallback" => {}
+            k if document && DOCUMENT_KEYS.contains(&k) => {}
             "endpoints" => {
                 for (i, endpoint) in value.items()?.iter().enumerate() {
                     let endpoint = value.child(endpoint, &format!("[{i}]"));
-                    let url = endpoint.text()?.to_owned();
+                    let (url, own_override) = if document {
+                        let url = endpoint.get("url")?.ok_or_else(|| {
+                            ImportError::new(
+                                entry.source,
+                                Some(endpoint.line()),
+                                format!("{} has no url", endpoint.path),
+                            )
+                        })?;
+                        let own = match endpoint.get("overridePath")? {
+                            Some(field) => field.boolean()?,
+                            None => false,
+                        };
+                        (url.text()?.to_owned(), own)
+                    } else {
+                        (endpoint.text()?.to_owned(), override_path)
+                    };
                     let mut mirror = ImportedMirror {
                         url,
-                        override_path: override_path.then_some(true),
+                        override_path: own_override.then_some(true),
                         ..ImportedMirror::default()
                     };
                     if let Some(config) = configs
@@ -426,7 +600,13 @@ fn mirror_registry(
                     {
                         config.apply(&mut mirror);
                         for warning in &config.not_imported {
-                            registry.not_imported.push(warning.clone());
+                            let known = registry
+                                .not_imported
+                                .iter()
+                                .any(|w| w.line == warning.line && w.message == warning.message);
+                            if !known {
+                                registry.not_imported.push(warning.clone());
+                            }
                         }
                     }
                     registry.mirrors.push(mirror);
@@ -437,6 +617,42 @@ fn mirror_registry(
                 message: format!("{}.{other} is not imported", entry.path),
             }),
         }
+    }
+    // Credentials of the registry's own host reach its default endpoint too (the CRI plugin
+    // offers them to whichever host it contacts; TLS of a directory's hosts does not): the
+    // inventory says that as the default endpoint, with them, as the last mirror.
+    let own = own_host(name);
+    if let Some(config) = configs.iter().find(|c| c.host == own)
+        && registry.fallback
+        && name != "*"
+        && !registry
+            .mirrors
+            .iter()
+            .any(|m| endpoint_host(&m.url) == own)
+        && let Some((username_file, password_file)) = &config.basic
+    {
+        registry.mirrors.push(ImportedMirror {
+            url: format!("https://{own}"),
+            capabilities: Some(vec!["pull".into(), "resolve".into(), "push".into()]),
+            auth: Some(ImportedAuth::Basic {
+                username_file: username_file.clone(),
+                password_file: password_file.clone(),
+            }),
+            ..ImportedMirror::default()
+        });
+        registry.fallback = false;
+    } else if let Some(config) = configs.iter().find(|c| c.host == own)
+        && registry.fallback
+        && config.basic.is_some()
+    {
+        registry.not_imported.push(ImportWarning {
+            line: Some(config.line),
+            message: format!(
+                "containerd tries {own} again as the registry's default endpoint, with the \
+                 credentials of machine.registries.config.{own:?}; the inventory's fallback \
+                 carries none"
+            ),
+        });
     }
     Ok(registry)
 }
@@ -490,22 +706,31 @@ ghcr.io fallback=false server=None (controlplane.yaml:19 machine.registries.mirr
 [fd00::1]:5000 fallback=true server=None (controlplane.yaml:26 machine.registries.mirrors."[fd00::1]:5000")
   https://[fd00::1]:5000 basic=fd00__1_5000-username,fd00__1_5000-password
   ! Some(48) machine.registries.config."[fd00::1]:5000".auth: containerd uses these credentials only when the kubelet sends none
-10.5.0.1:5000 fallback=true server=None (controlplane.yaml:30 machine.registries.config."10.5.0.1:5000")
+  ! Some(46) containerd tries [fd00::1]:5000 again as the registry's default endpoint, with the credentials of machine.registries.config."[fd00::1]:5000"; the inventory's fallback carries none
+quay.io fallback=true server=None (controlplane.yaml:56 RegistryMirrorConfig "quay.io")
+  https://quay-mirror.example ca=pem(587 bytes) basic=quay-mirror.example-username,quay-mirror.example-password
+  https://quay-mirror.example/v2/quay-proxy ca=pem(587 bytes) override_path=true basic=quay-mirror.example-username,quay-mirror.example-password
+  ! Some(82) RegistryAuthConfig[name=quay-mirror.example]: containerd uses these credentials only when the kubelet sends none
+10.5.0.1:5000 fallback=false server=None (controlplane.yaml:30 machine.registries.config."10.5.0.1:5000")
   https://10.5.0.1:5000 basic=10.5.0.1_5000-username,10.5.0.1_5000-password
   ! Some(32) machine.registries.config."10.5.0.1:5000".auth: containerd uses these credentials only when the kubelet sends none
-ghcr-mirror.example fallback=true server=None (controlplane.yaml:34 machine.registries.config."ghcr-mirror.example")
+ghcr-mirror.example fallback=false server=None (controlplane.yaml:34 machine.registries.config."ghcr-mirror.example")
   https://ghcr-mirror.example ca=pem(587 bytes) client=ghcr-mirror.example-client.crt+ghcr-mirror.example-client.key skip_verify=true
   ! Some(39) machine.registries.config."ghcr-mirror.example".tls.clientIdentity: written as ghcr-mirror.example-client.crt and ghcr-mirror.example-client.key under the secrets directory; the mirror's client refers to them there, so keep them on the node
-private.example:8443 fallback=true server=None (controlplane.yaml:41 machine.registries.config."private.example:8443")
+private.example:8443 fallback=false server=None (controlplane.yaml:41 machine.registries.config."private.example:8443")
   https://private.example:8443 ca=pem(587 bytes)
   ! Some(45) machine.registries.config."private.example:8443".auth.identityToken is not imported: containerd trades it for a token at the registry's token service, which the inventory has no field for
+quay-mirror.example fallback=false server=None (controlplane.yaml:82 RegistryAuthConfig "quay-mirror.example")
+  https://quay-mirror.example ca=pem(587 bytes) basic=quay-mirror.example-username,quay-mirror.example-password
+  ! Some(82) RegistryAuthConfig[name=quay-mirror.example]: containerd uses these credentials only when the kubelet sends none
 secret 10.5.0.1_5000-username (10.5.0.1:5000 auth.username)
 secret 10.5.0.1_5000-password (10.5.0.1:5000 auth.password)
 secret ghcr-mirror.example-client.crt (ghcr-mirror.example tls.clientIdentity.crt)
 secret ghcr-mirror.example-client.key (ghcr-mirror.example tls.clientIdentity.key)
 secret fd00__1_5000-username ([fd00::1]:5000 auth.username)
 secret fd00__1_5000-password ([fd00::1]:5000 auth.password)
-! Some(56) a RegistryMirrorConfig document is not imported (only machine.registries is)
+secret quay-mirror.example-username (quay-mirror.example auth.username)
+secret quay-mirror.example-password (quay-mirror.example auth.password)
 ! Some(49) machine.registries.config."unused.example" configures a host no endpoint contacts
 "#,
         );

@@ -44,7 +44,16 @@ pub(super) fn summary(imported: &Imported) -> String {
             if let Some(v) = m.override_path {
                 let _ = write!(out, " override_path={v}");
             }
-            for (name, values) in &m.headers {
+            for header in &m.headers {
+                let name = &header.name;
+                let values: Vec<String> = header
+                    .values
+                    .iter()
+                    .map(|v| match v {
+                        super::HeaderSource::Inline(text) => text.clone(),
+                        super::HeaderSource::Secret(file) => format!("file:{file}"),
+                    })
+                    .collect();
                 let _ = write!(out, " header {name}={values:?}");
             }
             match &m.auth {

@@ -1,7 +1,9 @@
 //! The one writer of `mirrorctl import`: an [`Imported`] as inventory YAML that mirrorctl's own
 //! loader accepts, registries in source order, each under a comment naming its origin.
 
-use super::{CaSource, ImportWarning, Imported, ImportedAuth, ImportedMirror, ImportedRegistry};
+use super::{
+    CaSource, HeaderSource, ImportWarning, Imported, ImportedAuth, ImportedMirror, ImportedRegistry,
+};
 
 /// `target.containerd` when `--target-containerd` is not given: the inventory's own default.
 pub(crate) const DEFAULT_TARGET_CONTAINERD: &str = "2.1";
@@ -110,12 +112,22 @@ fn mirror_yaml(out: &mut String, mirror: &ImportedMirror, imported: &Imported, d
     }
     if !mirror.headers.is_empty() {
         out.push_str(&format!("{field}headers:\n"));
-        for (name, values) in &mirror.headers {
-            let value = match values.as_slice() {
-                [one] => quote(one),
-                many => list(many),
+        for header in &mirror.headers {
+            let each: Vec<String> = header
+                .values
+                .iter()
+                .map(|v| match v {
+                    HeaderSource::Inline(text) => quote(text),
+                    HeaderSource::Secret(file) => {
+                        format!("{{file: {}}}", quote(&secret_path(imported, dir, file)))
+                    }
+                })
+                .collect();
+            let value = match each.as_slice() {
+                [one] if !header.list => one.clone(),
+                many => format!("[{}]", many.join(", ")),
             };
-            out.push_str(&format!("{field}  {}: {value}\n", quote(name)));
+            out.push_str(&format!("{field}  {}: {value}\n", quote(&header.name)));
         }
     }
     if let Some(timeout) = &mirror.dial_timeout {

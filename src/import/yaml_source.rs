@@ -45,6 +45,11 @@ pub(super) struct Field<'a> {
 impl<'a> Field<'a> {
     /// A node below this one; `step` is appended to the path (`.key`, `[0]`).
     pub(super) fn child(&self, node: &'a Node, step: &str) -> Field<'a> {
+        // The root has no path: its `machine` is `machine`, not `.machine`.
+        let step = match self.path.is_empty() {
+            true => step.strip_prefix('.').unwrap_or(step),
+            false => step,
+        };
         Field {
             node,
             path: format!("{}{step}", self.path),

@@ -5,6 +5,7 @@ mod decode;
 pub mod model;
 mod node_path;
 pub mod path;
+pub mod schema;
 mod validate;
 pub mod yaml;
 

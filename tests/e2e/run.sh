@@ -37,9 +37,9 @@ missing_components() {
   for cmd in unshare ip containerd ctr docker-registry nginx openssl curl timeout mount umount mountpoint; do
     command -v "$cmd" >/dev/null 2>&1 || echo "$cmd"
   done
-  # Scenarios 9 and 11 bind-mount their node's /etc/containerd over this directory (inside the
-  # suite's mount namespace only); it must exist, as Debian's containerd package ships it.
-  [[ -d /etc/containerd ]] || echo "the directory /etc/containerd (a mountpoint for scenarios 9 and 11)"
+  # Scenarios 9, 11, 17, 20 and 21 bind-mount their node's /etc/containerd over this directory
+  # (inside the suite's mount namespace only); it must exist, as Debian's containerd ships it.
+  [[ -d /etc/containerd ]] || echo "the directory /etc/containerd (a mountpoint for scenarios 9, 11, 17, 20 and 21)"
   /usr/bin/python3 -c 'import grpc' >/dev/null 2>&1 || echo "python3-grpcio (/usr/bin/python3 -c 'import grpc')"
   if command -v unshare >/dev/null 2>&1 && [[ $(id -u) == 0 ]] &&
     ! unshare --net --mount --pid --fork --propagation private --mount-proc true >/dev/null 2>&1; then
@@ -114,6 +114,8 @@ CONTAINERD_VERSION=$(containerd_version containerd)
 CONTAINERD_MAJOR=${CONTAINERD_VERSION%%.*}
 # shellcheck source=scenarios.sh
 source "$HERE/scenarios.sh"
+# shellcheck source=scenarios_probe.sh
+source "$HERE/scenarios_probe.sh"
 
 SUITE_START=$EPOCHREALTIME
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mirrorctl-e2e.XXXXXX")

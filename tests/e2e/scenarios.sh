@@ -1616,6 +1616,124 @@ assert record["kind"] == "caCertificate" and record["mode"] == "0644", record
   note "apply wrote it again (drift restored) and containerd pulled through :6060, no restart"
 }
 
+# --- scenario 21: off the legacy registry.mirrors, through import (issue 15) -----------------
+
+# The legacy mirrors table of docker.io in the CRI registry table this version reads, spelt as
+# its config default spells tables.
+legacy_mirror_table() {
+  if ((CONTAINERD_MAJOR >= 2)); then
+    printf "[plugins.'io.containerd.cri.v1.images'.registry.mirrors.'docker.io']"
+  else
+    printf '[plugins."io.containerd.grpc.v1.cri".registry.mirrors."docker.io"]'
+  fi
+}
+
+# The access-log line of mirror PORT that served the e2e manifest (200), with or without `?ns=`.
+manifest_served() {
+  awk '$2 ~ /^\/v2\/library\/e2e\/manifests\/1([?]|$)/ && $3 == 200' "$(mirror_log "$1")" 2>/dev/null | head -n 1
+}
+
+scenario_21() {
+  local root=$DIR/root imported ref config=$DIR/root/etc/containerd/config.toml table line
+  local legacy=$DIR/config.toml.legacy legacy_via='' why_not='' out
+  local SOCK=$DIR/containerd/containerd.sock
+  mkdir -p "$root/etc/containerd" "$DIR/containerd/cni/bin" "$DIR/containerd/cni/conf"
+  containerd_config "$DIR/containerd" "$config"
+  grep -qxF "$CONFIG_PATH_UNSET" "$config" || fail "premise: containerd config default has no line '$CONFIG_PATH_UNSET'"
+  table=$(legacy_mirror_table)
+  printf '\n%s\n  endpoint = ["%s:6002"]\n' "$table" "$M" >>"$config"
+  cp -p "$config" "$legacy"
+  trap node_cleanup EXIT
+  node_mount "$root"
+  node_containerd_start
+  note "node: its containerd config default (version $(awk '/^version = / { print $3; exit }' "$legacy")), ${CONFIG_PATH_UNSET#"${CONFIG_PATH_UNSET%%[! ]*}"}, and $table endpoint = [\"$M:6002\"]"
+
+  # 1. The legacy form pulls through its mirror (where this version still honours it). From
+  # 2.1 on, CRI pulls go through the transfer service, which has no legacy mirrors: containerd
+  # says so at start and falls back to its own pull for as long as the table is there.
+  if ref=$(cri_pull cri.legacy.err) && line=$(manifest_served 6002) && [[ -n $line ]]; then
+    if grep -q 'using transfer service' "$DIR/pull.cri-legacy.daemon.log"; then
+      legacy_via="the transfer service"
+    else
+      legacy_via="CRI's own pull"
+    fi
+    if cri_uses_transfer; then
+      grep -q "Registry.Mirrors.*Falling back to local image pull mode" "$DIR/containerd.log" ||
+        fail "containerd $CONTAINERD_VERSION did not log its fallback to the local pull for registry.mirrors"
+      [[ $legacy_via == "CRI's own pull" ]] || fail "containerd $CONTAINERD_VERSION pulled the legacy mirror through the transfer service"
+      legacy_via+=" (containerd: \"$(grep -o 'Found .Registry.Mirrors[^.]*' "$DIR/containerd.log" | head -n 1)… Falling back to local image pull mode\")"
+    fi
+    [[ $ref == "$CONFIG_DIGEST" ]] || fail "PullImage answered '$ref', expected $CONFIG_DIGEST"
+    note "legacy registry.mirrors, $legacy_via: PullImage -> $ref; mirror :6002 logged: $(sed -E 's/ [a-z]+="?-"?//g' <<<"$line")"
+  else
+    why_not="containerd $CONTAINERD_VERSION did not pull through its legacy registry.mirrors: $(cat "$DIR/cri.legacy.err")"
+    note "legacy half skipped: $why_not"
+  fi
+
+  # 2. import reads the node's own config.toml; the inventory takes over config_path.
+  imported=$DIR/imported.yaml
+  "$MIRRORCTL" import containerd-config /etc/containerd/config.toml -o "$imported" \
+    --target-containerd "$CONTAINERD_VERSION" 2>"$DIR/import.err" ||
+    { cat "$DIR/import.err"; fail "mirrorctl import containerd-config exited non-zero"; }
+  if grep -q '^warning: ' "$DIR/import.err"; then
+    cat "$DIR/import.err"
+    fail "import of a default config with one legacy mirror warned"
+  fi
+  grep -qxF "      - url: \"$M:6002\"" "$imported" || { cat "$imported"; fail "the imported inventory does not mirror docker.io through :6002"; }
+  sed -i '/^registries:$/i containerd: {manageConfig: true, configFile: /etc/containerd/config.toml}' "$imported"
+  LAST_INVENTORY=$imported
+  note "import: $(grep -c '^  "' "$imported") registry, docker.io -> $M:6002, no warning; manageConfig added"
+  if [[ -n $legacy_via ]]; then
+    # What containerd did with the legacy table is what resolve says of the imported inventory.
+    expect_resolve_matches cri-legacy docker.io/library/e2e:1 127.0.0.1:6002
+  fi
+
+  # 3. apply reports the legacy table and never deletes it.
+  mirrorctl_apply "$imported" "$root"
+  out=$APPLY_OUT
+  grep -q 'C001.*legacy .registry[.]mirrors. (docker[.]io)' "$out" || { cat "$out"; fail "apply did not report the legacy registry.mirrors (C001)"; }
+  grep -qxF "$table" "$config" || fail "apply removed the legacy table"
+  if ((CONTAINERD_MAJOR < 2)); then
+    [[ $APPLY_RC == 1 ]] || { cat "$out"; fail "apply beside the legacy table exited $APPLY_RC on 1.x, expected 1 (it would break the CRI plugin)"; }
+    cmp -s "$config" "$legacy" || fail "apply refused, yet config.toml changed"
+    [[ ! -e $(certs_dir "$root")/docker.io/hosts.toml ]] || fail "apply refused, yet wrote hosts.toml"
+    note "apply beside the legacy table: exit 1, nothing written: $(grep -o 'C001.*' "$out" | cut -c1-110)"
+  else
+    [[ $APPLY_RC == 2 ]] || { cat "$out"; fail "apply beside the legacy table exited $APPLY_RC on 2.x, expected 2 (a warning)"; }
+    note "apply beside the legacy table: exit 2, warning $(grep -o 'C001.*' "$out" | cut -c1-100)"
+  fi
+
+  # 4. The operator removes the legacy table; apply takes over config_path; restart.
+  awk -v t="$table" '$0 == t { skip = 2 } skip > 0 { skip--; next } { print }' "$config" >"$config.new"
+  cat "$config.new" >"$config" && rm "$config.new"
+  if grep -qF 'registry.mirrors.' "$config"; then fail "the legacy table is still in config.toml"; fi
+  mirrorctl_apply "$imported" "$root"
+  if grep -q C001 "$APPLY_OUT"; then cat "$APPLY_OUT"; fail "apply still reports C001 after the removal"; fi
+  [[ $APPLY_RC == 0 || $APPLY_RC == 2 ]] || { cat "$APPLY_OUT"; fail "apply after the removal exited $APPLY_RC"; }
+  mirrorctl_apply "$imported" "$root"
+  [[ $APPLY_RC == 0 ]] || { cat "$APPLY_OUT"; fail "apply again exited $APPLY_RC, expected 0"; }
+  grep -qxF "$CONFIG_PATH_SET" "$config" || fail "config_path is not set to the certs dir"
+  [[ -f /etc/containerd/certs.d/docker.io/hosts.toml ]] || fail "no /etc/containerd/certs.d/docker.io/hosts.toml"
+  grep -qF "[host.\"$M:6002\"]" /etc/containerd/certs.d/docker.io/hosts.toml || fail "hosts.toml does not name $M:6002"
+  note "legacy table removed by hand; apply: config_path ${CONFIG_PATH_SET##* }, docker.io/hosts.toml [host.\"$M:6002\"]; again: exit 0"
+  node_containerd_stop
+  node_containerd_start
+  reset_logs
+
+  # 5. The same CRI pull, through the same mirror, now from hosts.toml.
+  ref=$(cri_pull cri.hosts.err) || { cat "$DIR/cri.hosts.err"; fail "CRI pull after the migration failed"; }
+  [[ $ref == "$CONFIG_DIGEST" ]] || fail "PullImage answered '$ref', expected $CONFIG_DIGEST"
+  line=$(manifest_served 6002)
+  [[ -n $line ]] || fail "after the migration, mirror :6002 did not serve the manifest"
+  grep -q 'loading host directory.*dir=/etc/containerd/certs.d/docker.io' "$DIR/pull.cri-hosts.daemon.log" ||
+    fail "containerd did not log loading /etc/containerd/certs.d/docker.io for the pull"
+  expect_cri_via hosts 127.0.0.1:6002
+  note "restarted; PullImage -> $ref via /etc/containerd/certs.d/docker.io (containerd: loading host directory); mirror :6002 logged: $(sed -E 's/ [a-z]+="?-"?//g' <<<"$line")"
+  if [[ -z $legacy_via ]]; then
+    note "only the hosts.toml half ran on $CONTAINERD_VERSION: $why_not"
+  fi
+}
+
 # Read by run.sh: number|name|function.
 # shellcheck disable=SC2034
 SCENARIOS=(
@@ -1639,5 +1757,6 @@ SCENARIOS=(
   "18|a token header read from a file|scenario_18"
   "19|a bearer token from auth.bearerFrom|scenario_19"
   "20|rotation: a new password, apply, the same containerd pulls; the plugin answers at once|scenario_20"
+  "21|legacy registry.mirrors imported, applied, removed: the same CRI pull through the same mirror|scenario_21"
   "30|TLS with a CA given only as pem: content, written by mirrorctl|scenario_30"
 )

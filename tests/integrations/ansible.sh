@@ -18,15 +18,15 @@ source "$repo/tests/integrations/midway.sh"
 examples=$repo/ansible/examples
 
 missing=()
-for tool in ansible-playbook ansible-doc ansible-test; do
+for tool in ansible-playbook ansible-doc ansible-test ansible-lint; do
   command -v "$tool" >/dev/null || missing+=("$tool")
 done
 if ((${#missing[@]})); then
   if [[ ${CI:-} == true ]]; then
-    echo "error: CI needs ${missing[*]} (pip install ansible-core)" >&2
+    echo "error: CI needs ${missing[*]} (pip install ansible-core ansible-lint)" >&2
     exit 1
   fi
-  echo "SKIPPED: Ansible integration tests: ${missing[*]} not found (pip install ansible-core)" >&2
+  echo "SKIPPED: Ansible integration tests: ${missing[*]} not found (pip install ansible-core ansible-lint)" >&2
   exit 77
 fi
 
@@ -122,8 +122,8 @@ else
   cat "$tmp/doc.txt"
   fail "ansible-doc mirrorctl.node.apply failed"
 fi
-ansible-doc -t role mirrorctl.node.configure >"$tmp/role-doc.txt" 2>&1 ||
-  { cat "$tmp/role-doc.txt"; fail "ansible-doc -t role mirrorctl.node.configure failed"; }
+ansible-doc -t role mirrorctl.node.mirrorctl >"$tmp/role-doc.txt" 2>&1 ||
+  { cat "$tmp/role-doc.txt"; fail "ansible-doc -t role mirrorctl.node.mirrorctl failed"; }
 ansible-doc --json mirrorctl.node.apply >"$tmp/doc.json" 2>&1 ||
   fail "ansible-doc --json failed"
 python3 - "$tmp/doc.json" <<'PY' || fail "module documentation incomplete"
@@ -140,45 +140,86 @@ for key in ("changed", "exit_code", "files", "restart"):
 assert doc["examples"].strip()
 PY
 
+# The production profile, offline, on the collection and the examples that use it (their role:
+# references resolve through ANSIBLE_COLLECTIONS_PATH). Its caches go to $tmp.
+begin "ansible-lint --profile production"
+status=0
+(cd "$repo/ansible" && XDG_CACHE_HOME=$tmp/cache ansible-lint --profile production --offline \
+  --nocolor ansible_collections/mirrorctl/node examples) >"$tmp/ansible-lint.log" 2>&1 || status=$?
+sed 's/^/    /' "$tmp/ansible-lint.log"
+[[ $status -eq 0 ]] || fail "ansible-lint exited $status"
+grep -qF "Profile 'production' was required, and it passed" "$tmp/ansible-lint.log" ||
+  fail "ansible-lint did not pass the production profile"
+
 # --- the role, through ansible/examples/node.yml ----------------------------------------------
+# A fresh node: nothing exists under the root, not even the inventory's directory or the
+# binary's. The role installs the binary under test from the "controller" (this machine) with
+# its SHA-256, then the inventory, then applies it.
 root=$tmp/role-root
-inventory=$tmp/role-inventory.yaml
 marker_dir=$tmp/restarted
 mkdir -p "$marker_dir"
+bin_sha256=$(sha256sum "$bin" | cut -d' ' -f1)
 write_inventory "$tmp/v1.yaml" https://mirror.example:5000 12h
+# role LOG INVENTORY_SRC ARGS...: the documented playbook against $root. The binary comes from
+# $role_binary_vars (by default: installed from the controller at $root/usr/local/bin).
 role() {
-  play "$1" "$examples/node.yml" \
-    -e "mirrorctl_binary=$bin mirrorctl_root=$root mirrorctl_inventory_path=$inventory" \
+  inventory=$root/etc/mirrorctl/inventory.yaml
+  mkdir -p "$tmp/node-tmp"
+  TMPDIR=$tmp/node-tmp play "$1" "$examples/node.yml" \
+    -e "mirrorctl_root=$root mirrorctl_inventory_path=$inventory" \
+    -e "${role_binary_vars:-mirrorctl_binary=$root/usr/local/bin/mirrorctl mirrorctl_binary_src=$bin mirrorctl_binary_sha256=$bin_sha256}" \
     -e "mirrorctl_inventory_src=$2" \
     -e "{\"mirrorctl_restart_commands\": {\"containerd\": [\"touch\", \"$marker_dir/containerd\"], \"kubelet\": [\"touch\", \"$marker_dir/kubelet\"]}}" \
     "${@:3}"
 }
 
-begin "role: --check on a bare node reports changed and writes nothing"
-role role-check "$tmp/v1.yaml" --check
+# changed_tasks LOG: the tasks (not handlers) a run reported changed, in order, one per line.
+changed_tasks() {
+  awk '/^TASK \[/ { task = $0; handler = 0 }
+       /^RUNNING HANDLER \[/ { handler = 1 }
+       /^changed: \[localhost\]/ && !handler { sub(/ \*+$/, "", task); print task }' "$1"
+}
+
+begin "role: --check on a fresh node predicts every change and writes nothing"
+role role-check "$tmp/v1.yaml" --check --diff
+check_log=$last_log
 expect_status 0
 expect_recap failed=0
-expect_log "changed: [localhost]"
-[[ -z $(snapshot "$root") ]] || fail "check mode wrote under the root: $(snapshot "$root")"
-[[ ! -e $inventory ]] || fail "check mode installed the inventory"
+expect_log "TASK [mirrorctl.node.mirrorctl : Create the inventory's directory]"
+expect_log "+++ after: $hosts_toml"
+[[ -z $(snapshot "$root") && ! -e $root ]] || fail "check mode wrote under the root: $(find "$root" 2>/dev/null)"
 [[ ! -e $marker_dir/kubelet ]] || fail "check mode restarted the kubelet"
+[[ -z $(ls -A "$tmp/node-tmp") ]] || fail "check mode left files behind: $(ls -A "$tmp/node-tmp")"
 
-begin "role: first run with --diff writes, shows the diff and restarts the kubelet"
+begin "role: first run with --diff converges, does what check mode predicted, restarts the kubelet"
 role role-first "$tmp/v1.yaml" --diff
 expect_status 0
 expect_recap failed=0
 expect_log "+++ after: $hosts_toml"
 expect_log "+++ after: $provider_config"
 expect_log "https://mirror.example:5000"
-expect_log "RUNNING HANDLER [mirrorctl.node.configure : Restart kubelet]"
+expect_log "RUNNING HANDLER [mirrorctl.node.mirrorctl : Restart kubelet]"
 expect_no_log "Restart containerd]"
 [[ -f $root$hosts_toml ]] || fail "$hosts_toml not written"
 [[ -f $root$provider_config ]] || fail "$provider_config not written"
 cmp -s "$inventory" "$tmp/v1.yaml" || fail "inventory not installed"
+cmp -s "$root/usr/local/bin/mirrorctl" "$bin" || fail "binary not installed"
+[[ -x $root/usr/local/bin/mirrorctl ]] || fail "binary not executable"
 [[ -e $marker_dir/kubelet ]] || fail "the kubelet handler did not run"
+predicted=$(changed_tasks "$check_log")
+done_tasks=$(changed_tasks "$last_log")
+for want in "Create the binary's directory" "Install the binary" "Create the inventory's directory" \
+  "Install the inventory once mirrorctl lint accepts it" "Apply the inventory" "Ask for a kubelet restart"; do
+  grep -qF ": $want]" <<<"$done_tasks" || fail "the real run did not change: $want"
+done
+[[ $predicted == "$done_tasks" ]] ||
+  fail "check mode predicted other changes than the real run made:$(diff <(echo "$predicted") <(echo "$done_tasks"))"
 rm -f "$marker_dir"/*
 
-begin "role: second run changes nothing"
+begin "role: check mode, then the second run, change nothing"
+role role-second-check "$tmp/v1.yaml" --check
+expect_status 0
+expect_recap changed=0 failed=0
 role role-second "$tmp/v1.yaml"
 expect_status 0
 expect_recap changed=0 failed=0
@@ -205,25 +246,51 @@ expect_recap failed=0
 [[ ! -e $marker_dir/containerd ]] || fail "the containerd handler ran"
 rm -f "$marker_dir"/*
 
-begin "role: an invalid inventory fails the task with mirrorctl's message"
-printf 'version: 1\nbogus: true\n' >"$tmp/invalid.yaml"
+# A typo in a key: mirrorctl names the field. The good inventory installed by the last step and
+# every node file stay as they are, whatever mode the play runs in.
+write_inventory "$tmp/typo.yaml" https://mirror3.example:5000 6h
+sed -i 's/mirrors:/mirorrs:/' "$tmp/typo.yaml"
+typo_field='registries."docker.io".mirorrs'
+
+begin "role: --check with a typo'd inventory fails and names the field"
 before=$(snapshot "$root")
-role role-invalid "$tmp/invalid.yaml"
+role role-typo-check "$tmp/typo.yaml" --check
 expect_status 2
 expect_recap failed=1
-expect_log "error:"
-expect_log "bogus"
+expect_log "$typo_field"
+[[ $(snapshot "$root") == "$before" ]] || fail "check mode wrote under the root"
+
+begin "role: a typo'd inventory never replaces the installed one; nothing is applied"
+role role-typo "$tmp/typo.yaml"
+expect_status 2
+expect_recap failed=1
+expect_log "$inventory was not replaced"
+expect_log "$typo_field"
+expect_no_log "TASK [mirrorctl.node.mirrorctl : Apply the inventory]"
 expect_no_log "RUNNING HANDLER"
-[[ $(snapshot "$root") == "$before" ]] || fail "a failed run wrote files"
+cmp -s "$inventory" "$tmp/v3.yaml" || fail "the installed inventory was replaced"
+[[ $(snapshot "$root") == "$before" ]] || fail "a node file changed"
+[[ -z $(ls -A "$marker_dir") ]] || fail "a handler ran: $(ls "$marker_dir")"
+
+begin "role: a binary whose SHA-256 differs is refused before anything is installed"
+before=$(snapshot "$root")
+role role-bad-sha "$tmp/v1.yaml" \
+  -e "mirrorctl_binary_sha256=$(printf '0%.0s' {1..64})"
+expect_status 2
+expect_recap failed=1
+expect_log "expected 0000000000000000"
+expect_log "nothing installed"
+[[ $(snapshot "$root") == "$before" ]] || fail "a file under the root changed"
 
 begin "issue 12 item 15, role: a failure midway restarts the kubelet for the file it wrote, then fails"
 write_midway_inventory "$tmp/midway.yaml"
 root=$tmp/role-midway-root
 if read_only_mirrorctl "$tmp/role-midway-mirrorctl" "$root/etc/zz"; then
-  role role-midway "$tmp/midway.yaml" -e "mirrorctl_binary=$tmp/role-midway-mirrorctl"
+  role_binary_vars="mirrorctl_binary=$tmp/role-midway-mirrorctl" \
+    role role-midway "$tmp/midway.yaml"
   expect_status 2
   expect_recap failed=1
-  expect_log "RUNNING HANDLER [mirrorctl.node.configure : Restart kubelet]"
+  expect_log "RUNNING HANDLER [mirrorctl.node.mirrorctl : Restart kubelet]"
   expect_no_log "Restart containerd]"
   expect_log "Read-only file system"
   [[ -f $root$provider_config ]] || fail "$provider_config not written"

@@ -22,11 +22,14 @@ missing=()
 for tool in puppet puppet-lint metadata-json-lint rspec; do
   command -v "$tool" >/dev/null || missing+=("$tool")
 done
+if command -v puppet >/dev/null && ! puppet strings --help >/dev/null 2>&1; then
+  missing+=(puppet-strings)
+fi
 if command -v ruby >/dev/null && ! ruby -e 'require "rspec-puppet"' 2>/dev/null; then
   missing+=(rspec-puppet)
 fi
 if ((${#missing[@]})); then
-  hint="apt-get install --no-install-recommends puppet puppet-lint ruby-rspec-puppet metadata-json-lint"
+  hint="apt-get install --no-install-recommends puppet puppet-lint ruby-rspec-puppet metadata-json-lint puppet-strings"
   if [[ ${CI:-} == true ]]; then
     echo "error: CI needs ${missing[*]} ($hint)" >&2
     exit 1
@@ -96,6 +99,14 @@ expect_status 0
 begin "metadata-json-lint"
 run metadata metadata-json-lint --strict-license --strict-dependencies "$module/metadata.json"
 expect_status 0
+
+begin "REFERENCE.md is what puppet strings generates"
+mkdir -p "$tmp/strings"
+cp -R "$module/manifests" "$tmp/strings/"
+run strings env -C "$tmp/strings" puppet strings generate --format markdown --out REFERENCE.md manifests/apply.pp
+expect_status 0
+cmp -s "$tmp/strings/REFERENCE.md" "$module/REFERENCE.md" ||
+  fail "puppet/mirrorctl/REFERENCE.md is stale: (cd puppet/mirrorctl && puppet strings generate --format markdown --out REFERENCE.md manifests/apply.pp)$(diff "$module/REFERENCE.md" "$tmp/strings/REFERENCE.md")"
 
 begin "rspec-puppet"
 run rspec env -C "$module" rspec spec
@@ -169,14 +180,34 @@ puppet_apply second "$tmp/v1.pp"
 expect_status 0
 [[ -z $(ls -A "$markers") ]] || fail "a restart ran: $(ls "$markers")"
 
-begin "puppet apply --noop: a pending change writes nothing"
+# A noop run stages the new content (ROOT/var/lib/mirrorctl/puppet-noop-node.yaml, noop => false)
+# and previews it; both are real events of the run, so --detailed-exitcodes says 2 when they ran.
+staged=$root/var/lib/mirrorctl/puppet-noop-node.yaml
+begin "puppet apply --noop: shows the hosts.toml change the NEW inventory makes, writes no node file"
 write_inventory "$tmp/v2.yaml" https://mirror2.example:5000 12h
 manifest "$tmp/v2.pp" "$tmp/v2.yaml"
-before=$(snapshot "$root")
+before=$(snapshot "$root" | grep -v puppet-noop-)
 puppet_apply noop "$tmp/v2.pp" --noop
-expect_status 0
-[[ $(snapshot "$root") == "$before" ]] || fail "--noop wrote under the root"
+expect_status 2
+expect_log "-[host.\"https://mirror.example:5000\"]"
+expect_log "+[host.\"https://mirror2.example:5000\"]"
+expect_log "Exec[mirrorctl::apply node]/returns: current_value 'notrun', should be ['0', '2'] (noop)"
+[[ $(snapshot "$root" | grep -v puppet-noop-) == "$before" ]] ||
+  fail "--noop wrote under the root: $(diff <(echo "$before") <(snapshot "$root"))"
+cmp -s "$tmp/etc/inventory.yaml" "$tmp/v1.yaml" || fail "--noop replaced the inventory"
+cmp -s "$staged" "$tmp/v2.yaml" || fail "the new inventory was not staged at $staged"
 [[ -z $(ls -A "$markers") ]] || fail "a restart ran: $(ls "$markers")"
+
+begin "puppet apply --noop: the installed inventory previews no change (2: staged anew, then 0)"
+puppet_apply noop-same "$tmp/v1.pp" --noop
+expect_status 2
+expect_no_log "(noop)"
+expect_no_log "+[host."
+puppet_apply noop-same-again "$tmp/v1.pp" --noop
+expect_status 0
+expect_no_log "(noop)"
+expect_no_log "+[host."
+[[ $(snapshot "$root" | grep -v puppet-noop-) == "$before" ]] || fail "--noop wrote under the root"
 
 begin "puppet apply: a hosts.toml-only change (2) restarts nothing"
 puppet_apply hosts "$tmp/v2.pp"
@@ -192,6 +223,32 @@ expect_status 2
 [[ -e $markers/kubelet ]] || fail "the kubelet restart did not run"
 [[ ! -e $markers/containerd ]] || fail "the containerd restart ran"
 rm -f "$markers"/*
+
+# A typo in a key: mirrorctl names the field. The inventory installed by the last step and every
+# node file stay as they are.
+write_inventory "$tmp/typo.yaml" https://mirror3.example:5000 6h
+sed -i 's/mirrors:/mirorrs:/' "$tmp/typo.yaml"
+manifest "$tmp/typo.pp" "$tmp/typo.yaml"
+typo_field='registries."docker.io".mirorrs'
+
+begin "puppet apply --noop: a typo'd inventory fails the preview (6: staged, preview failed), names the field"
+before=$(snapshot "$root" | grep -v puppet-noop-)
+puppet_apply typo-noop "$tmp/typo.pp" --noop
+expect_status 6
+expect_log "$typo_field"
+[[ $(snapshot "$root" | grep -v puppet-noop-) == "$before" ]] || fail "--noop wrote under the root"
+cmp -s "$tmp/etc/inventory.yaml" "$tmp/v3.yaml" || fail "--noop replaced the inventory"
+
+begin "puppet apply: a typo'd inventory never replaces the installed one (4); nothing is applied"
+before=$(snapshot "$root")
+puppet_apply typo "$tmp/typo.pp"
+expect_status 4
+expect_log "$typo_field"
+expect_log "mirrorctl::apply node]: Skipping because of failed dependencies"
+cmp -s "$tmp/etc/inventory.yaml" "$tmp/v3.yaml" || fail "the installed inventory was replaced"
+[[ $(snapshot "$root") == "$before" ]] || fail "a node file changed"
+[[ -z $(ls -A "$markers") ]] || fail "a restart ran: $(ls "$markers")"
+ls "$tmp/etc" | grep -v '^inventory.yaml$' && fail "a temporary file was left beside the inventory"
 
 begin "puppet apply: an invalid inventory fails (4) with mirrorctl's message"
 printf 'version: 1\nbogus: true\n' >"$tmp/invalid.yaml"

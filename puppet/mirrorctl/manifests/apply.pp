@@ -13,6 +13,13 @@
 # file; Puppet evaluates unrelated resources in the order they are declared, so the hint still
 # comes after the apply. A marker left by an interrupted Puppet run is consumed by the next one.
 #
+# `puppet apply --detailed-exitcodes` exits 2 when mirrorctl wrote files, 0 when nothing changed,
+# 4 when the apply failed or `mirrorctl lint` refused new `content` (nothing else changed), and 6
+# when it failed and something else changed in the same run (a failed apply that wrote the
+# kubelet's file, then restarted the kubelet). With `--noop` Puppet itself exits 0 whatever would
+# change; only the preview of new `content` (see that parameter) makes events. A CI drift check
+# calls `mirrorctl check` (exit 2 = would change).
+#
 # @example Install the inventory and restart the kubelet only when mirrorctl asks for it
 #   file { '/etc/mirrorctl':
 #     ensure => directory,
@@ -32,7 +39,16 @@
 #   Absolute path of the inventory on the node, passed to mirrorctl as `-i`.
 # @param content
 #   The inventory text. When set, this type manages `inventory` as a file with this content
-#   (its directory must exist or be managed elsewhere); otherwise the file is left alone.
+#   (its directory must exist or be managed elsewhere); otherwise the file is left alone. The new
+#   text replaces the file only once `mirrorctl lint` accepts it (`validate_cmd`): a broken
+#   inventory never replaces a good one, and the apply, which depends on the file, is skipped.
+#   In a `--noop` run the new text is staged as `ROOT/var/lib/mirrorctl/puppet-noop-TITLE.yaml`
+#   (the one file a noop run writes; `noop => false`) so that the run shows what the NEW
+#   inventory would do: the apply's `unless` checks the staged text, and a preview exec
+#   (`noop => false`, read-only) logs `mirrorctl diff` of it when something would change, or
+#   mirrorctl's error. These two are real events of a noop run: `--noop --detailed-exitcodes`
+#   exits 2 when the staged text changed or the preview ran, 0 when the same text was previewed
+#   before and would change nothing, 4 or 6 when the preview failed.
 # @param root
 #   Directory that prefixes every node path mirrorctl writes (`--root`).
 # @param binary
@@ -63,12 +79,48 @@ define mirrorctl::apply (
     $restart_commands[$service] =~ NotUndef or $restart_notify[$service] =~ NotUndef
   }
 
+  # A noop run (`puppet apply --noop`, `puppet agent --noop`: the agent's `clientnoop` fact)
+  # previews the NEW content, which the inventory file does not receive in such a run.
+  $preview = $content =~ NotUndef and $facts['clientnoop'] == true
+  $staged = "${markers}/puppet-noop-${regsubst($title, '[^A-Za-z0-9._-]', '_', 'G')}.yaml"
+  $checked = $preview ? {
+    true    => ['-i', $staged, '--root', $root],
+    default => $target,
+  }
+
   if $content =~ NotUndef {
     file { $inventory:
-      ensure  => file,
-      content => $content,
-      mode    => '0644',
-      before  => Exec[$apply],
+      ensure       => file,
+      content      => $content,
+      mode         => '0644',
+      validate_cmd => "${shellquote($binary)} lint %",
+      before       => Exec[$apply],
+    }
+  }
+
+  if $preview {
+    exec { "${apply}: noop staging directory":
+      command => ['mkdir', '-p', $markers],
+      creates => $markers,
+      path    => ['/usr/bin', '/bin'],
+      noop    => false,
+    }
+    -> file { $staged:
+      ensure    => file,
+      content   => $content,
+      mode      => '0644',
+      backup    => false,
+      show_diff => false,
+      noop      => false,
+    }
+    -> Exec[$apply]
+    -> exec { "${apply}: noop preview":
+      command   => [$binary, 'diff'] + $checked,
+      unless    => [[$binary, 'check'] + $checked],
+      returns   => [0, 2],
+      path      => ['/usr/bin', '/bin'],
+      logoutput => true,
+      noop      => false,
     }
   }
 
@@ -94,7 +146,7 @@ define mirrorctl::apply (
   exec { $apply:
     command   => ['sh', '-c', $apply_script, 'mirrorctl-apply', $binary, $inventory, $root, $markers]
       + $services,
-    unless    => [[$binary, 'check'] + $target],
+    unless    => [[$binary, 'check'] + $checked],
     returns   => [0, 2],
     path      => ['/usr/bin', '/bin'],
     logoutput => true,

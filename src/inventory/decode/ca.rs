@@ -1,6 +1,7 @@
 //! A mirror's `ca`: a CA file path, `{pem: "…"}` content, or a list mixing both.
 
 use super::Decoder;
+use super::fields::CA_PEM;
 use crate::inventory::model::{Ca, Spanned};
 use crate::inventory::path::{index, key};
 use crate::inventory::yaml::{Node, Value};
@@ -20,7 +21,7 @@ impl Decoder {
     fn ca_one(&mut self, node: &Node, path: &str) -> Option<Ca> {
         match &node.value {
             Value::Mapping(_) => {
-                let map = self.mapping(node, path, &["pem"])?;
+                let map = self.object(node, path, &CA_PEM)?;
                 let pem = self
                     .required(&map, path, node.mark, "pem")
                     .and_then(|n| self.string(n, &key(path, "pem")))?;

@@ -1,5 +1,6 @@
 //! The top level of the inventory: `version`, and each section handed to its own decoder.
 
+use super::fields::ROOT;
 use super::plugin::plugin_provider;
 use super::{Decoder, scalar_text};
 use crate::code::Code;
@@ -8,20 +9,7 @@ use crate::inventory::yaml::Node;
 
 impl Decoder {
     pub(crate) fn inventory(&mut self, root: &Node) -> Option<Inventory> {
-        let map = self.mapping(
-            root,
-            "",
-            &[
-                "version",
-                "target",
-                "paths",
-                "modes",
-                "registries",
-                "credentialProviders",
-                "containerd",
-                "credentialPlugin",
-            ],
-        )?;
+        let map = self.object(root, "", &ROOT)?;
         let version = match self.required(&map, "", root.mark, "version") {
             Some(node) => match scalar_text(node) {
                 Some("1") if node.kind() == "an integer" || node.kind() == "a string" => 1,
@@ -37,32 +25,32 @@ impl Decoder {
             },
             None => 0,
         };
-        let target = map
-            .get("target")
+        let target = self
+            .field(&map, "", "target")
             .map(|node| self.target(node))
             .unwrap_or_default();
-        let paths = map
-            .get("paths")
+        let paths = self
+            .field(&map, "", "paths")
             .map(|node| self.paths(node))
             .unwrap_or_default();
-        let modes = map
-            .get("modes")
+        let modes = self
+            .field(&map, "", "modes")
             .map(|node| self.modes(node))
             .unwrap_or_default();
-        let registries = match map.get("registries") {
+        let registries = match self.field(&map, "", "registries") {
             Some(node) => self.registries(node),
             None => Vec::new(),
         };
-        let credential_providers = match map.get("credentialProviders") {
+        let credential_providers = match self.field(&map, "", "credentialProviders") {
             Some(node) => self.providers(node),
             None => Vec::new(),
         };
-        let containerd = map
-            .get("containerd")
+        let containerd = self
+            .field(&map, "", "containerd")
             .map(|node| self.containerd(node))
             .unwrap_or_default();
-        let credential_plugin = map
-            .get("credentialPlugin")
+        let credential_plugin = self
+            .field(&map, "", "credentialPlugin")
             .and_then(|node| self.credential_plugin(node));
         let mut credential_providers = credential_providers;
         if let Some(plugin) = &credential_plugin {

@@ -7,6 +7,7 @@
 mod ca;
 mod containerd;
 mod document;
+pub(super) mod fields;
 mod modes;
 mod paths;
 mod plugin;
@@ -20,6 +21,7 @@ use super::yaml::{Mark, Node, Style, Value};
 use crate::code::Code;
 use crate::error::{Findings, Problem};
 use crate::version::Version;
+use fields::{Kind, Object};
 
 pub(super) struct Decoder {
     pub problems: Findings,
@@ -31,6 +33,10 @@ pub(super) struct Decoder {
 /// A mapping's entries; the first occurrence of a key wins (duplicates are already reported).
 struct Map<'a> {
     entries: &'a [(Node, Node)],
+    object: &'static Object,
+    /// Known fields an unknown key was taken for (`did you mean`): when such a field is
+    /// missing, the typo is the one finding, not a second "missing" one.
+    suggested: Vec<&'static str>,
 }
 
 impl<'a> Map<'a> {
@@ -78,30 +84,55 @@ impl Decoder {
         );
     }
 
-    /// A mapping whose keys must all be in `known`.
-    fn mapping<'a>(&mut self, node: &'a Node, path: &str, known: &[&str]) -> Option<Map<'a>> {
+    /// A mapping whose keys must all be fields of `object`.
+    fn object<'a>(
+        &mut self,
+        node: &'a Node,
+        path: &str,
+        object: &'static Object,
+    ) -> Option<Map<'a>> {
         let Value::Mapping(entries) = &node.value else {
             self.wrong_type(path, node, "a mapping");
             return None;
         };
+        let mut suggested = Vec::new();
         for (k, _) in entries {
             let Some(name) = scalar_text(k) else { continue };
-            // Top-level `x-…` keys are free-form: a home for YAML anchors.
-            if (path.is_empty() && name.starts_with("x-")) || name == "<<" {
+            // `x-…` keys are free-form where the table says so: a home for YAML anchors.
+            if (object.extensions && name.starts_with("x-")) || name == "<<" {
                 continue;
             }
-            if !known.contains(&name) {
+            if object.field(name).is_none() {
+                let known = object.names();
                 let mut message = format!("unknown field `{name}`");
-                match suggest(name, known) {
-                    Some(s) => message.push_str(&format!("; did you mean `{s}`?")),
-                    None => message.push_str(&format!("; expected one of {}", list(known))),
+                match suggest(name, &known) {
+                    Some(s) => {
+                        message.push_str(&format!("; did you mean `{s}`?"));
+                        suggested.push(s);
+                    }
+                    None => message.push_str(&format!("; expected one of {}", list(&known))),
                 }
                 self.problem(Code::S001, &key(path, name), k.mark, message);
             }
         }
-        Some(Map { entries })
+        Some(Map {
+            entries,
+            object,
+            suggested,
+        })
     }
 
+    /// The value of the field `name` of `map`'s table, when it is given with the shape of the
+    /// field's kind; a value of another shape is reported (S002) and not returned.
+    fn field<'a>(&mut self, map: &Map<'a>, path: &str, name: &str) -> Option<&'a Node> {
+        let node = map.get(name)?;
+        let kind = &map.object.field(name)?.kind;
+        let field_path = key(path, name);
+        self.shaped(node, &field_path, kind).then_some(node)
+    }
+
+    /// Like [`Decoder::field`]; a required field that is absent is reported (S003) unless an
+    /// unknown key was already taken for it.
     fn required<'a>(
         &mut self,
         map: &Map<'a>,
@@ -109,8 +140,7 @@ impl Decoder {
         mark: Mark,
         name: &str,
     ) -> Option<&'a Node> {
-        let node = map.get(name);
-        if node.is_none() {
+        if map.get(name).is_none() && !map.suggested.contains(&name) {
             self.problem(
                 Code::S003,
                 path,
@@ -118,19 +148,60 @@ impl Decoder {
                 format!("missing required field `{name}`"),
             );
         }
-        node
+        self.field(map, path, name)
+    }
+
+    /// Whether `node` has the shape `kind` takes, reporting a type error when it does not.
+    /// Forms with several shapes (`ca`, `client`, header values) are checked where decoded.
+    fn shaped(&mut self, node: &Node, path: &str, kind: &Kind) -> bool {
+        let ok = match kind {
+            Kind::Str { .. } => is_string(node),
+            Kind::Duration => {
+                if matches!(node.kind(), "an integer" | "a number")
+                    && let Some(text) = scalar_text(node)
+                {
+                    self.problem(
+                        Code::S002,
+                        path,
+                        node.mark,
+                        format!(
+                            "expected a Go duration string, found {}; {}",
+                            node.kind(),
+                            bare_number(text)
+                        ),
+                    );
+                    return false;
+                }
+                is_string(node)
+            }
+            Kind::Bool => {
+                matches!(
+                    &node.value,
+                    Value::Scalar {
+                        style: Style::Plain,
+                        ..
+                    }
+                ) && node.kind() == "a boolean"
+            }
+            Kind::InventoryVersion | Kind::Version | Kind::Mode => {
+                matches!(node.value, Value::Scalar { .. })
+            }
+            Kind::List(_) => matches!(node.value, Value::Sequence(_)),
+            Kind::Map { .. } | Kind::Object(_) => matches!(node.value, Value::Mapping(_)),
+            Kind::OneOf(_) => true,
+        };
+        if !ok {
+            self.wrong_type(path, node, kind.expected());
+        }
+        ok
     }
 
     fn string(&mut self, node: &Node, path: &str) -> Option<Spanned<String>> {
         match &node.value {
-            Value::Scalar { text, style }
-                if *style == Style::Quoted || node.kind() == "a string" =>
-            {
-                Some(Spanned {
-                    value: text.clone(),
-                    mark: node.mark,
-                })
-            }
+            Value::Scalar { text, .. } if is_string(node) => Some(Spanned {
+                value: text.clone(),
+                mark: node.mark,
+            }),
             _ => {
                 self.wrong_type(path, node, "a string");
                 None
@@ -217,6 +288,19 @@ impl Decoder {
             );
         }
         mode
+    }
+}
+
+/// What a duration written as a bare number most likely meant.
+fn bare_number(text: &str) -> String {
+    format!("a bare number has no unit: write \"{text}s\" (or \"{text}m\", \"{text}h\")")
+}
+
+/// A quoted scalar, or a plain one that YAML's core schema reads as a string.
+fn is_string(node: &Node) -> bool {
+    match &node.value {
+        Value::Scalar { style, .. } => *style == Style::Quoted || node.kind() == "a string",
+        _ => false,
     }
 }
 

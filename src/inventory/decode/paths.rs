@@ -2,6 +2,7 @@
 //! check as every section's decoder applies it.
 
 use super::Decoder;
+use super::fields::PATHS;
 use crate::code::Code;
 use crate::inventory::model::*;
 use crate::inventory::node_path::NodePath;
@@ -11,16 +12,13 @@ use crate::inventory::yaml::{Mark, Node};
 impl Decoder {
     pub(super) fn paths(&mut self, node: &Node) -> Paths {
         let mut paths = Paths::default();
-        let fields = [
-            "certsDir",
-            "credentialProviderConfig",
-            "credentialProviderBinDir",
-            "stateDir",
-        ];
-        if let Some(map) = self.mapping(node, "paths", &fields) {
-            for name in fields {
+        if let Some(map) = self.object(node, "paths", &PATHS) {
+            for name in PATHS.names() {
                 let path = key("paths", name);
-                let Some(value) = map.get(name).and_then(|n| self.string(n, &path)) else {
+                let Some(value) = self
+                    .field(&map, "paths", name)
+                    .and_then(|n| self.string(n, &path))
+                else {
                     continue;
                 };
                 // A path that fails the check leaves the default in its place.

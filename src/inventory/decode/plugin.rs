@@ -1,47 +1,35 @@
 //! `credentialPlugin`: mirrorctl as the kubelet's credential provider, and its grants.
 
 use super::Decoder;
+use super::fields::{GRANT, PLUGIN};
 use crate::inventory::model::*;
 use crate::inventory::node_path::NodePath;
 use crate::inventory::path::{index, key};
 use crate::inventory::yaml::Node;
 
-const DEFAULT_BINARY: &str = "/usr/local/bin/mirrorctl";
-const DEFAULT_MAPPING_FILE: &str = "/var/lib/mirrorctl/credential-plugin.json";
-
 impl Decoder {
     pub(super) fn credential_plugin(&mut self, node: &Node) -> Option<CredentialPlugin> {
         let path = "credentialPlugin";
-        let map = self.mapping(
-            node,
-            path,
-            &[
-                "name",
-                "audience",
-                "binary",
-                "mappingFile",
-                "cacheDuration",
-                "requiredAnnotationKeys",
-                "grants",
-            ],
-        )?;
-        let defaulted = |d: &mut Self, name: &str, default: &str| -> Spanned<String> {
-            map.get(name)
+        let map = self.object(node, path, &PLUGIN)?;
+        // The table's default stands in for an absent field (and for one that is invalid:
+        // reported, and lint can still look further).
+        let defaulted = |d: &mut Self, name: &str| -> Spanned<String> {
+            d.field(&map, path, name)
                 .and_then(|n| d.string(n, &key(path, name)))
                 .unwrap_or(Spanned {
-                    value: default.to_string(),
+                    value: PLUGIN.default_str(name).to_string(),
                     mark: node.mark,
                 })
         };
-        let name = defaulted(self, "name", "mirrorctl-credentials");
-        let binary = defaulted(self, "binary", DEFAULT_BINARY);
-        let mapping_file = defaulted(self, "mappingFile", DEFAULT_MAPPING_FILE);
-        let cache_duration = defaulted(self, "cacheDuration", "5m");
+        let name = defaulted(self, "name");
+        let binary = defaulted(self, "binary");
+        let mapping_file = defaulted(self, "mappingFile");
+        let cache_duration = defaulted(self, "cacheDuration");
         let audience = self
             .required(&map, path, node.mark, "audience")
             .and_then(|n| self.string(n, &key(path, "audience")));
-        let required_annotation_keys = map
-            .get("requiredAnnotationKeys")
+        let required_annotation_keys = self
+            .field(&map, path, "requiredAnnotationKeys")
             .map(|n| self.string_list(n, &key(path, "requiredAnnotationKeys")))
             .unwrap_or_default();
         let grants_path = key(path, "grants");
@@ -58,17 +46,17 @@ impl Decoder {
         };
         // A path that fails the check leaves the default in its place, so that lint can look
         // further; the problem makes the inventory invalid.
-        let node_path = |d: &mut Self, field: &str, value: Spanned<String>, default: &str| {
+        let node_path = |d: &mut Self, field: &str, value: Spanned<String>| {
             let checked = NodePath::parse(&value.value);
             Spanned {
                 value: d
                     .checked(checked, &key(path, field), value.mark)
-                    .unwrap_or_else(|| default_path(default)),
+                    .unwrap_or_else(|| default_path(PLUGIN.default_str(field))),
                 mark: value.mark,
             }
         };
-        let binary = node_path(self, "binary", binary, DEFAULT_BINARY);
-        let mapping_file = node_path(self, "mappingFile", mapping_file, DEFAULT_MAPPING_FILE);
+        let binary = node_path(self, "binary", binary);
+        let mapping_file = node_path(self, "mappingFile", mapping_file);
         Some(CredentialPlugin {
             mark: node.mark,
             name,
@@ -82,18 +70,7 @@ impl Decoder {
     }
 
     fn grant(&mut self, node: &Node, path: &str) -> Option<Grant> {
-        let map = self.mapping(
-            node,
-            path,
-            &[
-                "registry",
-                "namespace",
-                "serviceAccount",
-                "annotations",
-                "usernameFile",
-                "passwordFile",
-            ],
-        )?;
+        let map = self.object(node, path, &GRANT)?;
         let field = |d: &mut Self, name: &str| {
             d.required(&map, path, node.mark, name)
                 .and_then(|n| d.string(n, &key(path, name)))
@@ -102,11 +79,11 @@ impl Decoder {
         let namespace = field(self, "namespace");
         let username_file = field(self, "usernameFile");
         let password_file = field(self, "passwordFile");
-        let service_account = map
-            .get("serviceAccount")
+        let service_account = self
+            .field(&map, path, "serviceAccount")
             .and_then(|n| self.string(n, &key(path, "serviceAccount")));
-        let annotations = map
-            .get("annotations")
+        let annotations = self
+            .field(&map, path, "annotations")
             .map(|n| self.env(n, &key(path, "annotations")))
             .unwrap_or_default();
         Some(Grant {

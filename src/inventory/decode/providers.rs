@@ -1,6 +1,7 @@
 //! `credentialProviders`: the kubelet's credential providers and their `tokenAttributes`.
 
-use super::{Decoder, scalar_text};
+use super::fields::{PROVIDER, TOKEN_ATTRIBUTES};
+use super::{Decoder, bare_number, scalar_text};
 use crate::code::Code;
 use crate::inventory::model::*;
 use crate::inventory::path::{index, key};
@@ -19,46 +20,39 @@ impl Decoder {
     }
 
     fn provider(&mut self, node: &Node, path: &str) -> Option<CredentialProvider> {
-        let map = self.mapping(
-            node,
-            path,
-            &[
-                "name",
-                "matchImages",
-                "defaultCacheDuration",
-                "apiVersion",
-                "args",
-                "env",
-                "tokenAttributes",
-            ],
-        )?;
+        let map = self.object(node, path, &PROVIDER)?;
         let name = self
             .required(&map, path, node.mark, "name")
             .and_then(|n| self.string(n, &key(path, "name")));
+        // A provider without its patterns is reported once, here; the rules about patterns
+        // do not see it.
         let match_images = self
             .required(&map, path, node.mark, "matchImages")
-            .map(|n| self.string_list(n, &key(path, "matchImages")))
-            .unwrap_or_default();
-        let duration = self
-            .required(&map, path, node.mark, "defaultCacheDuration")
-            .and_then(|n| {
-                let duration_path = key(path, "defaultCacheDuration");
-                if matches!(n.kind(), "an integer" | "a number") {
-                    self.problem(
-                        Code::K005,
-                        &duration_path,
-                        n.mark,
-                        "expected a Go duration string like \"12h\" or \"0s\"; a bare number has no unit",
-                    );
-                    return None;
-                }
-                self.string(n, &duration_path)
-            });
-        let api_version = map
-            .get("apiVersion")
+            .map(|n| self.string_list(n, &key(path, "matchImages")));
+        let duration_path = key(path, "defaultCacheDuration");
+        let duration = match map.get("defaultCacheDuration") {
+            // The kubelet's own rule (K005), with the unit the number most likely meant.
+            Some(n) if matches!(n.kind(), "an integer" | "a number") => {
+                self.problem(
+                    Code::K005,
+                    &duration_path,
+                    n.mark,
+                    format!(
+                        "expected a Go duration string like \"12h\" or \"0s\"; {}",
+                        bare_number(scalar_text(n).unwrap_or_default())
+                    ),
+                );
+                None
+            }
+            _ => self
+                .required(&map, path, node.mark, "defaultCacheDuration")
+                .and_then(|n| self.string(n, &duration_path)),
+        };
+        let api_version = self
+            .field(&map, path, "apiVersion")
             .and_then(|n| self.string(n, &key(path, "apiVersion")));
-        let args = map
-            .get("args")
+        let args = self
+            .field(&map, path, "args")
             .map(|n| {
                 self.string_list(n, &key(path, "args"))
                     .into_iter()
@@ -66,18 +60,18 @@ impl Decoder {
                     .collect()
             })
             .unwrap_or_default();
-        let env = map
-            .get("env")
+        let env = self
+            .field(&map, path, "env")
             .map(|n| self.env(n, &key(path, "env")))
             .unwrap_or_default();
-        let token_attributes = map
-            .get("tokenAttributes")
+        let token_attributes = self
+            .field(&map, path, "tokenAttributes")
             .and_then(|n| self.token_attributes(n, &key(path, "tokenAttributes")));
         Some(CredentialProvider {
             plugin: false,
             name: name?,
             mark: node.mark,
-            match_images,
+            match_images: match_images?,
             default_cache_duration: duration?,
             api_version,
             args,
@@ -105,35 +99,25 @@ impl Decoder {
     }
 
     fn token_attributes(&mut self, node: &Node, path: &str) -> Option<TokenAttributes> {
-        let map = self.mapping(
-            node,
-            path,
-            &[
-                "serviceAccountTokenAudience",
-                "requireServiceAccount",
-                "requiredServiceAccountAnnotationKeys",
-                "optionalServiceAccountAnnotationKeys",
-                "cacheType",
-            ],
-        )?;
+        let map = self.object(node, path, &TOKEN_ATTRIBUTES)?;
         Some(TokenAttributes {
             mark: node.mark,
-            service_account_token_audience: map
-                .get("serviceAccountTokenAudience")
+            service_account_token_audience: self
+                .field(&map, path, "serviceAccountTokenAudience")
                 .and_then(|n| self.string(n, &key(path, "serviceAccountTokenAudience"))),
-            require_service_account: map
-                .get("requireServiceAccount")
+            require_service_account: self
+                .field(&map, path, "requireServiceAccount")
                 .and_then(|n| self.bool(n, &key(path, "requireServiceAccount"))),
-            required_service_account_annotation_keys: map
-                .get("requiredServiceAccountAnnotationKeys")
+            required_service_account_annotation_keys: self
+                .field(&map, path, "requiredServiceAccountAnnotationKeys")
                 .map(|n| self.string_list(n, &key(path, "requiredServiceAccountAnnotationKeys")))
                 .unwrap_or_default(),
-            optional_service_account_annotation_keys: map
-                .get("optionalServiceAccountAnnotationKeys")
+            optional_service_account_annotation_keys: self
+                .field(&map, path, "optionalServiceAccountAnnotationKeys")
                 .map(|n| self.string_list(n, &key(path, "optionalServiceAccountAnnotationKeys")))
                 .unwrap_or_default(),
-            cache_type: map
-                .get("cacheType")
+            cache_type: self
+                .field(&map, path, "cacheType")
                 .and_then(|n| self.string(n, &key(path, "cacheType"))),
         })
     }

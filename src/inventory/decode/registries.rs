@@ -1,5 +1,6 @@
 //! `registries`: each registry's mirrors, with their TLS files, headers and auth.
 
+use super::fields::{AUTH, BASIC, BEARER, CLIENT_PAIR, HEADER_FILE, MIRROR, REGISTRY};
 use super::{Decoder, scalar_text};
 use crate::code::Code;
 use crate::inventory::model::*;
@@ -33,33 +34,29 @@ impl Decoder {
     /// whole YAML tree in memory.
     pub(crate) fn registry(&mut self, name: &str, mark: Mark, v: &Node) -> Option<Registry> {
         let path = key("registries", name);
-        let map = self.mapping(v, &path, &["mirrors", "fallback", "server"])?;
+        let map = self.object(v, &path, &REGISTRY)?;
         let declared_mirrors = match map.get("mirrors").map(|n| &n.value) {
             Some(Value::Sequence(items)) => items.len(),
             Some(_) => 1,
             None => 0,
         };
-        let mirrors = match self.required(&map, &path, v.mark, "mirrors") {
-            Some(node) => {
-                let mirrors_path = key(&path, "mirrors");
-                match self.sequence(node, &mirrors_path) {
-                    Some(items) => items
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(i, item)| self.mirror(item, &index(&mirrors_path, i)))
-                        .collect(),
-                    None => Vec::new(),
-                }
-            }
-            None => Vec::new(),
-        };
-        let fallback = map
-            .get("fallback")
+        // A registry whose `mirrors` is absent (or not a list) is reported once, here; it is
+        // not handed on for the rules about its mirrors to report again.
+        let mirrors_node = self.required(&map, &path, v.mark, "mirrors");
+        let fallback = self
+            .field(&map, &path, "fallback")
             .and_then(|n| self.bool(n, &key(&path, "fallback")))
             .unwrap_or(true);
-        let server = map
-            .get("server")
+        let server = self
+            .field(&map, &path, "server")
             .and_then(|n| self.string(n, &key(&path, "server")));
+        let mirrors_path = key(&path, "mirrors");
+        let mirrors = self
+            .sequence(mirrors_node?, &mirrors_path)?
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| self.mirror(item, &index(&mirrors_path, i)))
+            .collect();
         Some(Registry {
             name: name.to_string(),
             mark,
@@ -84,55 +81,40 @@ impl Decoder {
     }
 
     fn mirror(&mut self, node: &Node, path: &str) -> Option<Mirror> {
-        let map = self.mapping(
-            node,
-            path,
-            &[
-                "url",
-                "capabilities",
-                "ca",
-                "client",
-                "skipVerify",
-                "overridePath",
-                "headers",
-                "dialTimeout",
-                "auth",
-            ],
-        )?;
+        let map = self.object(node, path, &MIRROR)?;
         let url = self
             .required(&map, path, node.mark, "url")
             .and_then(|n| self.string(n, &key(path, "url")));
-        let capabilities = map.get("capabilities").and_then(|n| {
+        let capabilities = self.field(&map, path, "capabilities").map(|n| {
             let list_path = key(path, "capabilities");
-            self.sequence(n, &list_path)?;
-            Some(Spanned {
+            Spanned {
                 value: self.string_list(n, &list_path),
                 mark: n.mark,
-            })
+            }
         });
-        let ca = map
-            .get("ca")
+        let ca = self
+            .field(&map, path, "ca")
             .map(|n| self.ca(n, &key(path, "ca")))
             .unwrap_or_default();
-        let client = map
-            .get("client")
+        let client = self
+            .field(&map, path, "client")
             .map(|n| self.client(n, &key(path, "client")))
             .unwrap_or_default();
-        let skip_verify = map
-            .get("skipVerify")
+        let skip_verify = self
+            .field(&map, path, "skipVerify")
             .and_then(|n| self.bool(n, &key(path, "skipVerify")));
-        let override_path = map
-            .get("overridePath")
+        let override_path = self
+            .field(&map, path, "overridePath")
             .and_then(|n| self.bool(n, &key(path, "overridePath")));
-        let headers = map
-            .get("headers")
+        let headers = self
+            .field(&map, path, "headers")
             .map(|n| self.headers(n, &key(path, "headers")))
             .unwrap_or_default();
-        let dial_timeout = map
-            .get("dialTimeout")
+        let dial_timeout = self
+            .field(&map, path, "dialTimeout")
             .and_then(|n| self.string(n, &key(path, "dialTimeout")));
-        let auth = map
-            .get("auth")
+        let auth = self
+            .field(&map, path, "auth")
             .and_then(|n| self.auth(n, &key(path, "auth")))
             .map(Box::new);
         Some(Mirror {
@@ -164,7 +146,7 @@ impl Decoder {
     fn client_one(&mut self, node: &Node, path: &str) -> Option<ClientCert> {
         match &node.value {
             Value::Mapping(_) => {
-                let map = self.mapping(node, path, &["cert", "key"])?;
+                let map = self.object(node, path, &CLIENT_PAIR)?;
                 let cert = self
                     .required(&map, path, node.mark, "cert")
                     .and_then(|n| self.string(n, &key(path, "cert")));
@@ -227,7 +209,7 @@ impl Decoder {
     fn header_value(&mut self, node: &Node, path: &str) -> Option<HeaderValue> {
         match &node.value {
             Value::Mapping(_) => {
-                let map = self.mapping(node, path, &["file"])?;
+                let map = self.object(node, path, &HEADER_FILE)?;
                 self.required(&map, path, node.mark, "file")
                     .and_then(|n| self.string(n, &key(path, "file")))
                     .map(HeaderValue::File)
@@ -243,8 +225,9 @@ impl Decoder {
     }
 
     fn auth(&mut self, node: &Node, path: &str) -> Option<Auth> {
-        let map = self.mapping(node, path, &["provider", "basicFrom", "bearerFrom"])?;
-        let given = ["provider", "basicFrom", "bearerFrom"]
+        let map = self.object(node, path, &AUTH)?;
+        let given = AUTH
+            .names()
             .into_iter()
             .filter(|name| map.get(name).is_some())
             .count();
@@ -257,20 +240,23 @@ impl Decoder {
             );
             return None;
         }
-        if let Some(b) = map.get("bearerFrom") {
+        if let Some(b) = self.field(&map, path, "bearerFrom") {
             let bearer_path = key(path, "bearerFrom");
-            let map = self.mapping(b, &bearer_path, &["tokenFile"])?;
+            let map = self.object(b, &bearer_path, &BEARER)?;
             return self
                 .required(&map, &bearer_path, b.mark, "tokenFile")
                 .and_then(|n| self.string(n, &key(&bearer_path, "tokenFile")))
                 .map(|token_file| Auth::BearerFrom { token_file });
         }
-        match (map.get("provider"), map.get("basicFrom")) {
+        match (
+            self.field(&map, path, "provider"),
+            self.field(&map, path, "basicFrom"),
+        ) {
             (Some(p), _) => self.string(p, &key(path, "provider")).map(Auth::Provider),
             (None, None) => None,
             (None, Some(b)) => {
                 let basic_path = key(path, "basicFrom");
-                let map = self.mapping(b, &basic_path, &["usernameFile", "passwordFile"])?;
+                let map = self.object(b, &basic_path, &BASIC)?;
                 let user = self
                     .required(&map, &basic_path, b.mark, "usernameFile")
                     .and_then(|n| self.string(n, &key(&basic_path, "usernameFile")));

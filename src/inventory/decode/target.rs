@@ -1,6 +1,7 @@
 //! `target`: the containerd and kubelet versions, and the kubelet's declared feature gates.
 
 use super::Decoder;
+use super::fields::{FEATURE_GATES_OBJECT, TARGET};
 use crate::gates::{KubeletFeatureGate, KubeletFeatureGates};
 use crate::inventory::model::*;
 use crate::inventory::path::key;
@@ -9,24 +10,20 @@ use crate::inventory::yaml::Node;
 impl Decoder {
     pub(super) fn target(&mut self, node: &Node) -> Target {
         let mut target = Target::default();
-        if let Some(map) = self.mapping(
-            node,
-            "target",
-            &["containerd", "kubelet", "kubeletFeatureGates"],
-        ) {
-            if let Some(v) = map
-                .get("containerd")
+        if let Some(map) = self.object(node, "target", &TARGET) {
+            if let Some(v) = self
+                .field(&map, "target", "containerd")
                 .and_then(|n| self.version(n, "target.containerd"))
             {
                 target.containerd = v;
             }
-            if let Some(v) = map
-                .get("kubelet")
+            if let Some(v) = self
+                .field(&map, "target", "kubelet")
                 .and_then(|n| self.version(n, "target.kubelet"))
             {
                 target.kubelet = v;
             }
-            if let Some(gates) = map.get("kubeletFeatureGates") {
+            if let Some(gates) = self.field(&map, "target", "kubeletFeatureGates") {
                 target.kubelet_feature_gates = self.kubelet_feature_gates(gates);
             }
         }
@@ -37,12 +34,11 @@ impl Decoder {
     fn kubelet_feature_gates(&mut self, node: &Node) -> KubeletFeatureGates {
         let path = "target.kubeletFeatureGates";
         let mut gates = KubeletFeatureGates::default();
-        let names = KubeletFeatureGate::ALL.map(KubeletFeatureGate::name);
-        let Some(map) = self.mapping(node, path, &names) else {
+        let Some(map) = self.object(node, path, &FEATURE_GATES_OBJECT) else {
             return gates;
         };
         for gate in KubeletFeatureGate::ALL {
-            if let Some(value) = map.get(gate.name())
+            if let Some(value) = self.field(&map, path, gate.name())
                 && let Some(on) = self.bool(value, &key(path, gate.name()))
             {
                 gates.declare(

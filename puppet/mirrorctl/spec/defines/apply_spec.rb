@@ -47,10 +47,16 @@ describe 'mirrorctl::apply' do
 
     it { is_expected.to compile.with_all_deps }
 
-    it 'writes the inventory before applying it' do
+    it 'writes the inventory, once mirrorctl lint accepts it, before applying it' do
       is_expected.to contain_file('/srv/inventory.yaml')
-        .with(ensure: 'file', content: "version: 1\n", mode: '0644')
+        .with(ensure: 'file', content: "version: 1\n", mode: '0644',
+              validate_cmd: '/opt/mirrorctl/bin/mirrorctl lint %')
         .that_comes_before("Exec[#{apply}]")
+    end
+
+    it 'stages and previews nothing outside a noop run' do
+      is_expected.not_to contain_file('/build/rootfs/var/lib/mirrorctl/puppet-noop-node.yaml')
+      is_expected.not_to contain_exec("#{apply}: noop preview")
     end
 
     it 'passes the inventory and the root to both commands, markers under the root' do
@@ -58,6 +64,35 @@ describe 'mirrorctl::apply' do
       is_expected.to contain_exec(apply).with(unless: [['/opt/mirrorctl/bin/mirrorctl', 'check'] + argv])
       expect(apply_argv[4..]).to eq(['/opt/mirrorctl/bin/mirrorctl', '/srv/inventory.yaml',
                                      '/build/rootfs/', '/build/rootfs/var/lib/mirrorctl'])
+    end
+  end
+
+  context 'with content in a noop run' do
+    let(:facts) { { clientnoop: true } }
+    let(:params) { { content: "version: 1\n", binary: '/opt/mirror ctl/mirrorctl' } }
+    let(:staged) { '/var/lib/mirrorctl/puppet-noop-node.yaml' }
+    let(:checked) { ['-i', staged, '--root', '/'] }
+
+    it { is_expected.to compile.with_all_deps }
+
+    it 'quotes the binary in the validation command' do
+      is_expected.to contain_file('/etc/mirrorctl/inventory.yaml')
+        .with(validate_cmd: '"/opt/mirror ctl/mirrorctl" lint %')
+    end
+
+    it 'stages the new content for real and checks the apply against it' do
+      is_expected.to contain_file(staged)
+        .with(content: "version: 1\n", noop: false)
+        .that_comes_before("Exec[#{apply}]")
+      is_expected.to contain_exec(apply).with(unless: [['/opt/mirror ctl/mirrorctl', 'check'] + checked])
+    end
+
+    it 'previews the diff of the new content, read-only, after the apply' do
+      is_expected.to contain_exec("#{apply}: noop preview")
+        .with(command: ['/opt/mirror ctl/mirrorctl', 'diff'] + checked,
+              unless: [['/opt/mirror ctl/mirrorctl', 'check'] + checked],
+              returns: [0, 2], noop: false, logoutput: true)
+        .that_requires("Exec[#{apply}]")
     end
   end
 

@@ -1,0 +1,59 @@
+//! The runner of `probe`: options from the flags, the report in the chosen format, exit 1
+//! (with one line on stderr) when an image does not come through a mirror.
+
+use std::time::Duration;
+
+use super::Stdout;
+use super::args::{ProbeArgs, ProbeOutput};
+use super::pipeline::load;
+use crate::error::Error;
+use crate::probe::{self, output};
+
+pub(crate) fn run_probe(args: ProbeArgs, out: &mut Stdout) -> Result<bool, Error> {
+    if args.textfile.is_some() && args.output != ProbeOutput::Prometheus {
+        return Err(Error::Partial(
+            "--textfile writes the prometheus format: use it with --output prometheus".into(),
+        ));
+    }
+    let inventory = load(&args.inventory)?;
+    let root = std::path::absolute(&args.root)
+        .map_err(|e| Error::io("resolve the root", &args.root, e))?;
+    let mut annotations = std::collections::BTreeMap::new();
+    for (key, value) in &args.annotation {
+        if annotations.insert(key.clone(), value.clone()).is_some() {
+            return Err(Error::Partial(format!(
+                "--annotation `{key}` is given twice; a service account has one value per key"
+            )));
+        }
+    }
+    let options = probe::Options {
+        images: args.images.clone(),
+        root,
+        timeout: Duration::from_secs_f64(args.timeout),
+        who: args.namespace.as_ref().map(|ns| crate::grants::Identity {
+            namespace: ns.clone(),
+            service_account: args
+                .service_account
+                .clone()
+                .unwrap_or_else(|| "default".into()),
+        }),
+        annotations: (!args.annotation.is_empty()).then_some(annotations),
+    };
+    let report = probe::run(&inventory, &options)?;
+    match args.output {
+        ProbeOutput::Text => out.print(&output::text(&report))?,
+        ProbeOutput::Json => out.print(&format!("{:#}\n", output::json(&report)))?,
+        ProbeOutput::Prometheus => {
+            let text = output::prometheus(&report);
+            match &args.textfile {
+                Some(path) => crate::fsx::write_atomic(path, text.as_bytes(), 0o644, None)?,
+                None => out.print(&text)?,
+            }
+        }
+    }
+    if report.success() {
+        Ok(false)
+    } else {
+        Err(Error::Partial(report.failure()))
+    }
+}
