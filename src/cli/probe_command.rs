@@ -10,11 +10,6 @@ use crate::error::Error;
 use crate::probe::{self, output};
 
 pub(crate) fn run_probe(args: ProbeArgs, out: &mut Stdout) -> Result<bool, Error> {
-    if args.textfile.is_some() && args.output != ProbeOutput::Prometheus {
-        return Err(Error::Partial(
-            "--textfile writes the prometheus format: use it with --output prometheus".into(),
-        ));
-    }
     let inventory = load(&args.inventory)?;
     let root = std::path::absolute(&args.root)
         .map_err(|e| Error::io("resolve the root", &args.root, e))?;
