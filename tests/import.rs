@@ -642,6 +642,31 @@ fn a_source_not_of_the_named_format_exits_1_and_usage_errors_exit_64() {
             .status(1)
             .stderr_has(&source.to_string_lossy());
     }
+    // Well-formed YAML of another kind: no silent import of an empty or default inventory.
+    let out = dir.path().join("out.yaml");
+    let out_arg = out.to_string_lossy().into_owned();
+    let inventory = dir.path().join("inventory.yaml");
+    std::fs::write(
+        &inventory,
+        "version: 1\nregistries:\n  docker.io:\n    mirrors:\n      - url: https://m.example\n",
+    )
+    .expect("write");
+    let registries = k3s_source(
+        dir.path(),
+        b"mirrors:\n  docker.io:\n    endpoint: [\"https://m.example\"]\n",
+    );
+    for (format, source, says) in [
+        ("k3s", &inventory, "neither `mirrors` nor `configs`"),
+        ("kubespray", &inventory, "no `containerd_…` variable"),
+        ("kubespray", &registries, "no `containerd_…` variable"),
+    ] {
+        let source = source.to_string_lossy();
+        run(&["import", format, &source, "-o", &out_arg], None)
+            .status(1)
+            .stderr_has(&source)
+            .stderr_has(says);
+        assert!(!out.exists(), "import {format} {source} wrote its output");
+    }
     run(&["import", "k3s"], None).status(64);
     run(&["import", "k4s", &source.to_string_lossy()], None).status(64);
 }

@@ -41,6 +41,20 @@ pub(crate) fn read(name: &str, bytes: &[u8]) -> Result<Imported, ImportError> {
             "a group_vars file is a mapping of variables",
         ));
     }
+    // Kubespray's default is imported for a containerd group_vars file that does not set the
+    // mirrors; a file with no `containerd_…` variable at all is another file given by mistake
+    // (a k3s registries.yaml, a mirrorctl inventory) and would silently import that default.
+    let containerd_vars = root
+        .entries()?
+        .iter()
+        .any(|(key, _)| key_text(key).is_some_and(|k| k.starts_with("containerd_")));
+    if !containerd_vars {
+        return Err(ImportError::new(
+            name,
+            Some(root.line()),
+            "no `containerd_…` variable: not a Kubespray group_vars file for containerd",
+        ));
+    }
     let mut secrets = SecretFiles::default();
     let default_tree;
     let set = get_var(&root, "containerd_registries_mirrors")?;
