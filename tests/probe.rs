@@ -210,7 +210,8 @@ fn usage_and_setup_errors() {
         .stderr_has("--textfile writes the prometheus format");
     node.run("probe", &["--textfile", "x"])
         .status(64)
-        .stderr_has("--textfile writes the prometheus format");
+        .stderr_has("--textfile writes the prometheus format")
+        .stderr_has("Usage: mirrorctl probe [OPTIONS] [IMAGE]...");
     node.run("probe", &["not a ref!"])
         .status(1)
         .stderr_has("is not a valid image reference");

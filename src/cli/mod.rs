@@ -66,7 +66,11 @@ fn usage_checks(cli: Cli) -> Result<Cli, clap::Error> {
         && probe.textfile.is_some()
         && probe.output != args::ProbeOutput::Prometheus
     {
-        return Err(args::command().error(
+        // The error of the subcommand, so that its usage line is probe's.
+        let mut command = args::command();
+        command.build();
+        let probe = command.find_subcommand_mut("probe").cloned();
+        return Err(probe.unwrap_or(command).error(
             clap::error::ErrorKind::ArgumentConflict,
             "--textfile writes the prometheus format: use it with --output prometheus",
         ));
