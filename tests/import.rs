@@ -586,7 +586,6 @@ fn secrets_go_into_root_only_files_and_never_over_a_different_one() {
         b"mirrors:\n  docker.io:\n    endpoint: [\"https://m.example\"]\nconfigs:\n  m.example:\n    auth: {username: alice, password: \"s3cr=t\"}\n",
     );
     let secrets = dir.path().join("secrets");
-    std::fs::create_dir(&secrets).expect("dir");
     let args = [
         "import",
         "k3s",
@@ -596,6 +595,13 @@ fn secrets_go_into_root_only_files_and_never_over_a_different_one() {
     ]
     .map(str::to_string);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    // A directory that is not there is said so (it was "is not a directory"); nothing written.
+    run(&args, None)
+        .status(1)
+        .stderr_has("does not exist; create it")
+        .nowhere("s3cr=t");
+    assert!(!secrets.exists());
+    std::fs::create_dir(&secrets).expect("dir");
     let r = run(&args, None);
     r.status(0)
         .nowhere("s3cr=t")
