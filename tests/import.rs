@@ -673,6 +673,15 @@ fn a_source_not_of_the_named_format_exits_1_and_usage_errors_exit_64() {
             .stderr_has(says);
         assert!(!out.exists(), "import {format} {source} wrote its output");
     }
+    // The YAML reader's messages name the source a file, not "the inventory".
+    let two = dir.path().join("two-documents.yaml");
+    std::fs::write(&two, "machine: {}\n---\nmachine: {}\n").expect("write");
+    for format in ["k3s", "kubespray"] {
+        run(&["import", format, &two.to_string_lossy()], None)
+            .status(1)
+            .stderr_has("the file holds more than one YAML document")
+            .nowhere("the inventory");
+    }
     run(&["import", "k3s"], None).status(64);
     run(&["import", "k4s", &source.to_string_lossy()], None).status(64);
 }

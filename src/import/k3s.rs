@@ -30,7 +30,10 @@ pub(crate) fn read(source: &Path, default_endpoint_disabled: bool) -> Result<Imp
         let first = problems.first();
         not_k3s(
             first.and_then(|p| p.location).map(|(l, _)| l as u32),
-            &first.map_or_else(|| "not YAML".to_string(), |p| p.message.clone()),
+            &first.map_or_else(
+                || "not YAML".to_string(),
+                |p| super::yaml_source::source_message(&p.message),
+            ),
         )
     })?;
     let mut imported = Imported::default();
