@@ -212,6 +212,10 @@ fn usage_and_setup_errors() {
         .status(64)
         .stderr_has("--textfile writes the prometheus format")
         .stderr_has("Usage: mirrorctl probe [OPTIONS] [IMAGE]...");
+    // --namespace needs a credentialPlugin to take grants from (this inventory has none).
+    node.run("probe", &["--namespace", "team-a", "docker.io/library/x:1"])
+        .status(1)
+        .stderr_has("--namespace team-a: the inventory has no `credentialPlugin`");
     node.run("probe", &["not a ref!"])
         .status(1)
         .stderr_has("is not a valid image reference");
