@@ -276,3 +276,31 @@ fn adopt_reports_files_as_adopted_and_delete_lines_show_no_mode() {
     apply.status(2);
     assert_eq!(line(&apply, docker), format!("delete {docker} (-)"));
 }
+
+#[test]
+fn a_typo_too_far_for_a_suggestion_is_one_finding_too() {
+    // `valueFrom` is no near miss of `file`, the only field of a header's value: the unknown key
+    // is the one mistake, not also a "missing required field `file`".
+    let node = Node::new();
+    node.inventory(
+        "version: 1\nregistries:\n  docker.io:\n    mirrors:\n      - url: https://m.example\n        headers: {X-Token: {valueFrom: {file: /etc/tok}}}\n",
+    );
+    let r = run(
+        &[
+            "lint",
+            "--format",
+            "json",
+            &node.inventory_path().display().to_string(),
+        ],
+        None,
+    );
+    r.status(1);
+    let findings = r.json()["findings"].clone();
+    let codes: Vec<&str> = findings
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["code"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(codes, ["S001"], "one finding for one typo: {findings:#}");
+}

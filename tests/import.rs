@@ -586,7 +586,6 @@ fn secrets_go_into_root_only_files_and_never_over_a_different_one() {
         b"mirrors:\n  docker.io:\n    endpoint: [\"https://m.example\"]\nconfigs:\n  m.example:\n    auth: {username: alice, password: \"s3cr=t\"}\n",
     );
     let secrets = dir.path().join("secrets");
-    std::fs::create_dir(&secrets).expect("dir");
     let args = [
         "import",
         "k3s",
@@ -596,6 +595,13 @@ fn secrets_go_into_root_only_files_and_never_over_a_different_one() {
     ]
     .map(str::to_string);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    // A directory that is not there is said so (it was "is not a directory"); nothing written.
+    run(&args, None)
+        .status(1)
+        .stderr_has("does not exist; create it")
+        .nowhere("s3cr=t");
+    assert!(!secrets.exists());
+    std::fs::create_dir(&secrets).expect("dir");
     let r = run(&args, None);
     r.status(0)
         .nowhere("s3cr=t")
@@ -641,6 +647,40 @@ fn a_source_not_of_the_named_format_exits_1_and_usage_errors_exit_64() {
         run(&["import", format, &source.to_string_lossy()], None)
             .status(1)
             .stderr_has(&source.to_string_lossy());
+    }
+    // Well-formed YAML of another kind: no silent import of an empty or default inventory.
+    let out = dir.path().join("out.yaml");
+    let out_arg = out.to_string_lossy().into_owned();
+    let inventory = dir.path().join("inventory.yaml");
+    std::fs::write(
+        &inventory,
+        "version: 1\nregistries:\n  docker.io:\n    mirrors:\n      - url: https://m.example\n",
+    )
+    .expect("write");
+    let registries = k3s_source(
+        dir.path(),
+        b"mirrors:\n  docker.io:\n    endpoint: [\"https://m.example\"]\n",
+    );
+    for (format, source, says) in [
+        ("k3s", &inventory, "neither `mirrors` nor `configs`"),
+        ("kubespray", &inventory, "no `containerd_…` variable"),
+        ("kubespray", &registries, "no `containerd_…` variable"),
+    ] {
+        let source = source.to_string_lossy();
+        run(&["import", format, &source, "-o", &out_arg], None)
+            .status(1)
+            .stderr_has(&source)
+            .stderr_has(says);
+        assert!(!out.exists(), "import {format} {source} wrote its output");
+    }
+    // The YAML reader's messages name the source a file, not "the inventory".
+    let two = dir.path().join("two-documents.yaml");
+    std::fs::write(&two, "machine: {}\n---\nmachine: {}\n").expect("write");
+    for format in ["k3s", "kubespray"] {
+        run(&["import", format, &two.to_string_lossy()], None)
+            .status(1)
+            .stderr_has("the file holds more than one YAML document")
+            .nowhere("the inventory");
     }
     run(&["import", "k3s"], None).status(64);
     run(&["import", "k4s", &source.to_string_lossy()], None).status(64);

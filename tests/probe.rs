@@ -204,9 +204,18 @@ fn usage_and_setup_errors() {
     let node = Node::new();
     node.inventory(&inventory(1, ""));
     node.run("probe", &["--timeout", "0"]).status(64);
+    // A wrong combination of options is a usage error, like every other one clap finds.
     node.run("probe", &["--output", "json", "--textfile", "x"])
-        .status(1)
+        .status(64)
         .stderr_has("--textfile writes the prometheus format");
+    node.run("probe", &["--textfile", "x"])
+        .status(64)
+        .stderr_has("--textfile writes the prometheus format")
+        .stderr_has("Usage: mirrorctl probe [OPTIONS] [IMAGE]...");
+    // --namespace needs a credentialPlugin to take grants from (this inventory has none).
+    node.run("probe", &["--namespace", "team-a", "docker.io/library/x:1"])
+        .status(1)
+        .stderr_has("--namespace team-a: the inventory has no `credentialPlugin`");
     node.run("probe", &["not a ref!"])
         .status(1)
         .stderr_has("is not a valid image reference");

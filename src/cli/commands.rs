@@ -197,6 +197,12 @@ pub(crate) fn run_import(args: ImportArgs, out: &mut Stdout) -> Result<bool, Err
     let secrets_dir = match &args.secrets_dir {
         Some(dir) => {
             let dir = std::path::absolute(dir).map_err(|e| Error::io("read", dir, e))?;
+            if !dir.exists() {
+                return Err(Error::Partial(format!(
+                    "--secrets-dir {}: does not exist; create it (root-only, mode 0700) first",
+                    dir.display()
+                )));
+            }
             if !dir.is_dir() {
                 return Err(Error::Partial(format!(
                     "--secrets-dir {}: is not a directory",

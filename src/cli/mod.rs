@@ -40,7 +40,8 @@ pub(crate) fn exit_status(outcome: &Outcome) -> u8 {
 pub fn main() -> ExitCode {
     let parsed = args::command()
         .try_get_matches()
-        .and_then(|matches| Cli::from_arg_matches(&matches));
+        .and_then(|matches| Cli::from_arg_matches(&matches))
+        .and_then(usage_checks);
     let outcome = match parsed {
         Ok(cli) => run(cli),
         Err(e) => {
@@ -57,6 +58,24 @@ pub fn main() -> ExitCode {
         to_stderr(&format!("error: {error}"));
     }
     ExitCode::from(exit_status(&outcome))
+}
+
+/// Option combinations clap's attributes cannot say: a usage error (64), printed as clap's own.
+fn usage_checks(cli: Cli) -> Result<Cli, clap::Error> {
+    if let Command::Probe(probe) = &cli.command
+        && probe.textfile.is_some()
+        && probe.output != args::ProbeOutput::Prometheus
+    {
+        // The error of the subcommand, so that its usage line is probe's.
+        let mut command = args::command();
+        command.build();
+        let probe = command.find_subcommand_mut("probe").cloned();
+        return Err(probe.unwrap_or(command).error(
+            clap::error::ErrorKind::ArgumentConflict,
+            "--textfile writes the prometheus format: use it with --output prometheus",
+        ));
+    }
+    Ok(cli)
 }
 
 /// One line on stderr. `eprintln!` panics (exit 101) when stderr is a closed pipe, as in

@@ -10,12 +10,17 @@ use crate::error::Error;
 use crate::probe::{self, output};
 
 pub(crate) fn run_probe(args: ProbeArgs, out: &mut Stdout) -> Result<bool, Error> {
-    if args.textfile.is_some() && args.output != ProbeOutput::Prometheus {
-        return Err(Error::Partial(
-            "--textfile writes the prometheus format: use it with --output prometheus".into(),
-        ));
-    }
     let inventory = load(&args.inventory)?;
+    // Without a plugin there is no grant to send: a probe "as" that pod would be an anonymous
+    // one that looks like a credentials check.
+    if let Some(ns) = &args.namespace
+        && inventory.credential_plugin.is_none()
+    {
+        return Err(Error::Partial(format!(
+            "--namespace {ns}: the inventory has no `credentialPlugin`, so no credentials would be \
+             granted to that pod; probe without --namespace"
+        )));
+    }
     let root = std::path::absolute(&args.root)
         .map_err(|e| Error::io("resolve the root", &args.root, e))?;
     let mut annotations = std::collections::BTreeMap::new();

@@ -30,7 +30,10 @@ pub(crate) fn read(source: &Path, default_endpoint_disabled: bool) -> Result<Imp
         let first = problems.first();
         not_k3s(
             first.and_then(|p| p.location).map(|(l, _)| l as u32),
-            &first.map_or_else(|| "not YAML".to_string(), |p| p.message.clone()),
+            &first.map_or_else(
+                || "not YAML".to_string(),
+                |p| super::yaml_source::source_message(&p.message),
+            ),
         )
     })?;
     let mut imported = Imported::default();
@@ -39,6 +42,19 @@ pub(crate) fn read(source: &Path, default_endpoint_disabled: bool) -> Result<Imp
     }
     let top = mapping(&root)
         .ok_or_else(|| not_k3s(Some(root.mark.line), "the top level is not a mapping"))?;
+    // k3s ignores keys it does not know, but a file with keys and neither of its two is
+    // another file given by mistake (a mirrorctl inventory, Kubespray group_vars), not an
+    // empty registries.yaml: importing it would write an inventory with no registry.
+    if !top.is_empty()
+        && !top
+            .iter()
+            .any(|(key, _)| matches!(scalar(key), Some("mirrors" | "configs")))
+    {
+        return Err(not_k3s(
+            Some(root.mark.line),
+            "it has neither `mirrors` nor `configs`",
+        ));
+    }
     let mut mirrors: Vec<(&Node, &Node)> = Vec::new();
     let mut configs: Vec<(String, Config)> = Vec::new();
     for (key, value) in top {

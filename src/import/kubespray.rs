@@ -41,6 +41,20 @@ pub(crate) fn read(name: &str, bytes: &[u8]) -> Result<Imported, ImportError> {
             "a group_vars file is a mapping of variables",
         ));
     }
+    // Kubespray's default is imported for a containerd group_vars file that does not set the
+    // mirrors; a file with no `containerd_…` variable at all is another file given by mistake
+    // (a k3s registries.yaml, a mirrorctl inventory) and would silently import that default.
+    let containerd_vars = root
+        .entries()?
+        .iter()
+        .any(|(key, _)| key_text(key).is_some_and(|k| k.starts_with("containerd_")));
+    if !containerd_vars {
+        return Err(ImportError::new(
+            name,
+            Some(root.line()),
+            "no `containerd_…` variable: not a Kubespray group_vars file for containerd",
+        ));
+    }
     let mut secrets = SecretFiles::default();
     let default_tree;
     let set = get_var(&root, "containerd_registries_mirrors")?;
@@ -351,7 +365,8 @@ fn registry_auth(
     let note = ImportWarning {
         line: Some(auth.line()),
         message: format!(
-            "{}: containerd uses config.toml credentials only when the kubelet sends none",
+            "{}: its condition, that containerd uses config.toml credentials only when the \
+             kubelet sends none; the imported `auth.basicFrom` is sent on every request",
             auth.path
         ),
     };
@@ -427,7 +442,7 @@ mod tests {
             r#"docker.io fallback=true server=Some("https://docker.io") (containerd.yml:4 containerd_registries_mirrors[prefix=docker.io])
   https://mirror.gcr.io capabilities=["pull", "resolve"] skip_verify=false basic=mirror.gcr.io-username,mirror.gcr.io-password
   https://registry-1.docker.io capabilities=["pull", "resolve"] skip_verify=false
-  ! Some(40) containerd_registry_auth[2]: containerd uses config.toml credentials only when the kubelet sends none
+  ! Some(40) containerd_registry_auth[2]: its condition, that containerd uses config.toml credentials only when the kubelet sends none; the imported `auth.basicFrom` is sent on every request
 registry.k8s.io fallback=true server=Some("https://k8s.internal.example") (containerd.yml:12 containerd_registries_mirrors[prefix=registry.k8s.io])
   http://192.168.106.12:8084 capabilities=["pull"] skip_verify=true override_path=true
 [fd00::10]:5000 fallback=true server=None (containerd.yml:19 containerd_registries_mirrors[prefix=[fd00::10]:5000])
@@ -435,10 +450,10 @@ registry.k8s.io fallback=true server=Some("https://k8s.internal.example") (conta
   ! Some(27) containerd_registries_mirrors[2].mirrors[0].header is not rendered by Kubespray's hosts.toml template, so containerd never sees it
 10.0.0.2:5000 fallback=false server=None (containerd.yml:34 containerd_registry_auth[registry=10.0.0.2:5000])
   https://10.0.0.2:5000 basic=10.0.0.2_5000-username,10.0.0.2_5000-password
-  ! Some(34) containerd_registry_auth[0]: containerd uses config.toml credentials only when the kubelet sends none
+  ! Some(34) containerd_registry_auth[0]: its condition, that containerd uses config.toml credentials only when the kubelet sends none; the imported `auth.basicFrom` is sent on every request
 mirror.gcr.io fallback=false server=None (containerd.yml:40 containerd_registry_auth[registry=mirror.gcr.io])
   https://mirror.gcr.io basic=mirror.gcr.io-username,mirror.gcr.io-password
-  ! Some(40) containerd_registry_auth[2]: containerd uses config.toml credentials only when the kubelet sends none
+  ! Some(40) containerd_registry_auth[2]: its condition, that containerd uses config.toml credentials only when the kubelet sends none; the imported `auth.basicFrom` is sent on every request
 secret fd00__11_5000-username ([fd00::10]:5000 mirror https://[fd00::11]:5000 auth.username)
 secret fd00__11_5000-password ([fd00::10]:5000 mirror https://[fd00::11]:5000 auth.password)
 secret 10.0.0.2_5000-username (10.0.0.2:5000 auth.username)

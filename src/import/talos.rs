@@ -524,7 +524,8 @@ fn auth(
     config.not_imported.push(ImportWarning {
         line: Some(auth.line()),
         message: format!(
-            "{}: containerd uses these credentials only when the kubelet sends none",
+            "{}: its condition, that containerd uses these credentials only when the kubelet \
+             sends none; the imported `auth.basicFrom` is sent on every request",
             auth.path
         ),
     });
@@ -697,7 +698,7 @@ mod tests {
             r#"docker.io fallback=true server=None (controlplane.yaml:14 machine.registries.mirrors."docker.io")
   http://10.5.0.1:5000 override_path=true basic=10.5.0.1_5000-username,10.5.0.1_5000-password
   https://mirror.example/v2/proxy-docker override_path=true
-  ! Some(32) machine.registries.config."10.5.0.1:5000".auth: containerd uses these credentials only when the kubelet sends none
+  ! Some(32) machine.registries.config."10.5.0.1:5000".auth: its condition, that containerd uses these credentials only when the kubelet sends none; the imported `auth.basicFrom` is sent on every request
 ghcr.io fallback=false server=None (controlplane.yaml:19 machine.registries.mirrors."ghcr.io")
   https://ghcr-mirror.example ca=pem(587 bytes) client=ghcr-mirror.example-client.crt+ghcr-mirror.example-client.key skip_verify=true
   ! Some(39) machine.registries.config."ghcr-mirror.example".tls.clientIdentity: written as ghcr-mirror.example-client.crt and ghcr-mirror.example-client.key under the secrets directory; the mirror's client refers to them there, so keep them on the node
@@ -705,15 +706,15 @@ ghcr.io fallback=false server=None (controlplane.yaml:19 machine.registries.mirr
   https://catchall.example
 [fd00::1]:5000 fallback=true server=None (controlplane.yaml:26 machine.registries.mirrors."[fd00::1]:5000")
   https://[fd00::1]:5000 basic=fd00__1_5000-username,fd00__1_5000-password
-  ! Some(48) machine.registries.config."[fd00::1]:5000".auth: containerd uses these credentials only when the kubelet sends none
+  ! Some(48) machine.registries.config."[fd00::1]:5000".auth: its condition, that containerd uses these credentials only when the kubelet sends none; the imported `auth.basicFrom` is sent on every request
   ! Some(46) containerd tries [fd00::1]:5000 again as the registry's default endpoint, with the credentials of machine.registries.config."[fd00::1]:5000"; the inventory's fallback carries none
 quay.io fallback=true server=None (controlplane.yaml:56 RegistryMirrorConfig "quay.io")
   https://quay-mirror.example ca=pem(587 bytes) basic=quay-mirror.example-username,quay-mirror.example-password
   https://quay-mirror.example/v2/quay-proxy ca=pem(587 bytes) override_path=true basic=quay-mirror.example-username,quay-mirror.example-password
-  ! Some(82) RegistryAuthConfig[name=quay-mirror.example]: containerd uses these credentials only when the kubelet sends none
+  ! Some(82) RegistryAuthConfig[name=quay-mirror.example]: its condition, that containerd uses these credentials only when the kubelet sends none; the imported `auth.basicFrom` is sent on every request
 10.5.0.1:5000 fallback=false server=None (controlplane.yaml:30 machine.registries.config."10.5.0.1:5000")
   https://10.5.0.1:5000 basic=10.5.0.1_5000-username,10.5.0.1_5000-password
-  ! Some(32) machine.registries.config."10.5.0.1:5000".auth: containerd uses these credentials only when the kubelet sends none
+  ! Some(32) machine.registries.config."10.5.0.1:5000".auth: its condition, that containerd uses these credentials only when the kubelet sends none; the imported `auth.basicFrom` is sent on every request
 ghcr-mirror.example fallback=false server=None (controlplane.yaml:34 machine.registries.config."ghcr-mirror.example")
   https://ghcr-mirror.example ca=pem(587 bytes) client=ghcr-mirror.example-client.crt+ghcr-mirror.example-client.key skip_verify=true
   ! Some(39) machine.registries.config."ghcr-mirror.example".tls.clientIdentity: written as ghcr-mirror.example-client.crt and ghcr-mirror.example-client.key under the secrets directory; the mirror's client refers to them there, so keep them on the node
@@ -722,7 +723,7 @@ private.example:8443 fallback=false server=None (controlplane.yaml:41 machine.re
   ! Some(45) machine.registries.config."private.example:8443".auth.identityToken is not imported: containerd trades it for a token at the registry's token service, which the inventory has no field for
 quay-mirror.example fallback=false server=None (controlplane.yaml:82 RegistryAuthConfig "quay-mirror.example")
   https://quay-mirror.example ca=pem(587 bytes) basic=quay-mirror.example-username,quay-mirror.example-password
-  ! Some(82) RegistryAuthConfig[name=quay-mirror.example]: containerd uses these credentials only when the kubelet sends none
+  ! Some(82) RegistryAuthConfig[name=quay-mirror.example]: its condition, that containerd uses these credentials only when the kubelet sends none; the imported `auth.basicFrom` is sent on every request
 secret 10.5.0.1_5000-username (10.5.0.1:5000 auth.username)
 secret 10.5.0.1_5000-password (10.5.0.1:5000 auth.password)
 secret ghcr-mirror.example-client.crt (ghcr-mirror.example tls.clientIdentity.crt)

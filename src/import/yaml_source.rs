@@ -28,7 +28,7 @@ pub(super) fn parse(
                     .as_ref()
                     .and_then(|p| p.location)
                     .map(|l| l.0 + first_line),
-                first.map_or_else(|| "not YAML".to_owned(), |p| p.message),
+                first.map_or_else(|| "not YAML".to_owned(), |p| source_message(&p.message)),
             ))
         }
     }
@@ -119,6 +119,12 @@ impl<'a> Field<'a> {
 }
 
 /// A mapping key's text (keys that are not scalars have none).
+/// The YAML reader is the inventory's: its messages say "the inventory" where an import's
+/// source is another program's file.
+pub(super) fn source_message(message: &str) -> String {
+    message.replacen("the inventory ", "the file ", 1)
+}
+
 pub(super) fn key_text(key: &Node) -> Option<&str> {
     match &key.value {
         Value::Scalar { text, .. } => Some(text),

@@ -1205,6 +1205,14 @@ EOF
       exit !(total >= 0.9 * n && total < n + 3) }' ||
       fail "dial waits at :$BLACKHOLE_PORT were ${dials}s and the pull ${PULL_SECS}s; with dial_timeout = 1s each wait must be 0.9-1.5 s"
     note "dial_timeout honoured: $(wc -w <<<"$dials") dials to blackholed :$BLACKHOLE_PORT (the tag, then each blob) each gave up after ${dials// /s, }s (i/o timeout), :6002 served; whole pull ${PULL_SECS}s (resolve: dialTimeout $dial; without it each dial waits 30 s)"
+    # probe honours the same dialTimeout (not its --timeout 4) and names :6002, as this pull did.
+    probe_run docker.io/library/e2e:1 "$root" --timeout 4
+    [[ $(probe_verdict) == "127.0.0.1:6002|127.0.0.1:$BLACKHOLE_PORT 127.0.0.1:6002|false" ]] ||
+      fail "probe with dialTimeout 1s: $(probe_verdict)"
+    expect_step "127.0.0.1:$BLACKHOLE_PORT" connect 'timed out after 1s'
+    awk -v s="$PROBE_SECS" 'BEGIN { exit !(s >= 0.9 && s < 3) }' ||
+      fail "probe took ${PROBE_SECS}s past the blackhole with dialTimeout 1s and --timeout 4"
+    note "probe: connect to :$BLACKHOLE_PORT gave up after dialTimeout 1s (--timeout 4), :6002 serves; ${PROBE_SECS}s"
     return 0
   fi
   # Refused for a containerd that ignores dial_timeout; shown right by that containerd itself:

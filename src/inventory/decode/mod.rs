@@ -96,6 +96,7 @@ impl Decoder {
             return None;
         };
         let mut suggested = Vec::new();
+        let mut unexplained = 0;
         for (k, _) in entries {
             let Some(name) = scalar_text(k) else { continue };
             // `x-…` keys are free-form where the table says so: a home for YAML anchors.
@@ -110,10 +111,26 @@ impl Decoder {
                         message.push_str(&format!("; did you mean `{s}`?"));
                         suggested.push(s);
                     }
-                    None => message.push_str(&format!("; expected one of {}", list(&known))),
+                    None => {
+                        message.push_str(&format!("; expected one of {}", list(&known)));
+                        unexplained += 1;
+                    }
                 }
                 self.problem(Code::S001, &key(path, name), k.mark, message);
             }
+        }
+        // One unknown key too far from any name to suggest, and one required field missing
+        // (`headers: {X-Token: {valueFrom: …}}`): that key is the one mistake, and its
+        // finding already lists the field; a second "missing" finding would be the same typo.
+        let missing: Vec<&'static str> = object
+            .fields
+            .iter()
+            .filter(|f| f.required && !suggested.contains(&f.name))
+            .filter(|f| !entries.iter().any(|(k, _)| scalar_text(k) == Some(f.name)))
+            .map(|f| f.name)
+            .collect();
+        if unexplained == 1 && missing.len() == 1 {
+            suggested.extend(missing);
         }
         Some(Map {
             entries,
