@@ -7,7 +7,7 @@ use std::process::Command;
 
 use serde_json::{Map, Value, json};
 
-use mirrorctl::inventory::yaml;
+use mirrorctl::inventory::{path, yaml};
 
 use crate::support::{fixtures, have, require, run};
 
@@ -51,22 +51,6 @@ struct Probe {
     document: Value,
     valid: bool,
     code: &'static str,
-}
-
-/// A field path as the decoder writes it: `registries.k.mirrors[0].url`.
-fn join(parent: &str, name: &str) -> String {
-    let plain = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !name.starts_with(|c: char| c.is_ascii_digit());
-    let name = if plain {
-        name.to_string()
-    } else {
-        format!("{name:?}")
-    };
-    if parent.is_empty() {
-        name
-    } else {
-        format!("{parent}.{name}")
-    }
 }
 
 /// A value the pattern accepts, for each pattern the schema uses: a new pattern needs one.
@@ -178,7 +162,7 @@ fn probes(schema: &Value, path: &str, wrap: &dyn Fn(Value) -> Value, out: &mut V
             let item_path = format!("{path}[0]");
             probes(items, &item_path, &|v| wrap(json!([v])), out);
         } else if let Some(value) = schema.get("additionalProperties").filter(|v| v.is_object()) {
-            let entry_path = join(path, "k");
+            let entry_path = path::key(path, "k");
             probes(value, &entry_path, &|v| wrap(json!({ "k": v })), out);
         } else if let Some(forms) = schema["anyOf"].as_array() {
             for form in forms {
@@ -199,7 +183,7 @@ fn probes(schema: &Value, path: &str, wrap: &dyn Fn(Value) -> Value, out: &mut V
         wrap(Value::Object(object))
     };
     for (name, property) in properties {
-        let field_path = join(path, name);
+        let field_path = path::key(path, name);
         out.push(Probe {
             path: field_path.clone(),
             document: with(name, minimal(property)),
@@ -225,7 +209,7 @@ fn probes(schema: &Value, path: &str, wrap: &dyn Fn(Value) -> Value, out: &mut V
         }
     }
     out.push(Probe {
-        path: join(path, "zzUnknown"),
+        path: path::key(path, "zzUnknown"),
         document: with("zzUnknown", json!("s")),
         valid: false,
         code: "S001",
@@ -379,7 +363,7 @@ fn unlisted(node: &yaml::Node, schema: &Value, path: &str, out: &mut Vec<String>
                 let yaml::Value::Scalar { text: name, .. } = &k.value else {
                     continue;
                 };
-                let field_path = join(path, name);
+                let field_path = path::key(path, name);
                 if let Some(property) = schema["properties"].get(name.as_str()) {
                     unlisted(v, property, &field_path, out);
                 } else if schema["additionalProperties"].is_object() {

@@ -94,26 +94,37 @@ pub(crate) fn run_credential_provider(
     Ok(false)
 }
 
-pub(crate) fn run_resolve(args: ResolveArgs, out: &mut Stdout) -> Result<bool, Error> {
-    let inventory = load(&args.inventory)?;
+/// The pod `--namespace`, `--service-account` and `--annotation` name (resolve and probe): the
+/// service account defaults to `default`, as the kubelet's pods do.
+pub(super) fn pod(
+    namespace: Option<&str>,
+    service_account: Option<&str>,
+    annotation: &[(String, String)],
+) -> Result<Option<resolve::Who>, Error> {
     let mut annotations = std::collections::BTreeMap::new();
-    for (key, value) in &args.annotation {
+    for (key, value) in annotation {
         if annotations.insert(key.clone(), value.clone()).is_some() {
             return Err(Error::Partial(format!(
                 "--annotation `{key}` is given twice; a service account has one value per key"
             )));
         }
     }
-    let identity = args.namespace.as_ref().map(|ns| resolve::Who {
+    Ok(namespace.map(|namespace| resolve::Who {
         identity: crate::grants::Identity {
-            namespace: ns.clone(),
-            service_account: args
-                .service_account
-                .clone()
-                .unwrap_or_else(|| "default".into()),
+            namespace: namespace.to_owned(),
+            service_account: service_account.unwrap_or("default").to_owned(),
         },
-        annotations: (!args.annotation.is_empty()).then_some(annotations),
-    });
+        annotations: (!annotation.is_empty()).then_some(annotations),
+    }))
+}
+
+pub(crate) fn run_resolve(args: ResolveArgs, out: &mut Stdout) -> Result<bool, Error> {
+    let inventory = load(&args.inventory)?;
+    let identity = pod(
+        args.namespace.as_deref(),
+        args.service_account.as_deref(),
+        &args.annotation,
+    )?;
     let resolution =
         resolve::resolve_as(&inventory, &args.image, identity.as_ref()).map_err(|why| {
             Error::Partial(format!(

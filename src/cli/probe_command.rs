@@ -23,26 +23,15 @@ pub(crate) fn run_probe(args: ProbeArgs, out: &mut Stdout) -> Result<bool, Error
     }
     let root = std::path::absolute(&args.root)
         .map_err(|e| Error::io("resolve the root", &args.root, e))?;
-    let mut annotations = std::collections::BTreeMap::new();
-    for (key, value) in &args.annotation {
-        if annotations.insert(key.clone(), value.clone()).is_some() {
-            return Err(Error::Partial(format!(
-                "--annotation `{key}` is given twice; a service account has one value per key"
-            )));
-        }
-    }
     let options = probe::Options {
         images: args.images.clone(),
         root,
         timeout: Duration::from_secs_f64(args.timeout),
-        who: args.namespace.as_ref().map(|ns| crate::grants::Identity {
-            namespace: ns.clone(),
-            service_account: args
-                .service_account
-                .clone()
-                .unwrap_or_else(|| "default".into()),
-        }),
-        annotations: (!args.annotation.is_empty()).then_some(annotations),
+        who: super::commands::pod(
+            args.namespace.as_deref(),
+            args.service_account.as_deref(),
+            &args.annotation,
+        )?,
     };
     let report = probe::run(&inventory, &options)?;
     match args.output {

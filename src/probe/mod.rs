@@ -35,9 +35,8 @@ pub(crate) struct Options {
     pub(crate) root: PathBuf,
     /// Per step: name resolution, connect (unless `dialTimeout`), TLS, each request.
     pub(crate) timeout: Duration,
-    pub(crate) who: Option<Identity>,
-    /// The service account's annotations, when given (`--annotation`).
-    pub(crate) annotations: Option<std::collections::BTreeMap<String, String>>,
+    /// The pod (`--namespace`, `--service-account`) and its annotations (`--annotation`).
+    pub(crate) who: Option<resolve::Who>,
 }
 
 /// One timed step of an endpoint's probe.
@@ -221,11 +220,11 @@ pub(crate) fn run(inventory: &Inventory, options: &Options) -> Result<Report, Er
         registries: Vec::new(),
         started,
         timeout: options.timeout,
-        identity: options.who.clone(),
+        identity: options.who.as_ref().map(|who| who.identity.clone()),
     };
     for image in &images {
         let credentials = match &options.who {
-            Some(who) => credentials_for(&ctx, who, options.annotations.as_ref(), image)?,
+            Some(who) => credentials_for(&ctx, &who.identity, who.annotations.as_ref(), image)?,
             None => None,
         };
         report
