@@ -387,28 +387,14 @@ fn tls(
                         format!("{} needs crt and key", value.path),
                     ));
                 };
-                let host = config.host.clone();
-                let crt_file = secrets.add(
-                    &host,
-                    "client.crt",
-                    format!("{host} tls.clientIdentity.crt"),
-                    decode_text(&crt)?,
+                let pem = (decode_text(&crt)?, decode_text(&key)?);
+                add_client(
+                    config,
+                    secrets,
+                    &value,
+                    ["tls.clientIdentity.crt", "tls.clientIdentity.key"],
+                    pem,
                 );
-                let key_file = secrets.add(
-                    &host,
-                    "client.key",
-                    format!("{host} tls.clientIdentity.key"),
-                    decode_text(&key)?,
-                );
-                config.not_imported.push(ImportWarning {
-                    line: Some(value.line()),
-                    message: format!(
-                        "{}: written as {crt_file} and {key_file} under the secrets directory; \
-                         the mirror's client refers to them there, so keep them on the node",
-                        value.path
-                    ),
-                });
-                config.client = Some((crt_file, key_file));
             }
             other => config.not_imported.push(ImportWarning {
                 line: Some(value.line()),
@@ -440,20 +426,12 @@ fn tls_document(
                         format!("{} needs cert and key", value.path),
                     ));
                 };
-                let host = config.host.clone();
-                let cert_file = secrets.add(
-                    &host,
-                    "client.crt",
-                    format!("{host} RegistryTLSConfig clientIdentity.cert"),
-                    cert.text()?.to_owned(),
-                );
-                let key_file = secrets.add(
-                    &host,
-                    "client.key",
-                    format!("{host} RegistryTLSConfig clientIdentity.key"),
-                    key.text()?.to_owned(),
-                );
-                config.client = Some((cert_file, key_file));
+                let pem = (cert.text()?.to_owned(), key.text()?.to_owned());
+                let labels = [
+                    "RegistryTLSConfig clientIdentity.cert",
+                    "RegistryTLSConfig clientIdentity.key",
+                ];
+                add_client(config, secrets, &value, labels, pem);
             }
             k if DOCUMENT_KEYS.contains(&k) => {}
             other => config.not_imported.push(ImportWarning {
@@ -463,6 +441,29 @@ fn tls_document(
         }
     }
     Ok(())
+}
+
+/// A client certificate and key (PEM) written into the secrets directory, as the mirror's
+/// `client`; `labels` say in the secrets listing which source field each came from.
+fn add_client(
+    config: &mut HostConfig,
+    secrets: &mut SecretFiles,
+    field: &Field<'_>,
+    labels: [&str; 2],
+    (cert, key): (String, String),
+) {
+    let host = config.host.clone();
+    let cert_file = secrets.add(&host, "client.crt", format!("{host} {}", labels[0]), cert);
+    let key_file = secrets.add(&host, "client.key", format!("{host} {}", labels[1]), key);
+    config.not_imported.push(ImportWarning {
+        line: Some(field.line()),
+        message: format!(
+            "{}: written as {cert_file} and {key_file} under the secrets directory; the \
+             mirror's client refers to them there, so keep them on the node",
+            field.path
+        ),
+    });
+    config.client = Some((cert_file, key_file));
 }
 
 fn auth(
