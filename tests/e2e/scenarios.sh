@@ -1099,9 +1099,10 @@ else:
 ' "$DIR/resolve.json" "$2" "$3" || fail "resolve: no endpoint $2 for $1"
 }
 
-scenario_14() {
-  local root=$DIR/root inv tls plain
-  inv=$(inventory https-first <<EOF
+# The inventory of scenarios 14 and 48: `http://` mirrors with skipVerify, docker.io's on the
+# TLS port (6443), quay.io's on the plain one (6005).
+https_first_inventory() {
+  inventory https-first <<EOF
 $(header)
   docker.io:
     mirrors:
@@ -1114,7 +1115,11 @@ $(header)
         skipVerify: true
     fallback: false
 EOF
-  )
+}
+
+scenario_14() {
+  local root=$DIR/root inv tls plain
+  inv=$(https_first_inventory)
   apply "$inv" "$root"
   tls=$(endpoint_field docker.io/library/e2e:1 127.0.0.1:6443 httpsFirst)
   plain=$(endpoint_field quay.io/e2e/tiny:1 127.0.0.1:6005 httpsFirst)

@@ -454,20 +454,7 @@ EOF
 
 scenario_48() {
   local root=$DIR/root inv tls
-  inv=$(inventory https-first <<EOF
-$(header)
-  docker.io:
-    mirrors:
-      - url: $M:6443
-        skipVerify: true
-    fallback: false
-  quay.io:
-    mirrors:
-      - url: $M:6005
-        skipVerify: true
-    fallback: false
-EOF
-  )
+  inv=$(https_first_inventory)
   apply "$inv" "$root"
   tls=$(endpoint_field docker.io/library/e2e:1 127.0.0.1:6443 httpsFirst)
   if [[ $tls == true ]]; then
