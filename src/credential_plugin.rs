@@ -155,13 +155,25 @@ pub(crate) fn answer(mapping_path: &Path, request: &[u8], now: u64) -> Result<An
     if request.kind != "CredentialProviderRequest" {
         return Err(format!("unexpected kind `{}`", request.kind));
     }
-    let image = image_pattern::normalize_image(&request.image)
+    let name = image_pattern::normalize_image(&request.image)
         .map(|i| i.name)
         .unwrap_or_else(|_| request.image.clone());
+    // The notes name the image clipped: the kubelet's request may hold any string.
+    let image = crate::error::clip_text(&name);
     let deny = |note: String| Answer {
         json: respond(&mapping, BTreeMap::new()),
         note,
     };
+    // No grant pattern can match a host beyond DNS limits (the inventory's patterns are held
+    // to them), so such an image gets no credentials, and costs no matching.
+    let host = name.split('/').next().unwrap_or_default();
+    let host = host.rsplit_once(':').map_or(host, |(host, _)| host);
+    if host.len() > 253 || host.split('.').any(|label| label.len() > 63) {
+        return Ok(deny(format!(
+            "{image}: the image's host is not a DNS name (labels of at most 63 characters, \
+             253 in all): denied"
+        )));
+    }
     let Some(token) = request
         .service_account_token
         .as_deref()
@@ -184,7 +196,7 @@ pub(crate) fn answer(mapping_path: &Path, request: &[u8], now: u64) -> Result<An
     let identity = identity(&claims)?;
     let annotations = request.service_account_annotations.unwrap_or_default();
     let mut auth = BTreeMap::new();
-    for evaluation in grants::evaluate(&mapping.grants, &identity, Some(&annotations), &image) {
+    for evaluation in grants::evaluate(&mapping.grants, &identity, Some(&annotations), &name) {
         if evaluation.verdict != grants::Verdict::Answers {
             continue;
         }

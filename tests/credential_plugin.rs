@@ -425,6 +425,33 @@ fn wrong_audience_expired_and_missing_tokens_are_denied() {
 }
 
 #[test]
+fn an_image_host_beyond_dns_limits_gets_no_credentials_and_a_clipped_note() {
+    let plugin = Plugin::new();
+    let good = token("team-a", "default", "mirrors.example", FUTURE);
+    // team-a is granted docker.io; a grant pattern could never match these hosts.
+    let (status, r, _) = plugin.ask("docker.io/library/nginx", Some(&good), None);
+    assert_eq!(status, 0);
+    assert_ne!(
+        r["auth"],
+        serde_json::json!({}),
+        "premise: team-a gets docker.io"
+    );
+    for host in [
+        format!("{}.example", "a".repeat(100_000)),
+        vec!["abc"; 70_000].join("."),
+    ] {
+        let (status, r, note) = plugin.ask(&format!("{host}/library/nginx"), Some(&good), None);
+        assert_eq!((status, &r["auth"]), (0, &serde_json::json!({})), "{note}");
+        assert!(note.contains("not a DNS name"), "{note}");
+        assert!(
+            note.len() < 1_000,
+            "the note is clipped: {} bytes",
+            note.len()
+        );
+    }
+}
+
+#[test]
 fn malformed_requests_fail_with_one_line() {
     let plugin = Plugin::new();
     let good = token("team-a", "default", "mirrors.example", FUTURE);
