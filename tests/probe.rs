@@ -278,6 +278,10 @@ fn namespace_credentials_fetch_a_bearer_token_by_oauth_post() {
     );
     run.status(0).nowhere(PASSWORD).nowhere("tok-9");
     let json = run.json();
+    assert_eq!(
+        json["images"][0]["grant"],
+        serde_json::json!({"field": "credentialPlugin.grants[0]", "registry": "docker.io"})
+    );
     let steps = json["images"][0]["endpoints"][0]["steps"].to_string();
     assert!(
         steps.contains("OAuth POST with the credentials of --namespace"),
@@ -292,7 +296,11 @@ fn namespace_credentials_fetch_a_bearer_token_by_oauth_post() {
     let run = node.run("probe", &["docker.io/library/x:1", "--namespace", "team-b"]);
     run.status(1)
         .stdout_has("the realm answered HTTP 401")
+        .stdout_has("credentials for team-b/default: none")
         .nowhere(PASSWORD);
+    node.run("probe", &["docker.io/library/x:1", "--namespace", "team-a"])
+        .status(0)
+        .stdout_has("credentials for team-a/default: credentialPlugin.grants[0] (docker.io)");
     assert!(seen.lock().expect("lock").iter().any(|r| r.starts_with("GET /token?scope=repository%3Alibrary%2Fx%3Apull&service=svc ")));
 }
 

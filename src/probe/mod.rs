@@ -80,6 +80,18 @@ pub(crate) struct ImageReport {
     pub(crate) endpoints: Vec<EndpointReport>,
     /// Index into `endpoints` of the one containerd would get the image from.
     pub(crate) served_by: Option<usize>,
+    /// With --namespace: the grant whose credentials were sent (`credentialPlugin.grants[i]`
+    /// and its registry pattern), or `None` when the plugin grants that pod nothing.
+    pub(crate) grant: Option<Granted>,
+}
+
+/// The grant whose credentials a probe with --namespace sent.
+#[derive(Debug)]
+pub(crate) struct Granted {
+    /// `credentialPlugin.grants[i]`.
+    pub(crate) field: String,
+    /// Its registry pattern.
+    pub(crate) registry: String,
 }
 
 impl ImageReport {
@@ -223,13 +235,14 @@ pub(crate) fn run(inventory: &Inventory, options: &Options) -> Result<Report, Er
         identity: options.who.as_ref().map(|who| who.identity.clone()),
     };
     for image in &images {
-        let credentials = match &options.who {
+        let granted = match &options.who {
             Some(who) => credentials_for(&ctx, &who.identity, who.annotations.as_ref(), image)?,
             None => None,
         };
-        report
-            .images
-            .push(probe_image(&ctx, image, credentials.as_ref()));
+        let (grant, credentials) = granted.unzip();
+        let mut probed = probe_image(&ctx, image, credentials.as_ref());
+        probed.grant = grant;
+        report.images.push(probed);
     }
     if images.is_empty() {
         for registry in &inventory.registries {
@@ -258,14 +271,15 @@ pub(crate) fn run(inventory: &Inventory, options: &Options) -> Result<Report, Er
     Ok(report)
 }
 
-/// The first grant the plugin answers with for this identity and image (its files read
-/// below the root). Grants that depend on annotations are not guessed.
+/// The first grant the plugin answers with for this identity and image (its field path and
+/// registry pattern, and its files read below the root). Grants that depend on annotations
+/// are not guessed.
 fn credentials_for(
     ctx: &Context<'_>,
     who: &Identity,
     annotations: Option<&std::collections::BTreeMap<String, String>>,
     image: &ImageName,
-) -> Result<Option<Credentials>, Error> {
+) -> Result<Option<(Granted, Credentials)>, Error> {
     let Some(plugin) = &ctx.inventory.credential_plugin else {
         return Ok(None);
     };
@@ -282,10 +296,15 @@ fn credentials_for(
             reason: format!("the file {reason}"),
         })
     };
-    Ok(Some(Credentials {
+    let credentials = Credentials {
         username: read(&e.grant.username_file, "usernameFile")?,
         secret: read(&e.grant.password_file, "passwordFile")?,
-    }))
+    };
+    let grant = Granted {
+        field: grants::field_path(e.index),
+        registry: e.grant.registry.clone(),
+    };
+    Ok(Some((grant, credentials)))
 }
 
 fn probe_image(ctx: &Context<'_>, image: &ImageName, creds: Option<&Credentials>) -> ImageReport {
@@ -321,6 +340,7 @@ fn probe_image(ctx: &Context<'_>, image: &ImageName, creds: Option<&Credentials>
         directory: walk.directory,
         endpoints,
         served_by,
+        grant: None,
     }
 }
 

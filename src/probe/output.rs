@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 
 use super::{EndpointReport, ImageReport, Report, Step};
+use crate::grants::Identity;
 
 fn ms(seconds: f64) -> String {
     format!("{:.1}ms", seconds * 1000.0)
@@ -51,12 +52,25 @@ fn endpoint_text(out: &mut String, i: usize, e: &EndpointReport, served: bool) {
     }
 }
 
-fn image_text(out: &mut String, r: &ImageReport) {
+fn image_text(out: &mut String, r: &ImageReport, identity: Option<&Identity>) {
     let _ = writeln!(
         out,
         "image {} (registry {}, directory {})",
         r.image, r.registry, r.directory
     );
+    if let Some(who) = identity {
+        let pod = format!("{}/{}", who.namespace, who.service_account);
+        let _ = match &r.grant {
+            Some(super::Granted { field, registry }) => writeln!(
+                out,
+                "credentials for {pod}: {field} ({registry}), sent to every endpoint that challenges"
+            ),
+            None => writeln!(
+                out,
+                "credentials for {pod}: none, the plugin grants this pod nothing for the image"
+            ),
+        };
+    }
     let _ = writeln!(out, "endpoints, in the order containerd tries them:");
     for (i, e) in r.endpoints.iter().enumerate() {
         endpoint_text(out, i, e, r.served_by == Some(i));
@@ -92,7 +106,7 @@ pub(crate) fn text(report: &Report) -> String {
         if n > 0 {
             out.push('\n');
         }
-        image_text(&mut out, image);
+        image_text(&mut out, image, report.identity.as_ref());
     }
     for (n, registry) in report.registries.iter().enumerate() {
         if n > 0 {
@@ -158,6 +172,10 @@ pub(crate) fn json(report: &Report) -> Value {
             "viaMirror": i.via_mirror(),
             "upstreamReached": i.upstream_reached(),
             "digest": i.served().and_then(|e| e.digest.clone()),
+            "grant": i.grant.as_ref().map(|g| json!({
+                "field": g.field,
+                "registry": g.registry,
+            })),
             "endpoints": i.endpoints.iter().map(endpoint_json).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "registries": report.registries.iter().map(|r| json!({
