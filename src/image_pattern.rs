@@ -631,6 +631,7 @@ pub(crate) fn normalize_image(reference: &str) -> Result<ImageName, String> {
             "`{bad}` is not a valid repository path component (lowercase letters, digits and . _ - only)"
         ));
     }
+    image_domain(&registry).map_err(|why| format!("the registry `{registry}` {why}"))?;
     parse(&registry).map_err(|why| format!("the registry `{registry}` {why}"))?;
     Ok(ImageName {
         name: format!("{registry}/{path}"),
@@ -638,6 +639,53 @@ pub(crate) fn normalize_image(reference: &str) -> Result<ImageName, String> {
         tag,
         digest,
     })
+}
+
+/// The domain of an image reference as docker's reference grammar has it (which containerd
+/// and the kubelet parse with): `host[:port]`, the host DNS-style components of letters,
+/// digits and inner `-` joined by `.`, or a bracketed IPv6 address; the port digits.
+fn image_domain(domain: &str) -> Result<(), String> {
+    let (host, port) = if let Some(inner) = domain.strip_prefix('[') {
+        let Some((address, after)) = inner.split_once(']') else {
+            return Err("has no `]` closing its IPv6 address".into());
+        };
+        if address.is_empty()
+            || !address
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b":.".contains(&b))
+        {
+            return Err("is not a bracketed IPv6 address".into());
+        }
+        match after.strip_prefix(':') {
+            Some(port) => (None, Some(port)),
+            None if after.is_empty() => (None, None),
+            None => return Err(format!("has `{after}` after its IPv6 address")),
+        }
+    } else {
+        match domain.split_once(':') {
+            Some((host, port)) => (Some(host), Some(port)),
+            None => (Some(domain), None),
+        }
+    };
+    if let Some(port) = port
+        && (port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(format!("has `{port}` where a port number goes"));
+    }
+    let component_ok = |c: &str| {
+        !c.is_empty()
+            && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !c.starts_with('-')
+            && !c.ends_with('-')
+    };
+    if let Some(host) = host
+        && let Some(bad) = host.split('.').find(|c| !component_ok(c))
+    {
+        return Err(format!(
+            "has `{bad}` where a host name component goes (letters, digits and inner `-`)"
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -909,5 +957,20 @@ mod tests {
         assert_eq!((n.registry.as_str(), n.name.as_str()), ("UPPER", "UPPER/x"));
         assert!(normalize_image("upper/X").is_err());
         assert!(normalize_image("nginx@sha256:zz").is_err());
+        let n = normalize_image("localhost:5000/app").unwrap();
+        assert_eq!(n.registry, "localhost:5000");
+        for bad in [
+            "a:b:5000/x",
+            "ghcr.io:/x",
+            "ghcr.io:50a0/x",
+            "bad_host.example/x",
+            "-lead.example/x",
+            "a..b/x",
+            "[::1/x",
+            "[::1]5000/x",
+            "[zz]:5000/x",
+        ] {
+            assert!(normalize_image(bad).is_err(), "{bad} is not a reference");
+        }
     }
 }
