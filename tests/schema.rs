@@ -56,7 +56,7 @@ struct Probe {
 /// A value the pattern accepts, for each pattern the schema uses: a new pattern needs one.
 fn sample_for_pattern(pattern: &str) -> Value {
     match pattern {
-        "^/" => json!("/etc/mirrorctl/x"),
+        "^/" | "^/[^:]*$" => json!("/etc/mirrorctl/x"),
         "^https?://" => json!("https://mirror.example"),
         p if p.contains("ns|us") => json!("5s"),
         p if p.starts_with("^v?[0-9]") => json!("2.1"),

@@ -154,6 +154,12 @@ const NODE_PATH: Kind = Kind::Str {
     values: &[],
     any_case: false,
 };
+/// The certs directory: a node path without `:`, which containerd's `config_path` splits at.
+const CERTS_DIR: Kind = Kind::Str {
+    pattern: Some("^/[^:]*$"),
+    values: &[],
+    any_case: false,
+};
 /// A mirror or server URL: the scheme is required, and only these two are accepted.
 const URL: Kind = Kind::Str {
     pattern: Some("^https?://"),
@@ -252,7 +258,7 @@ pub(crate) static FEATURE_GATES_OBJECT: Object = object(&[field(
 pub(crate) static PATHS: Object = object(&[
     defaulted(
         "certsDir",
-        NODE_PATH,
+        CERTS_DIR,
         Default::Str("/etc/containerd/certs.d"),
         "containerd's `config_path`: one directory per registry, each with its hosts.toml.",
     ),

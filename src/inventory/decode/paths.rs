@@ -21,8 +21,17 @@ impl Decoder {
                 else {
                     continue;
                 };
+                // containerd reads `config_path` as a `:`-separated list (1.x's CRI plugin, and
+                // 2.2+), so a certs directory with `:` in it would be two other directories.
+                let parsed = NodePath::parse_dir(&value.value).and_then(|dir| match name {
+                    "certsDir" if dir.as_str().contains(':') => Err(
+                        "contains `:`, which containerd's `config_path` reads as a list separator"
+                            .to_string(),
+                    ),
+                    _ => Ok(dir),
+                });
                 // A path that fails the check leaves the default in its place.
-                let checked = self.checked(NodePath::parse_dir(&value.value), &path, value.mark);
+                let checked = self.checked(parsed, &path, value.mark);
                 match (name, checked) {
                     ("credentialProviderConfig", _) => {
                         paths.credential_provider_config =
