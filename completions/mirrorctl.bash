@@ -103,7 +103,7 @@ _mirrorctl() {
             return 0
             ;;
         mirrorctl__subcmd__apply)
-            opts="-i -h -V --inventory --root --output --check --diff --adopt --lock-timeout --help --version"
+            opts="-i -h -V --inventory --root --output --adopt --lock-timeout --check --diff --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -137,7 +137,7 @@ _mirrorctl() {
             return 0
             ;;
         mirrorctl__subcmd__check)
-            opts="-i -h -V --inventory --root --output --check --diff --adopt --lock-timeout --help --version"
+            opts="-i -h -V --inventory --root --output --adopt --lock-timeout --diff --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -189,7 +189,7 @@ _mirrorctl() {
             return 0
             ;;
         mirrorctl__subcmd__diff)
-            opts="-i -h -V --inventory --root --output --check --diff --adopt --lock-timeout --help --version"
+            opts="-i -h -V --inventory --root --output --adopt --lock-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

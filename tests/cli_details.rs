@@ -44,6 +44,17 @@ fn check_and_diff_take_the_options_apply_check_takes() {
     node.run("check", &["--diff"])
         .status(2)
         .stdout_has("diff --git a/etc/containerd/certs.d/docker.io/hosts.toml");
+    // What the subcommand always is, it does not offer: `check --check`, `diff --diff` and
+    // `diff --check` are usage errors, not silent no-ops.
+    for (subcommand, redundant) in [
+        ("check", "--check"),
+        ("diff", "--diff"),
+        ("diff", "--check"),
+    ] {
+        node.run(subcommand, &[redundant])
+            .status(64)
+            .stderr_has(&format!("unexpected argument '{redundant}'"));
+    }
     assert!(node.files().is_empty(), "check wrote nothing");
 }
 

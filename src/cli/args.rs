@@ -27,9 +27,9 @@ pub(crate) enum Command {
     /// Write every file the inventory implies; exit 2 when something changed.
     Apply(ApplyArgs),
     /// Read-only: report what apply would change (= apply --check); exit 2 when something would.
-    Check(ApplyArgs),
+    Check(CheckArgs),
     /// Read-only: unified diff of what apply would change (= apply --check --diff).
-    Diff(ApplyArgs),
+    Diff(RunArgs),
     /// Print (or write under --out) the desired files only, without comparing with the node.
     Render(RenderArgs),
     /// Check an inventory offline (and, with --root, the node's CA files and provider binaries).
@@ -171,22 +171,39 @@ pub(crate) struct PlanArgs {
     pub(crate) output: Output,
 }
 
+/// What apply, check and diff share: the plan's arguments and how a run takes its lock.
 #[derive(Debug, Args)]
-pub(crate) struct ApplyArgs {
+pub(crate) struct RunArgs {
     #[command(flatten)]
     pub(crate) plan: PlanArgs,
-    /// Change nothing; report what would change (exit 2 when something would).
-    #[arg(long)]
-    pub(crate) check: bool,
-    /// Show a unified diff of every change (with --output json: `before`/`after` per file).
-    #[arg(long)]
-    pub(crate) diff: bool,
     /// Take over files at desired paths that mirrorctl did not write.
     #[arg(long)]
     pub(crate) adopt: bool,
     /// Seconds to wait for another run's lock before failing.
     #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
     pub(crate) lock_timeout: f64,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ApplyArgs {
+    #[command(flatten)]
+    pub(crate) run: RunArgs,
+    /// Change nothing; report what would change (exit 2 when something would).
+    #[arg(long)]
+    pub(crate) check: bool,
+    /// Show a unified diff of every change (with --output json: `before`/`after` per file).
+    #[arg(long)]
+    pub(crate) diff: bool,
+}
+
+/// `check`: apply's arguments but `--check`, which it always is.
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    #[command(flatten)]
+    pub(crate) run: RunArgs,
+    /// Show a unified diff of every change (with --output json: `before`/`after` per file).
+    #[arg(long)]
+    pub(crate) diff: bool,
 }
 
 #[derive(Debug, Args)]

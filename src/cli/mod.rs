@@ -109,15 +109,8 @@ impl Stdout {
 pub(crate) fn run(cli: Cli) -> Outcome {
     let mut stdout = Stdout { closed: false };
     let result = match cli.command {
-        Command::Apply(args) => {
-            let check = args.check;
-            let show_diff = args.diff;
-            run_plan(args, check, show_diff, &mut stdout)
-        }
-        Command::Check(args) => {
-            let show_diff = args.diff;
-            run_plan(args, true, show_diff, &mut stdout)
-        }
+        Command::Apply(args) => run_plan(args.run, args.check, args.diff, &mut stdout),
+        Command::Check(args) => run_plan(args.run, true, args.diff, &mut stdout),
         Command::Diff(args) => run_plan(args, true, true, &mut stdout),
         Command::Render(args) => run_render(args, &mut stdout),
         Command::Lint(args) => run_lint(args, &mut stdout),

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::args::{ApplyArgs, InventoryArg, Output};
+use super::args::{InventoryArg, Output, RunArgs};
 use super::{Stdout, to_stderr};
 use crate::error::Error;
 use crate::inventory::{self, Inventory};
@@ -19,7 +19,7 @@ pub(crate) fn load(arg: &InventoryArg) -> Result<Inventory, Error> {
 /// `--output json` a failed run still prints its one report object: what was written before
 /// the failure is as true as the failure (an Ansible task must see both).
 pub(crate) fn run_plan(
-    args: ApplyArgs,
+    args: RunArgs,
     check: bool,
     show_diff: bool,
     out: &mut Stdout,
@@ -42,7 +42,7 @@ pub(crate) fn run_plan(
 /// Loads, renders, plans and (unless `check`) applies; leaves the plan in `planned` as soon as
 /// there is one, for the report of a run that fails after it.
 fn plan_and_apply(
-    args: &ApplyArgs,
+    args: &RunArgs,
     root: &std::path::Path,
     check: bool,
     show_diff: bool,
