@@ -103,7 +103,7 @@ _mirrorctl() {
             return 0
             ;;
         mirrorctl__subcmd__apply)
-            opts="-i -h -V --inventory --root --output --adopt --lock-timeout --check --diff --help --version"
+            opts="-i -h -V --inventory --root --output --adopt --lock-timeout --diff --check --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -43,8 +43,8 @@ complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand apply" -l output -d 
 json\t''"
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand apply" -l lock-timeout -d 'Seconds to wait for another run\'s lock before failing' -r
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand apply" -l adopt -d 'Take over files at desired paths that mirrorctl did not write'
-complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand apply" -l check -d 'Change nothing; report what would change (exit 2 when something would)'
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand apply" -l diff -d 'Show a unified diff of every change (with --output json: `before`/`after` per file)'
+complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand apply" -l check -d 'Change nothing; report what would change (exit 2 when something would)'
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand apply" -s h -l help -d 'Print help'
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand apply" -s V -l version -d 'Print version'
 complete -c mirrorctl -n "__fish_mirrorctl_using_subcommand check" -s i -l inventory -d 'Inventory file; `-` reads standard input' -r

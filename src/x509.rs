@@ -599,19 +599,25 @@ fn name(contents: &[u8], what: &str) -> Parsed<String> {
 /// `#` + the DER of an attribute value that is no string; the length is re-encoded.
 fn hex_of_value(value: &[u8]) -> String {
     let mut out = String::new();
-    let len = value.len();
+    der_length(value.len())
+        .iter()
+        .chain(value)
+        .for_each(|b| out.push_str(&format!("{b:02x}")));
+    out
+}
+
+/// DER's encoding of a length: one byte below 0x80, else `0x80 | n` and the n big-endian bytes.
+fn der_length(len: usize) -> Vec<u8> {
     if len < 0x80 {
-        out.push_str(&format!("{len:02x}"));
-    } else {
-        let bytes: Vec<u8> = len
-            .to_be_bytes()
-            .into_iter()
-            .skip_while(|&b| b == 0)
-            .collect();
-        out.push_str(&format!("{:02x}", 0x80 | bytes.len()));
-        bytes.iter().for_each(|b| out.push_str(&format!("{b:02x}")));
+        return vec![len as u8];
     }
-    value.iter().for_each(|b| out.push_str(&format!("{b:02x}")));
+    let bytes: Vec<u8> = len
+        .to_be_bytes()
+        .into_iter()
+        .skip_while(|&b| b == 0)
+        .collect();
+    let mut out = vec![0x80 | bytes.len() as u8];
+    out.extend(bytes);
     out
 }
 

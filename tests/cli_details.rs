@@ -174,12 +174,8 @@ fn pre_commit_hook_matches_the_readme_layout_and_nothing_else() {
     );
 }
 
-#[test]
-fn a_typo_is_one_finding() {
-    let text = std::fs::read_to_string(fixtures().join("invalid/typo-of-a-required-field.yaml"))
-        .expect("fixture");
-    let node = Node::new();
-    node.inventory(&text);
+/// `lint --format json` of the node's inventory, which must fail: its findings.
+fn lint_findings(node: &Node) -> serde_json::Value {
     let r = run(
         &[
             "lint",
@@ -190,7 +186,16 @@ fn a_typo_is_one_finding() {
         None,
     );
     r.status(1);
-    let findings = r.json()["findings"].clone();
+    r.json()["findings"].clone()
+}
+
+#[test]
+fn a_typo_is_one_finding() {
+    let text = std::fs::read_to_string(fixtures().join("invalid/typo-of-a-required-field.yaml"))
+        .expect("fixture");
+    let node = Node::new();
+    node.inventory(&text);
+    let findings = lint_findings(&node);
     let codes: Vec<(&str, &str)> = findings
         .as_array()
         .expect("findings")
@@ -296,17 +301,7 @@ fn a_typo_too_far_for_a_suggestion_is_one_finding_too() {
     node.inventory(
         "version: 1\nregistries:\n  docker.io:\n    mirrors:\n      - url: https://m.example\n        headers: {X-Token: {valueFrom: {file: /etc/tok}}}\n",
     );
-    let r = run(
-        &[
-            "lint",
-            "--format",
-            "json",
-            &node.inventory_path().display().to_string(),
-        ],
-        None,
-    );
-    r.status(1);
-    let findings = r.json()["findings"].clone();
+    let findings = lint_findings(&node);
     let codes: Vec<&str> = findings
         .as_array()
         .expect("findings")

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{fixtures, run};
+use crate::support::{Run, fixtures, run};
 
 /// The URLs `resolve --output json` lists, in the order containerd tries them.
 fn endpoints(inventory: &Path, image: &str) -> Vec<String> {
@@ -318,6 +318,24 @@ fn endpoint_fields_masked(inventory: &Path, image: &str) -> Vec<String> {
 /// For every render fixture: its certs.d tree (rendered, with made-up secrets where it reads
 /// some) imported with `import certs-d` resolves the same for every registry, and rendered
 /// again carries the same header lines — the same credentials — in every hosts.toml.
+/// `import certs-d TREE -o IMPORTED --secrets-dir SECRETS --target-containerd TARGET`.
+fn import_tree(tree: &Path, imported: &Path, secrets: &Path, target: &str) -> Run {
+    run(
+        &[
+            "import",
+            "certs-d",
+            &tree.to_string_lossy(),
+            "-o",
+            &imported.to_string_lossy(),
+            "--secrets-dir",
+            &secrets.to_string_lossy(),
+            "--target-containerd",
+            target,
+        ],
+        None,
+    )
+}
+
 #[test]
 fn render_then_import_certs_d_resolves_the_same() {
     let mut mismatches = Vec::new();
@@ -351,20 +369,7 @@ fn render_then_import_certs_d_resolves_the_same() {
         let imported = node.path().join("imported.yaml");
         let secrets_dir = node.path().join("secrets");
         std::fs::create_dir(&secrets_dir).expect("secrets dir");
-        let r = run(
-            &[
-                "import",
-                "certs-d",
-                &certs_d.to_string_lossy(),
-                "-o",
-                &imported.to_string_lossy(),
-                "--secrets-dir",
-                &secrets_dir.to_string_lossy(),
-                "--target-containerd",
-                &target,
-            ],
-            None,
-        );
+        let r = import_tree(&certs_d, &imported, &secrets_dir, &target);
         r.status(0).nowhere("made-up-secret");
         let imported_text = std::fs::read_to_string(&imported).expect("imported");
         assert!(!imported_text.contains("made-up-secret"), "{imported_text}");
@@ -560,17 +565,19 @@ fn hostile_certs_d_trees_are_refused_and_nothing_is_written() {
     insta::assert_snapshot!(messages.concat().replace(&here, "[DIR]"));
 }
 
-#[test]
-fn wrong_types_in_hosts_toml_import_as_containerd_reads_them() {
-    // containerd ignores a whole hosts.toml with a wrong value type and pulls from upstream.
+/// A temporary certs.d tree (`certs.d/docker.io/hosts.toml` with `hosts_toml`) and its root.
+fn docker_io_tree(hosts_toml: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path().join("certs.d");
     std::fs::create_dir_all(root.join("docker.io")).expect("tree");
-    std::fs::write(
-        root.join("docker.io/hosts.toml"),
-        "[host.\"https://m.example\"]\nskip_verify = \"yes\"\n",
-    )
-    .expect("hosts.toml");
+    std::fs::write(root.join("docker.io/hosts.toml"), hosts_toml).expect("hosts.toml");
+    (dir, root)
+}
+
+#[test]
+fn wrong_types_in_hosts_toml_import_as_containerd_reads_them() {
+    // containerd ignores a whole hosts.toml with a wrong value type and pulls from upstream.
+    let (_dir, root) = docker_io_tree("[host.\"https://m.example\"]\nskip_verify = \"yes\"\n");
     let r = run(&["import", "certs-d", &root.to_string_lossy()], None);
     r.status(0)
         .stderr_has("containerd ignores this whole file")
@@ -720,20 +727,7 @@ fn generated_inventories_survive_render_and_import() {
         let secrets_dir = dir.path().join("secrets");
         std::fs::create_dir(&secrets_dir).expect("secrets dir");
         let target = inventory.target.containerd.to_string();
-        let r = run(
-            &[
-                "import",
-                "certs-d",
-                &tree.to_string_lossy(),
-                "-o",
-                &imported.to_string_lossy(),
-                "--secrets-dir",
-                &secrets_dir.to_string_lossy(),
-                "--target-containerd",
-                &target,
-            ],
-            None,
-        );
+        let r = import_tree(&tree, &imported, &secrets_dir, &target);
         if r.status != 0 {
             mismatches.push(format!("case {case}: import failed: {}\n{text}", r.stderr));
             r.status(r.status);
@@ -871,17 +865,10 @@ fn hostile_file_sources_are_refused_and_nothing_is_written() {
 /// is read back with `{file: …}`; the inventory and every output name only the file.
 #[test]
 fn credential_headers_of_a_certs_d_tree_become_secret_files() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let root = dir.path().join("certs.d");
-    std::fs::create_dir_all(root.join("docker.io")).expect("tree");
-    std::fs::write(
-        root.join("docker.io/hosts.toml"),
-        format!(
-            "{}X-Tenant\n[host.\"https://m.example\"]\n  [host.\"https://m.example\".header]\n    X-JFrog-Art-Api = \"art-key-123\"\n    X-Custom = \"Bearer tok-456\"\n    X-Tenant = [\"  spaced  \", \"tenant-789\"]\n    X-Team = [\"platform\"]\n",
-            mirrorctl::redact::FILE_HEADERS
-        ),
-    )
-    .expect("hosts.toml");
+    let (dir, root) = docker_io_tree(&format!(
+        "{}X-Tenant\n[host.\"https://m.example\"]\n  [host.\"https://m.example\".header]\n    X-JFrog-Art-Api = \"art-key-123\"\n    X-Custom = \"Bearer tok-456\"\n    X-Tenant = [\"  spaced  \", \"tenant-789\"]\n    X-Team = [\"platform\"]\n",
+        mirrorctl::redact::FILE_HEADERS
+    ));
     let secrets = dir.path().join("secrets");
     std::fs::create_dir(&secrets).expect("secrets");
     let out = dir.path().join("inventory.yaml");

@@ -184,18 +184,6 @@ pub(crate) struct RunArgs {
     pub(crate) lock_timeout: f64,
 }
 
-#[derive(Debug, Args)]
-pub(crate) struct ApplyArgs {
-    #[command(flatten)]
-    pub(crate) run: RunArgs,
-    /// Change nothing; report what would change (exit 2 when something would).
-    #[arg(long)]
-    pub(crate) check: bool,
-    /// Show a unified diff of every change (with --output json: `before`/`after` per file).
-    #[arg(long)]
-    pub(crate) diff: bool,
-}
-
 /// `check`: apply's arguments but `--check`, which it always is.
 #[derive(Debug, Args)]
 pub(crate) struct CheckArgs {
@@ -204,6 +192,15 @@ pub(crate) struct CheckArgs {
     /// Show a unified diff of every change (with --output json: `before`/`after` per file).
     #[arg(long)]
     pub(crate) diff: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ApplyArgs {
+    #[command(flatten)]
+    pub(crate) base: CheckArgs,
+    /// Change nothing; report what would change (exit 2 when something would).
+    #[arg(long)]
+    pub(crate) check: bool,
 }
 
 #[derive(Debug, Args)]

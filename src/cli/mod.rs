@@ -109,7 +109,7 @@ impl Stdout {
 pub(crate) fn run(cli: Cli) -> Outcome {
     let mut stdout = Stdout { closed: false };
     let result = match cli.command {
-        Command::Apply(args) => run_plan(args.run, args.check, args.diff, &mut stdout),
+        Command::Apply(args) => run_plan(args.base.run, args.check, args.base.diff, &mut stdout),
         Command::Check(args) => run_plan(args.run, true, args.diff, &mut stdout),
         Command::Diff(args) => run_plan(args, true, true, &mut stdout),
         Command::Render(args) => run_render(args, &mut stdout),

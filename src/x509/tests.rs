@@ -9,18 +9,7 @@ const P256: &str = "1.2.840.10045.3.1.7";
 
 fn tlv(tag: u8, contents: &[u8]) -> Vec<u8> {
     let mut out = vec![tag];
-    let len = contents.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes: Vec<u8> = len
-            .to_be_bytes()
-            .into_iter()
-            .skip_while(|&b| b == 0)
-            .collect();
-        out.push(0x80 | bytes.len() as u8);
-        out.extend(bytes);
-    }
+    out.extend(der_length(contents.len()));
     out.extend_from_slice(contents);
     out
 }
