@@ -146,7 +146,7 @@ pub(crate) fn read(name: &str, bytes: &[u8]) -> Result<Imported, ImportError> {
                     config.ca = None;
                     config.client = None;
                     config.skip_verify = false;
-                    tls_document(config, &doc, &mut secrets)?;
+                    tls(config, &doc, &mut secrets, TlsForm::Document)?;
                 } else {
                     config.basic = None;
                     auth(config, &doc, &mut secrets, DOCUMENT_KEYS)?;
@@ -354,7 +354,7 @@ fn host_config(
         match key {
             "tls" => {
                 config.has_tls = !value.node.is_null();
-                tls(&mut config, &value, secrets)?;
+                tls(&mut config, &value, secrets, TlsForm::MachineConfig)?;
             }
             "auth" => auth(&mut config, &value, secrets, &[])?,
             other => config.not_imported.push(ImportWarning {
@@ -366,77 +366,57 @@ fn host_config(
     Ok(config)
 }
 
+/// The two spellings of a host's TLS settings: `machine.registries.config.<host>.tls` (CA and
+/// client identity base64-encoded, the certificate under `crt`) and a Talos 1.12+
+/// `RegistryTLSConfig` document (PEM text, the certificate under `cert`, beside the document's
+/// own keys).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TlsForm {
+    MachineConfig,
+    Document,
+}
+
 fn tls(
     config: &mut HostConfig,
     tls: &Field<'_>,
     secrets: &mut SecretFiles,
+    form: TlsForm,
 ) -> Result<(), ImportError> {
+    let pem = |field: &Field<'_>| match form {
+        TlsForm::MachineConfig => decode_text(field),
+        TlsForm::Document => Ok(field.text()?.to_owned()),
+    };
+    let (cert_key, labels) = match form {
+        TlsForm::MachineConfig => ("crt", ["tls.clientIdentity.crt", "tls.clientIdentity.key"]),
+        TlsForm::Document => (
+            "cert",
+            [
+                "RegistryTLSConfig clientIdentity.cert",
+                "RegistryTLSConfig clientIdentity.key",
+            ],
+        ),
+    };
     for (key, value) in tls.entries()? {
         let key = key_text(key).unwrap_or_default();
         let value = tls.child(value, &format!(".{key}"));
         match key {
             "insecureSkipVerify" => config.skip_verify = value.boolean()?,
-            "ca" => config.ca = Some(decode_text(&value)?),
+            "ca" => config.ca = Some(pem(&value)?),
             "clientIdentity" => {
-                let crt = value.get("crt")?;
-                let key = value.get("key")?;
-                let (Some(crt), Some(key)) = (crt, key) else {
+                let (Some(cert), Some(key)) = (value.get(cert_key)?, value.get("key")?) else {
                     return Err(ImportError::new(
                         tls.source,
                         Some(value.line()),
-                        format!("{} needs crt and key", value.path),
+                        format!("{} needs {cert_key} and key", value.path),
                     ));
                 };
-                let pem = (decode_text(&crt)?, decode_text(&key)?);
-                add_client(
-                    config,
-                    secrets,
-                    &value,
-                    ["tls.clientIdentity.crt", "tls.clientIdentity.key"],
-                    pem,
-                );
+                let files = (pem(&cert)?, pem(&key)?);
+                add_client(config, secrets, &value, labels, files);
             }
+            k if form == TlsForm::Document && DOCUMENT_KEYS.contains(&k) => {}
             other => config.not_imported.push(ImportWarning {
                 line: Some(value.line()),
                 message: format!("{}.{other} is not imported", tls.path),
-            }),
-        }
-    }
-    Ok(())
-}
-
-/// A `RegistryTLSConfig` document: like `config.<host>.tls`, but its `ca` and
-/// `clientIdentity.{cert,key}` are PEM text, not base64.
-fn tls_document(
-    config: &mut HostConfig,
-    doc: &Field<'_>,
-    secrets: &mut SecretFiles,
-) -> Result<(), ImportError> {
-    for (key, value) in doc.entries()? {
-        let key = key_text(key).unwrap_or_default();
-        let value = doc.child(value, &format!(".{key}"));
-        match key {
-            "insecureSkipVerify" => config.skip_verify = value.boolean()?,
-            "ca" => config.ca = Some(value.text()?.to_owned()),
-            "clientIdentity" => {
-                let (Some(cert), Some(key)) = (value.get("cert")?, value.get("key")?) else {
-                    return Err(ImportError::new(
-                        doc.source,
-                        Some(value.line()),
-                        format!("{} needs cert and key", value.path),
-                    ));
-                };
-                let pem = (cert.text()?.to_owned(), key.text()?.to_owned());
-                let labels = [
-                    "RegistryTLSConfig clientIdentity.cert",
-                    "RegistryTLSConfig clientIdentity.key",
-                ];
-                add_client(config, secrets, &value, labels, pem);
-            }
-            k if DOCUMENT_KEYS.contains(&k) => {}
-            other => config.not_imported.push(ImportWarning {
-                line: Some(value.line()),
-                message: format!("{}.{other} is not imported", doc.path),
             }),
         }
     }
